@@ -1,0 +1,28 @@
+import type { Context } from 'fabric-contract-api';
+import { ChaincodeError } from './errors';
+
+/** The organisations of the consortium, by MSP ID. */
+export const AGGREGATOR_MSP = 'AggregatorMSP';
+export const DSO_MSP = 'DsoMSP';
+export const MEMBER_MSPS: readonly string[] = [AGGREGATOR_MSP, DSO_MSP];
+
+export type OrgRole = 'aggregator' | 'dso';
+
+/**
+ * The caller's role, derived only from its verified Fabric identity (MSP ID), never
+ * from anything in the request.
+ */
+export function callerRole(ctx: Context): OrgRole {
+  const mspId = ctx.clientIdentity.getMSPID();
+  if (mspId === AGGREGATOR_MSP) return 'aggregator';
+  if (mspId === DSO_MSP) return 'dso';
+  throw new ChaincodeError('FORBIDDEN', `organisation ${mspId} is not a member of this consortium`);
+}
+
+/** Transaction time in ISO 8601, from the proposal timestamp (deterministic on every peer). */
+export function txTimeIso(ctx: Context): string {
+  const ts = ctx.stub.getTxTimestamp();
+  const seconds = Number(ts.seconds.toString());
+  const millis = seconds * 1000 + Math.floor(ts.nanos / 1e6);
+  return new Date(millis).toISOString();
+}

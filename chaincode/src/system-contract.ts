@@ -1,0 +1,93 @@
+import { Context, Contract, Info, Transaction, Returns } from 'fabric-contract-api';
+import { ChaincodeError } from './errors';
+import { callerRole, txTimeIso } from './identity';
+import { stableStringify } from './stable-json';
+
+export const CHAINCODE_NAME = 'flexproof';
+export const CHAINCODE_VERSION = '0.1.0';
+
+/** What `Heartbeat` stores for each organisation: the last transaction it endorsed and committed. */
+export interface HeartbeatRecord {
+  mspId: string;
+  role: string;
+  note: string;
+  txId: string;
+  time: string;
+}
+
+const HEARTBEAT_PREFIX = 'heartbeat';
+const MAX_NOTE_LENGTH = 200;
+
+function parseHeartbeatInput(json: string): { note: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new ChaincodeError('BAD_INPUT', 'argument must be a JSON object');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ChaincodeError('BAD_INPUT', 'argument must be a JSON object');
+  }
+  const note = (value as Record<string, unknown>).note;
+  if (typeof note !== 'string' || note.length === 0 || note.length > MAX_NOTE_LENGTH) {
+    throw new ChaincodeError('BAD_INPUT', `note: must be a string of 1 to ${MAX_NOTE_LENGTH} characters`);
+  }
+  return { note };
+}
+
+/**
+ * Operational transactions: a liveness check of the whole endorsement path for each
+ * organisation. Used by `network:up`, the demo and the network test suite.
+ */
+@Info({ title: 'System', description: 'Liveness of the flexproof chaincode and of each organisation' })
+export class SystemContract extends Contract {
+  constructor() {
+    super('org.flexproof.system');
+  }
+
+  /** Name and version of the running chaincode, and who is asking. */
+  @Transaction(false)
+  @Returns('string')
+  public async Ping(ctx: Context): Promise<string> {
+    return stableStringify({
+      chaincode: CHAINCODE_NAME,
+      version: CHAINCODE_VERSION,
+      mspId: ctx.clientIdentity.getMSPID(),
+    });
+  }
+
+  /** Records a heartbeat for the caller's organisation; argument `{"note": string}`. */
+  @Transaction()
+  @Returns('string')
+  public async RecordHeartbeat(ctx: Context, inputJson: string): Promise<string> {
+    const role = callerRole(ctx);
+    const { note } = parseHeartbeatInput(inputJson);
+    const mspId = ctx.clientIdentity.getMSPID();
+    const record: HeartbeatRecord = { mspId, role, note, txId: ctx.stub.getTxID(), time: txTimeIso(ctx) };
+    const key = ctx.stub.createCompositeKey(HEARTBEAT_PREFIX, [mspId]);
+    const bytes = Buffer.from(stableStringify(record));
+    await ctx.stub.putState(key, bytes);
+    ctx.stub.setEvent('HeartbeatRecorded', bytes);
+    return stableStringify(record);
+  }
+
+  /** The last heartbeat of an organisation; argument `{"mspId": string}`. */
+  @Transaction(false)
+  @Returns('string')
+  public async GetHeartbeat(ctx: Context, inputJson: string): Promise<string> {
+    let mspId: unknown;
+    try {
+      mspId = (JSON.parse(inputJson) as Record<string, unknown>)?.mspId;
+    } catch {
+      throw new ChaincodeError('BAD_INPUT', 'argument must be a JSON object');
+    }
+    if (typeof mspId !== 'string' || mspId.length === 0) {
+      throw new ChaincodeError('BAD_INPUT', 'mspId: must be a non-empty string');
+    }
+    const bytes = await ctx.stub.getState(ctx.stub.createCompositeKey(HEARTBEAT_PREFIX, [mspId]));
+    if (!bytes || bytes.length === 0) {
+      throw new ChaincodeError('NOT_FOUND', `no heartbeat recorded for ${mspId}`);
+    }
+    return Buffer.from(bytes).toString('utf8');
+  }
+}
