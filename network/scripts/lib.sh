@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Shared by the native network scripts: paths, names and ports, logging, process and
+# port bookkeeping. Sourced, never run.
+# shellcheck disable=SC2034  # variables are used by the scripts that source this file
+
+NETWORK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT_DIR="$(cd "$NETWORK_DIR/.." && pwd)"
+# shellcheck source=../config/network.env
+source "$NETWORK_DIR/config/network.env"
+
+FLEXPROOF_CACHE="${FLEXPROOF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flexproof}"
+FABRIC_HOME="$FLEXPROOF_CACHE/fabric/$FABRIC_VERSION-${FABRIC_MODULE_VERSION##*-}"
+FABRIC_BIN="$FABRIC_HOME/bin"
+FABRIC_BINARIES=(peer orderer osnadmin configtxgen cryptogen)
+
+STATE_DIR="${FLEXPROOF_NETWORK_DIR:-$ROOT_DIR/.flexproof/network}"
+CRYPTO_DIR="$STATE_DIR/crypto"
+CONFIG_DIR="$STATE_DIR/config"
+RUN_DIR="$STATE_DIR/run"
+LOG_DIR="$STATE_DIR/logs"
+DATA_DIR="$STATE_DIR/data"
+# Written last by a successful `up`: without it the state is half-written.
+COMPLETE_MARKER="$STATE_DIR/.complete"
+NETWORK_JSON="$STATE_DIR/network.json"
+
+ORDERER_HOME="$CRYPTO_DIR/ordererOrganizations/orderer.$DOMAIN"
+ORDERER_TLS_CA="$ORDERER_HOME/tlsca/tlsca.orderer.$DOMAIN-cert.pem"
+ORDERER_NODE_DIR="$ORDERER_HOME/orderers/orderer0.orderer.$DOMAIN"
+ORDERER_ADMIN_DIR="$ORDERER_HOME/users/Admin@orderer.$DOMAIN"
+
+# The components `up` starts, in start order; `down` stops them in reverse.
+COMPONENTS=(orderer peer-aggregator peer-dso chaincode-aggregator chaincode-dso)
+
+_t0=$(date +%s)
+log() { printf '[%4ss] %s\n' "$(( $(date +%s) - _t0 ))" "$*"; }
+warn() { printf '[%4ss] WARNING: %s\n' "$(( $(date +%s) - _t0 ))" "$*" >&2; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Organisation facts by short name (aggregator | dso).
+org_msp() { case "$1" in aggregator) echo AggregatorMSP ;; dso) echo DsoMSP ;; *) die "unknown org $1" ;; esac; }
+org_domain() { echo "$1.$DOMAIN"; }
+org_home() { echo "$CRYPTO_DIR/peerOrganizations/$(org_domain "$1")"; }
+org_peer_port() { case "$1" in aggregator) echo "$AGGREGATOR_PEER_PORT" ;; dso) echo "$DSO_PEER_PORT" ;; esac; }
+org_peer_cc_port() { case "$1" in aggregator) echo "$AGGREGATOR_PEER_CC_PORT" ;; dso) echo "$DSO_PEER_CC_PORT" ;; esac; }
+org_peer_ops_port() { case "$1" in aggregator) echo "$AGGREGATOR_PEER_OPS_PORT" ;; dso) echo "$DSO_PEER_OPS_PORT" ;; esac; }
+org_cc_server_port() { case "$1" in aggregator) echo "$AGGREGATOR_CC_SERVER_PORT" ;; dso) echo "$DSO_CC_SERVER_PORT" ;; esac; }
+org_tls_ca() { echo "$(org_home "$1")/tlsca/tlsca.$(org_domain "$1")-cert.pem"; }
+org_peer_dir() { echo "$(org_home "$1")/peers/peer0.$(org_domain "$1")"; }
+org_admin_msp() { echo "$(org_home "$1")/users/Admin@$(org_domain "$1")/msp"; }
+
+ALL_PORTS() {
+  echo "$ORDERER_PORT orderer"
+  echo "$ORDERER_ADMIN_PORT orderer-admin"
+  echo "$ORDERER_OPS_PORT orderer-operations"
+  local org
+  for org in aggregator dso; do
+    echo "$(org_peer_port "$org") peer-$org"
+    echo "$(org_peer_cc_port "$org") peer-$org-chaincode-listener"
+    echo "$(org_peer_ops_port "$org") peer-$org-operations"
+    echo "$(org_cc_server_port "$org") chaincode-$org"
+  done
+}
+
+# --- processes -------------------------------------------------------------------
+
+pid_file() { echo "$RUN_DIR/$1.pid"; }
+
+# The pid recorded for a component, if that process is still alive and still the
+# program we started (a recycled pid after a crash must not be mistaken for ours).
+live_pid() {
+  local f pid expect
+  f="$(pid_file "$1")"
+  [ -f "$f" ] || return 1
+  pid="$(cat "$f")"
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  case "$1" in
+    orderer) expect=orderer ;;
+    peer-*) expect=peer ;;
+    chaincode-*) expect=fabric-chaincode-node ;;
+  esac
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$expect" || return 1
+  echo "$pid"
+}
+
+# Starts a component in its own session so that `down` can stop it and everything it
+# spawned; stdout and stderr go to its own log file.
+start_component() {
+  local name="$1"; shift
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 < /dev/null &
+  echo $! >"$(pid_file "$name")"
+}
+
+stop_component() {
+  local name="$1" pid i
+  if pid="$(live_pid "$name")"; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do
+      [ -d "/proc/$pid" ] || break
+      sleep 0.1
+    done
+    if [ -d "/proc/$pid" ]; then
+      warn "$name (pid $pid) did not stop on SIGTERM; sending SIGKILL"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+    log "stopped $name (pid $pid)"
+  fi
+  rm -f "$(pid_file "$name")"
+}
+
+# --- ports -------------------------------------------------------------------------
+
+# Prints "PORT description (held by PROCESS)" for each network port already in use.
+busy_ports() {
+  local port what holder
+  while read -r port what; do
+    holder="$(ss -Hltnp "sport = :$port" 2>/dev/null | head -1)"
+    if [ -n "$holder" ]; then
+      holder="$(sed -n 's/.*users:((\("[^"]*"\),pid=\([0-9]*\).*/\1 pid \2/p' <<<"$holder")"
+      echo "$port ($what) is already in use by ${holder:-another process}"
+    fi
+  done < <(ALL_PORTS)
+}
+
+# --- waiting -------------------------------------------------------------------------
+
+# Polls until a command succeeds; on timeout prints the tail of the component's log.
+wait_until() {
+  local what="$1" component="$2" timeout="$3"; shift 3
+  local deadline=$(( $(date +%s) + timeout ))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      show_log_tail "$component"
+      die "$what: not ready after ${timeout}s"
+    fi
+    if [ -n "$component" ] && ! live_pid "$component" >/dev/null; then
+      show_log_tail "$component"
+      die "$what: $component exited"
+    fi
+    sleep 0.2
+  done
+}
+
+http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
+tcp_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+show_log_tail() {
+  local f="$LOG_DIR/$1.log"
+  [ -n "$1" ] && [ -f "$f" ] || return 0
+  echo "---- last lines of $f ----" >&2
+  tail -n 30 "$f" >&2
+  echo "----" >&2
+}
+
+# Runs a step with a label, its output into a log file; on failure shows that output.
+run_step() {
+  local label="$1" logname="$2"; shift 2
+  local f="$LOG_DIR/$logname.log"
+  mkdir -p "$LOG_DIR"
+  if ! "$@" >>"$f" 2>&1; then
+    echo "---- last lines of $f ----" >&2
+    tail -n 30 "$f" >&2
+    echo "----" >&2
+    die "$label failed"
+  fi
+}
+
+# Environment for the peer CLI acting as an organisation's admin against its own peer.
+peer_cli_env() {
+  local org="$1"
+  export FABRIC_CFG_PATH="$CONFIG_DIR/peer-$org"
+  export CORE_PEER_LOCALMSPID; CORE_PEER_LOCALMSPID="$(org_msp "$org")"
+  export CORE_PEER_MSPCONFIGPATH; CORE_PEER_MSPCONFIGPATH="$(org_admin_msp "$org")"
+  export CORE_PEER_ADDRESS="127.0.0.1:$(org_peer_port "$org")"
+  export CORE_PEER_TLS_ENABLED=true
+  export CORE_PEER_TLS_ROOTCERT_FILE; CORE_PEER_TLS_ROOTCERT_FILE="$(org_tls_ca "$org")"
+  # The CLI must not inherit the peer's own data directory and listen settings.
+  unset CORE_PEER_FILESYSTEMPATH CORE_PEER_LISTENADDRESS CORE_OPERATIONS_LISTENADDRESS
+}
