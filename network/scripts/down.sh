@@ -2,6 +2,7 @@
 # Stops the processes of the native network that `up` started (by their pid files),
 # and with --clean drops all network state (ledgers, crypto material, logs).
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 clean=false

@@ -3,6 +3,7 @@
 # the pinned Fabric 2.5 commit with `go install`, into a cache outside the repository,
 # and reuses them when present. Usage: fabric-binaries.sh [--force]
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [ "${1:-}" = "--help" ]; then

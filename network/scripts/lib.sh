@@ -171,7 +171,7 @@ peer_cli_env() {
   export FABRIC_CFG_PATH="$CONFIG_DIR/peer-$org"
   export CORE_PEER_LOCALMSPID; CORE_PEER_LOCALMSPID="$(org_msp "$org")"
   export CORE_PEER_MSPCONFIGPATH; CORE_PEER_MSPCONFIGPATH="$(org_admin_msp "$org")"
-  export CORE_PEER_ADDRESS="127.0.0.1:$(org_peer_port "$org")"
+  export CORE_PEER_ADDRESS; CORE_PEER_ADDRESS="127.0.0.1:$(org_peer_port "$org")"
   export CORE_PEER_TLS_ENABLED=true
   export CORE_PEER_TLS_ROOTCERT_FILE; CORE_PEER_TLS_ROOTCERT_FILE="$(org_tls_ca "$org")"
   # The CLI must not inherit the peer's own data directory and listen settings.

@@ -2,6 +2,7 @@
 # Shows each component of the native network: running or not, pid, health.
 # Exits 0 when every component runs and is healthy, 1 otherwise.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [ "${1:-}" = "--help" ]; then

@@ -4,6 +4,7 @@
 # a service (one chaincode server per organisation), deployed with an endorsement
 # policy that needs a peer of each organisation. No Docker.
 set -euo pipefail
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
@@ -220,7 +221,8 @@ package_chaincode() {
   work="$STATE_DIR/chaincode/$org"
   pkg="$STATE_DIR/chaincode/$org.tgz"
   mkdir -p "$work"
-  local client="$(org_home "$org")/peers/ccclient.$(org_domain "$org")/tls"
+  local client
+  client="$(org_home "$org")/peers/ccclient.$(org_domain "$org")/tls"
   node -e '
     const fs = require("node:fs");
     const [address, rootCert, clientCert, clientKey, out] = process.argv.slice(1);
@@ -280,7 +282,7 @@ node -e '
   for (let i = 0; i < rest.length; i += 6) {
     const [name, mspId, endpoint, tlsRootCert, userDir, adminDir] = rest.slice(i, i + 6);
     const user = (dir) => ({ certPath: require("node:fs").readdirSync(dir + "/msp/signcerts").map((f) => dir + "/msp/signcerts/" + f)[0], keyPath: dir + "/msp/keystore/priv_sk" });
-    orgs[name] = { mspId, peerEndpoint: endpoint, tlsRootCertPath: tlsRootCert, client: user(userDir), admin: user(adminDir) };
+    orgs[name] = { mspId, peerEndpoint: endpoint, tlsServerName: "localhost", tlsRootCertPath: tlsRootCert, client: user(userDir), admin: user(adminDir) };
   }
   require("node:fs").writeFileSync(out, JSON.stringify({ channel, chaincode, orgs }, null, 2) + "\n");
 ' "$NETWORK_JSON" "$CHANNEL_NAME" "$CHAINCODE_NAME" \

@@ -10,6 +10,11 @@ export interface FabricIdentityConfig {
   peerEndpoint: string;
   /** PEM file of the CA that issued the peer's TLS certificate. */
   tlsRootCertPath: string;
+  /**
+   * Name to check the peer's TLS certificate against when the endpoint is an IP address
+   * (TLS server names cannot be IP addresses); the native network uses "localhost".
+   */
+  tlsServerName?: string;
   /** PEM file of the client's X.509 certificate. */
   certPath: string;
   /** PEM file of the client's private key. */
@@ -34,7 +39,10 @@ export async function connectToPeer(config: FabricIdentityConfig): Promise<Fabri
     readFile(config.certPath),
     readFile(config.keyPath),
   ]);
-  const client = new grpc.Client(config.peerEndpoint, grpc.credentials.createSsl(tlsRootCert));
+  const options: grpc.ChannelOptions = config.tlsServerName
+    ? { 'grpc.ssl_target_name_override': config.tlsServerName }
+    : {};
+  const client = new grpc.Client(config.peerEndpoint, grpc.credentials.createSsl(tlsRootCert), options);
   const gateway = connect({
     client,
     identity: { mspId: config.mspId, credentials: certificate },

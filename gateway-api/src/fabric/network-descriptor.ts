@@ -11,6 +11,8 @@ export interface NetworkDescriptor {
 export interface OrgDescriptor {
   mspId: string;
   peerEndpoint: string;
+  /** Name in the peer's TLS certificate to verify against (the endpoint is an IP address). */
+  tlsServerName: string;
   tlsRootCertPath: string;
   client: { certPath: string; keyPath: string };
   admin: { certPath: string; keyPath: string };
@@ -26,6 +28,7 @@ export function identityOf(org: OrgDescriptor, user: 'client' | 'admin' = 'clien
     mspId: org.mspId,
     peerEndpoint: org.peerEndpoint,
     tlsRootCertPath: org.tlsRootCertPath,
+    tlsServerName: org.tlsServerName,
     certPath: org[user].certPath,
     keyPath: org[user].keyPath,
   };

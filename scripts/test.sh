@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `npm test`: set-up (what is missing), lint, unit suites, then the integration suites
+# against a real Fabric network started for them and stopped afterwards.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT_DIR"
+
+network_was_running=false
+if bash network/scripts/status.sh >/dev/null 2>&1; then network_was_running=true; fi
+cleanup() {
+  # The integration fixtures stop the network they started; this covers an abort.
+  if ! $network_was_running && compgen -G ".flexproof/network/run/*.pid" >/dev/null; then
+    bash network/scripts/down.sh || true
+  fi
+}
+trap cleanup EXIT
+
+bash scripts/setup.sh
+
+step "lint"
+node_modules/.bin/eslint .
+bash scripts/shellcheck.sh
+
+step "unit suites"
+node_modules/.bin/mocha --config test/unit/.mocharc.json
+
+step "integration suites (real Fabric network)"
+node_modules/.bin/mocha --config test/integration/.mocharc.json
+
+step "all suites passed in $(( $(date +%s) - _t0 ))s"
