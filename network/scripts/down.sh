@@ -16,7 +16,7 @@ case "${1:-}" in
   *) die "unknown argument: $1 (see --help)" ;;
 esac
 
-for ((i=${#COMPONENTS[@]}-1; i>=0; i--)); do stop_component "${COMPONENTS[$i]}"; done
+stop_components "${COMPONENTS[@]}"
 
 if $clean; then
   rm -rf "$STATE_DIR"

@@ -72,7 +72,7 @@ live_pid() {
   f="$(pid_file "$1")"
   [ -f "$f" ] || return 1
   pid="$(cat "$f")"
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  [ -n "$pid" ] && running_pid "$pid" || return 1
   case "$1" in
     orderer) expect=orderer ;;
     peer-*) expect=peer ;;
@@ -91,21 +91,35 @@ start_component() {
   echo $! >"$(pid_file "$name")"
 }
 
-stop_component() {
-  local name="$1" pid i
-  if pid="$(live_pid "$name")"; then
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
-      [ -d "/proc/$pid" ] || break
-      sleep 0.1
-    done
-    if [ -d "/proc/$pid" ]; then
-      warn "$name (pid $pid) did not stop on SIGTERM; sending SIGKILL"
-      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+# True while a process exists and has not exited (an exited child of ours may linger
+# as a zombie until PID 1 reaps it: that counts as stopped).
+running_pid() {
+  local state
+  state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# Stops components (SIGTERM to each one's process group, all at once, then SIGKILL to
+# whatever is still running after 10 s) and removes their pid files.
+stop_components() {
+  local name pid i
+  local -a names=() pids=()
+  for name in "$@"; do
+    if pid="$(live_pid "$name")"; then
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      names+=("$name"); pids+=("$pid")
     fi
-    log "stopped $name (pid $pid)"
-  fi
-  rm -f "$(pid_file "$name")"
+    rm -f "$(pid_file "$name")"
+  done
+  for i in "${!pids[@]}"; do
+    local deadline=$(( $(date +%s) + 10 ))
+    while running_pid "${pids[$i]}" && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
+    if running_pid "${pids[$i]}"; then
+      warn "${names[$i]} (pid ${pids[$i]}) did not stop on SIGTERM; sending SIGKILL"
+      kill -KILL -- "-${pids[$i]}" 2>/dev/null || kill -KILL "${pids[$i]}" 2>/dev/null || true
+    fi
+    log "stopped ${names[$i]} (pid ${pids[$i]})"
+  done
 }
 
 # --- ports -------------------------------------------------------------------------

@@ -42,7 +42,7 @@ if [ "${#stale[@]}" -gt 0 ]; then
 fi
 if [ "${#running[@]}" -gt 0 ]; then
   warn "network is partly running (${running[*]}); stopping those before starting again"
-  for ((i=${#COMPONENTS[@]}-1; i>=0; i--)); do stop_component "${COMPONENTS[$i]}"; done
+  stop_components "${COMPONENTS[@]}"
 fi
 
 busy="$(busy_ports)"
