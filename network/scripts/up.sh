@@ -58,8 +58,8 @@ if [ ! -x "$ROOT_DIR/node_modules/.bin/fabric-chaincode-node" ]; then
   log "installing npm packages (npm ci)"
   (cd "$ROOT_DIR" && npm ci --no-audit --no-fund >/dev/null)
 fi
-log "building the chaincode (tsc)"
-"$ROOT_DIR/node_modules/.bin/tsc" -b "$ROOT_DIR/chaincode" || die "chaincode does not compile"
+log "building the chaincode and the gateway tools (tsc)"
+"$ROOT_DIR/node_modules/.bin/tsc" -b "$ROOT_DIR/chaincode" "$ROOT_DIR/gateway-api" || die "chaincode or gateway-api does not compile"
 
 fresh=true
 if [ -f "$COMPLETE_MARKER" ]; then
@@ -212,6 +212,15 @@ if $fresh; then
   done
 fi
 
+# Raft elects the orderer leader of the channel a few seconds after a (re)start; until
+# then it refuses transactions with "no Raft leader".
+raft_leader() {
+  curl -fsS --max-time 2 "http://127.0.0.1:$ORDERER_OPS_PORT/metrics" \
+    | grep -Eq "^consensus_etcdraft_is_leader\{channel=\"$CHANNEL_NAME\"\} 1"
+}
+wait_until "the orderer to lead $CHANNEL_NAME (Raft election)" orderer 60 raft_leader
+log "orderer leads $CHANNEL_NAME"
+
 # --- chaincode as a service ----------------------------------------------------------------------
 # Each organisation packages its own connection.json (address of its own chaincode
 # server, its TLS CA, the client certificate its peer presents), so the package ids
@@ -290,6 +299,11 @@ node -e '
     "$(org_home aggregator)/users/User1@$(org_domain aggregator)" "$(org_home aggregator)/users/Admin@$(org_domain aggregator)" \
   dso DsoMSP "127.0.0.1:$DSO_PEER_PORT" "$(org_tls_ca dso)" \
     "$(org_home dso)/users/User1@$(org_domain dso)" "$(org_home dso)/users/Admin@$(org_domain dso)"
+# The Gateway endorses on the other organisation's peer through service discovery,
+# which learns that peer and its chaincode through gossip a moment after the health
+# checks pass (notably on a restart): wait until both organisations can endorse.
+log "waiting until each organisation's gateway can gather both endorsements"
+run_step "endorsement through the Gateway" setup node "$ROOT_DIR/gateway-api/dist/tools/wait-endorsement-ready.js" "$NETWORK_JSON" 90
 touch "$COMPLETE_MARKER"
 
 log "network up in $(( $(date +%s) - started ))s: channel $CHANNEL_NAME, chaincode $CHAINCODE_NAME ready on both peers"
