@@ -4,11 +4,36 @@
  * out of that prefix (never out of the free text) to choose an HTTP status.
  */
 export type ChaincodeErrorCode =
+  /** The argument is not valid JSON or breaks its schema; also a malformed proof or public signals. */
   | 'BAD_INPUT'
+  /** The caller's organisation may not run this transaction, or act on this object. */
   | 'FORBIDDEN'
   | 'NOT_FOUND'
+  /** The object already exists, or is already in the requested state (e.g. a period already settled). */
   | 'CONFLICT'
-  | 'RULE_VIOLATION';
+  /** The request is well formed but a domain rule refuses it (balance, status, time window, ledger mismatch). */
+  | 'RULE_VIOLATION'
+  /** A prosumer signature does not verify with the meter's registered key, or does not cover the submitted data. */
+  | 'BAD_SIGNATURE'
+  /** A signed prosumer action reuses a nonce that is not above the last one accepted. */
+  | 'REPLAY'
+  /** The submission window of a period has closed (the aggregator may now claim it as missed). */
+  | 'DEADLINE_PASSED'
+  /** The enrollment or meter was excluded after an invalid proof: nothing more is accepted for it. */
+  | 'EXCLUDED';
+
+/** Every code, for clients that map codes to statuses and for tests. */
+export const CHAINCODE_ERROR_CODES: readonly ChaincodeErrorCode[] = [
+  'BAD_INPUT',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'RULE_VIOLATION',
+  'BAD_SIGNATURE',
+  'REPLAY',
+  'DEADLINE_PASSED',
+  'EXCLUDED',
+];
 
 export class ChaincodeError extends Error {
   constructor(

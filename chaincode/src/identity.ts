@@ -26,3 +26,23 @@ export function txTimeIso(ctx: Context): string {
   const millis = seconds * 1000 + Math.floor(ts.nanos / 1e6);
   return new Date(millis).toISOString();
 }
+
+/** The caller's MSP ID, once it is known to be a member of the consortium. */
+export function callerMsp(ctx: Context): string {
+  callerRole(ctx);
+  return ctx.clientIdentity.getMSPID();
+}
+
+/** Refuses the transaction unless the caller's organisation has the given role. */
+export function requireRole(ctx: Context, role: OrgRole, action: string): void {
+  const actual = callerRole(ctx);
+  if (actual !== role) {
+    throw new ChaincodeError('FORBIDDEN', `${action}: only the ${role === 'dso' ? 'DSO' : 'aggregator'} may do this`);
+  }
+}
+
+/** Transaction time in milliseconds since the epoch, from the proposal timestamp. */
+export function txTimeMs(ctx: Context): number {
+  const ts = ctx.stub.getTxTimestamp();
+  return Number(ts.seconds.toString()) * 1000 + Math.floor(ts.nanos / 1e6);
+}

@@ -1,0 +1,191 @@
+/**
+ * The records this chaincode keeps in world state, exactly as written (sorted-key JSON).
+ * Amounts of tokens (base units) and of energy (Wh) are decimal strings here and bigint
+ * inside the rules; times are ISO 8601 strings taken from transaction timestamps.
+ * Nothing secret is stored: no readings, no request profile (only its commitment), no
+ * salts, no private keys.
+ */
+
+/** Number of settlement periods (ISPs) in a program day and in a flexibility request. */
+export const PERIODS_PER_DAY = 24;
+/** Fingerprint chain head of an enrollment before its first settled period. */
+export const GENESIS_FINGERPRINT = '0';
+export const DEFAULT_PERIOD_SECONDS = 3600;
+export const DEFAULT_GRACE_SECONDS = 900;
+
+export type MeterStatus = 'active' | 'suspended' | 'excluded';
+export type ProsumerKeyType = 'ec-p256' | 'ed25519';
+
+export interface Meter {
+  meterId: string;
+  prosumerId: string;
+  /** SPKI PEM of the prosumer's signing key (ECDSA P-256 or Ed25519). */
+  publicKeyPem: string;
+  keyType: ProsumerKeyType;
+  congestionPoint: string;
+  status: MeterStatus;
+  /** Last nonce accepted from this prosumer's signed actions (decimal string, starts at "0"). */
+  nonce: string;
+  registeredAt: string;
+  updatedAt: string;
+  /** Why the meter was suspended or excluded, if it was. */
+  statusReason?: string;
+}
+
+/** A token account: `org:<MSP>`, `prosumer:<id>`, `escrow:enrollment:<id>` or `escrow:order:<id>`. */
+export interface Account {
+  accountId: string;
+  balance: string;
+}
+
+/** Everything ever minted and burned; minted - burned = the sum of all accounts. */
+export interface Supply {
+  minted: string;
+  burned: string;
+}
+
+/** A prosumer's signed withdrawal: tokens burned here, credited off-chain on the bill. */
+export interface Redemption {
+  redemptionId: string;
+  prosumerId: string;
+  meterId: string;
+  amount: string;
+  nonce: string;
+  time: string;
+}
+
+export type FlexRequestStatus = 'open' | 'closed';
+
+export interface FlexRequest {
+  requestId: string;
+  congestionPoint: string;
+  /** Calendar day (YYYY-MM-DD, UTC) the flexibility is needed on; ISP i is hour i of it. */
+  day: string;
+  /** Requested flexibility per ISP, Wh. */
+  requestedWh: string[];
+  status: FlexRequestStatus;
+  createdAt: string;
+}
+
+export type FlexOfferStatus = 'submitted' | 'accepted';
+
+export interface FlexOffer {
+  offerId: string;
+  requestId: string;
+  aggregatorMsp: string;
+  /** Offered flexibility per ISP, Wh. */
+  offeredWh: string[];
+  /** Price of the whole offer, token base units. */
+  price: string;
+  status: FlexOfferStatus;
+  createdAt: string;
+}
+
+export type FlexOrderStatus = 'open' | 'settled';
+
+export interface OrderSettlement {
+  deliveredWh: string[];
+  deficiencyWh: string[];
+  penalty: string;
+  toAggregator: string;
+  toDso: string;
+  settledAt: string;
+  txId: string;
+}
+
+export interface FlexOrder {
+  orderId: string;
+  requestId: string;
+  offerId: string;
+  aggregatorMsp: string;
+  /** Copied from the request, so settlement does not depend on the request record. */
+  day: string;
+  offeredWh: string[];
+  price: string;
+  status: FlexOrderStatus;
+  createdAt: string;
+  settlement?: OrderSettlement;
+}
+
+export type EnrollmentStatus = 'offered' | 'accepted' | 'active' | 'excluded' | 'closed' | 'cancelled';
+
+/** Settlement of one period of an enrollment; a period has at most one, written once. */
+export type PeriodResult =
+  | {
+      outcome: 'verified';
+      periodIndex: number;
+      deviationWh: string;
+      direction: string;
+      prevFingerprint: string;
+      newFingerprint: string;
+      penalty: string;
+      submissionHash: string;
+      txId: string;
+      settledAt: string;
+    }
+  | {
+      outcome: 'invalidProof';
+      periodIndex: number;
+      forfeited: string;
+      submissionHash: string;
+      txId: string;
+      settledAt: string;
+    }
+  | {
+      outcome: 'missed';
+      periodIndex: number;
+      claimed: string;
+      txId: string;
+      settledAt: string;
+    };
+
+export interface Enrollment {
+  enrollmentId: string;
+  orderId: string;
+  requestId: string;
+  meterId: string;
+  prosumerId: string;
+  aggregatorMsp: string;
+  circuitId: string;
+  /** Commitment to the prosumer's private request profile (public input of the proof). */
+  requestCommitment: string;
+  /** Reward for the whole day, escrowed by DepositReward. */
+  reward: string;
+  ratePerWh: string;
+  toleranceWh: string;
+  /** Flexibility this enrollment contributes to its order, per period (Wh); public volumes, not a profile. */
+  flexWh: string[];
+  startTime: string;
+  periodSeconds: number;
+  graceSeconds: number;
+  periodCount: number;
+  status: EnrollmentStatus;
+  /** Fingerprint of the last verified period ("0" before the first). */
+  chainHead: string;
+  results: (PeriodResult | null)[];
+  createdAt: string;
+  acceptedAt?: string;
+  fundedAt?: string;
+  finishedAt?: string;
+  /** Escrow released to the prosumer at close. */
+  released?: string;
+  exclusion?: { periodIndex: number; txId: string };
+}
+
+export type VerificationKeyStatus = 'proposed' | 'active' | 'retired';
+
+export interface VerificationKeyRecord {
+  circuitId: string;
+  verificationKey: unknown;
+  /** sha256 (hex) of the stable JSON of the key: what the approving organisation names. */
+  keyHash: string;
+  status: VerificationKeyStatus;
+  proposedBy: string;
+  proposedAt: string;
+  approvedBy?: string;
+  approvedAt?: string;
+  retirementProposedBy?: string;
+  retirementProposedAt?: string;
+  retiredBy?: string;
+  retiredAt?: string;
+}
