@@ -1,0 +1,8 @@
+/** The domain rules: pure functions over plain data, no Fabric import. */
+export * from './accounts';
+export * from './amounts';
+export * from './market';
+export * from './nonces';
+export * from './programs';
+export * from './tokens';
+export * from './verifiers';
