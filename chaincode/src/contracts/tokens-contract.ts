@@ -1,0 +1,164 @@
+import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { ChaincodeError } from '../errors';
+import { callerMsp, callerRole, MEMBER_MSPS, requireRole, txTimeIso } from '../identity';
+import {
+  applyTokenMovements,
+  emitEvent,
+  KEY,
+  listRecords,
+  readBalance,
+  readSupply,
+  requireRecord,
+  writeRecord,
+} from '../ledger';
+import type { Account, Meter, Redemption } from '../model';
+import { consumeNonce, requireProsumerSignature } from '../prosumer-auth';
+import { isEscrowAccount, orgAccount, prosumerAccount } from '../rules/accounts';
+import {
+  AccountInput,
+  AccountsInput,
+  BurnInput,
+  EmptyInput,
+  MintInput,
+  parseInput,
+  TransferInput,
+  WithdrawInput,
+} from '../schemas';
+import { stableStringify } from '../stable-json';
+
+/** Minting and burning are for member organisations' and prosumers' accounts only. */
+function requireHolderAccount(accountId: string, action: string): void {
+  if (isEscrowAccount(accountId)) {
+    throw new ChaincodeError('RULE_VIOLATION', `${action}: escrow accounts move only through settlement`);
+  }
+  if (accountId.startsWith('org:') && !MEMBER_MSPS.includes(accountId.slice('org:'.length))) {
+    throw new ChaincodeError('BAD_INPUT', `account: ${accountId} is not a member organisation`);
+  }
+}
+
+/**
+ * Settlement token (flexibility credits). The DSO mints and burns (redemption happens
+ * off-chain); organisations transfer from their own account; a prosumer withdraws its
+ * balance with a signed request, which burns it and records a redemption.
+ */
+@Info({ title: 'Tokens', description: 'Settlement token, balances, escrow accounts and redemptions' })
+export class TokensContract extends Contract {
+  constructor() {
+    super('org.flexproof.tokens');
+  }
+
+  /** DSO: creates tokens in an organisation or prosumer account. */
+  @Transaction()
+  @Returns('string')
+  public async Mint(ctx: Context, inputJson: string): Promise<string> {
+    requireRole(ctx, 'dso', 'Mint');
+    const { account, amount } = parseInput(MintInput, inputJson);
+    requireHolderAccount(account, 'Mint');
+    await applyTokenMovements(ctx, [{ from: null, to: account, amount: BigInt(amount) }]);
+    emitEvent(ctx, 'TokensMinted', { account, amount });
+    return stableStringify({ account, amount });
+  }
+
+  /** DSO: destroys tokens of an organisation or prosumer account (redeemed off-chain). */
+  @Transaction()
+  @Returns('string')
+  public async Burn(ctx: Context, inputJson: string): Promise<string> {
+    requireRole(ctx, 'dso', 'Burn');
+    const { account, amount } = parseInput(BurnInput, inputJson);
+    requireHolderAccount(account, 'Burn');
+    await applyTokenMovements(ctx, [{ from: account, to: null, amount: BigInt(amount) }]);
+    emitEvent(ctx, 'TokensBurned', { account, amount });
+    return stableStringify({ account, amount });
+  }
+
+  /** Either organisation: moves tokens from its own account to an organisation or prosumer account. */
+  @Transaction()
+  @Returns('string')
+  public async Transfer(ctx: Context, inputJson: string): Promise<string> {
+    const from = orgAccount(callerMsp(ctx));
+    const { to, amount } = parseInput(TransferInput, inputJson);
+    requireHolderAccount(to, 'Transfer');
+    if (to === from) throw new ChaincodeError('BAD_INPUT', 'to: must differ from the account of the caller');
+    await applyTokenMovements(ctx, [{ from, to, amount: BigInt(amount) }]);
+    emitEvent(ctx, 'TokensTransferred', { from, to, amount });
+    return stableStringify({ from, to, amount });
+  }
+
+  /**
+   * Prosumer (signed, relayed by either organisation): burns `amount` from the
+   * prosumer's account and records the redemption the DSO credits on the bill.
+   */
+  @Transaction()
+  @Returns('string')
+  public async Withdraw(ctx: Context, inputJson: string): Promise<string> {
+    callerRole(ctx);
+    const { payload, signature } = parseInput(WithdrawInput, inputJson);
+    const meter = await requireRecord<Meter>(ctx, KEY.meter, [payload.meterId], `meter ${payload.meterId}`);
+    requireProsumerSignature(meter, payload, signature);
+    const now = txTimeIso(ctx);
+    const nextMeter = consumeNonce(meter, payload.nonce, now);
+    const account = prosumerAccount(meter.prosumerId);
+    await applyTokenMovements(ctx, [{ from: account, to: null, amount: BigInt(payload.amount) }]);
+    const redemption: Redemption = {
+      redemptionId: ctx.stub.getTxID(),
+      prosumerId: meter.prosumerId,
+      meterId: meter.meterId,
+      amount: payload.amount,
+      nonce: payload.nonce,
+      time: now,
+    };
+    await writeRecord(ctx, KEY.meter, [meter.meterId], nextMeter);
+    await writeRecord(ctx, KEY.redemption, [meter.prosumerId, redemption.redemptionId], redemption);
+    emitEvent(ctx, 'ProsumerWithdrew', {
+      prosumerId: meter.prosumerId,
+      meterId: meter.meterId,
+      amount: payload.amount,
+      redemptionId: redemption.redemptionId,
+    });
+    return stableStringify(redemption);
+  }
+
+  /** Either organisation: one account's balance (0 if it never held anything). */
+  @Transaction(false)
+  @Returns('string')
+  public async GetBalance(ctx: Context, inputJson: string): Promise<string> {
+    callerRole(ctx);
+    const { account } = parseInput(AccountInput, inputJson);
+    const balance: Account = { accountId: account, balance: (await readBalance(ctx, account)).toString() };
+    return stableStringify(balance);
+  }
+
+  /** Either organisation: the named accounts, or every account that ever held tokens. */
+  @Transaction(false)
+  @Returns('string')
+  public async GetBalances(ctx: Context, inputJson: string): Promise<string> {
+    callerRole(ctx);
+    const { accounts } = parseInput(AccountsInput, inputJson);
+    if (!accounts) return stableStringify({ accounts: await listRecords<Account>(ctx, KEY.account, []) });
+    const out: Account[] = [];
+    for (const accountId of accounts) out.push({ accountId, balance: (await readBalance(ctx, accountId)).toString() });
+    return stableStringify({ accounts: out });
+  }
+
+  /** Either organisation: minted, burned and outstanding (minted - burned) tokens. */
+  @Transaction(false)
+  @Returns('string')
+  public async GetSupply(ctx: Context, inputJson: string): Promise<string> {
+    callerRole(ctx);
+    parseInput(EmptyInput, inputJson);
+    const supply = await readSupply(ctx);
+    const outstanding = (BigInt(supply.minted) - BigInt(supply.burned)).toString();
+    return stableStringify({ ...supply, outstanding });
+  }
+
+  /** Either organisation: the redemptions of a prosumer, oldest key first. */
+  @Transaction(false)
+  @Returns('string')
+  public async ListRedemptions(ctx: Context, inputJson: string): Promise<string> {
+    callerRole(ctx);
+    const { account } = parseInput(AccountInput, inputJson);
+    if (!account.startsWith('prosumer:')) throw new ChaincodeError('BAD_INPUT', 'account: must be a prosumer account');
+    const prosumerId = account.slice('prosumer:'.length);
+    return stableStringify({ redemptions: await listRecords<Redemption>(ctx, KEY.redemption, [prosumerId]) });
+  }
+}
