@@ -1,12 +1,36 @@
 import type { Context } from 'fabric-contract-api';
 import { ChaincodeError } from './errors';
 
-/** The organisations of the consortium, by MSP ID. */
-export const AGGREGATOR_MSP = 'AggregatorMSP';
-export const DSO_MSP = 'DsoMSP';
-export const MEMBER_MSPS: readonly string[] = [AGGREGATOR_MSP, DSO_MSP];
-
 export type OrgRole = 'aggregator' | 'dso';
+
+/**
+ * Which MSP ID plays which role. The native network uses AggregatorMSP and DsoMSP; a
+ * network whose organisations are named otherwise (the Fabric test-network's Org1MSP
+ * and Org2MSP) starts every chaincode server with the same
+ * FLEXPROOF_ORG_ROLES="Org1MSP=aggregator,Org2MSP=dso". A server started with a
+ * different mapping would endorse differently and fail the endorsement policy.
+ */
+export function orgRolesFrom(setting: string | undefined): Record<OrgRole, string> {
+  const roles: Partial<Record<OrgRole, string>> = {};
+  for (const entry of (setting ?? 'AggregatorMSP=aggregator,DsoMSP=dso').split(',')) {
+    const [msp, role] = entry.split('=').map((part) => part.trim());
+    if (!msp || (role !== 'aggregator' && role !== 'dso') || roles[role]) {
+      throw new Error(`FLEXPROOF_ORG_ROLES: "${entry}" must be MSPID=aggregator or MSPID=dso, each role once`);
+    }
+    roles[role] = msp;
+  }
+  if (!roles.aggregator || !roles.dso) {
+    throw new Error('FLEXPROOF_ORG_ROLES: must name one aggregator and one dso organisation');
+  }
+  return roles as Record<OrgRole, string>;
+}
+
+const ORG_ROLES = orgRolesFrom(process.env.FLEXPROOF_ORG_ROLES);
+
+/** The organisations of the consortium, by MSP ID. */
+export const AGGREGATOR_MSP = ORG_ROLES.aggregator;
+export const DSO_MSP = ORG_ROLES.dso;
+export const MEMBER_MSPS: readonly string[] = [AGGREGATOR_MSP, DSO_MSP];
 
 /**
  * The caller's role, derived only from its verified Fabric identity (MSP ID), never
@@ -21,10 +45,7 @@ export function callerRole(ctx: Context): OrgRole {
 
 /** Transaction time in ISO 8601, from the proposal timestamp (deterministic on every peer). */
 export function txTimeIso(ctx: Context): string {
-  const ts = ctx.stub.getTxTimestamp();
-  const seconds = Number(ts.seconds.toString());
-  const millis = seconds * 1000 + Math.floor(ts.nanos / 1e6);
-  return new Date(millis).toISOString();
+  return new Date(txTimeMs(ctx)).toISOString();
 }
 
 /** The caller's MSP ID, once it is known to be a member of the consortium. */
