@@ -2,9 +2,8 @@
  * Entry point loaded by `fabric-chaincode-node server` (package.json "main"): the
  * contracts this chaincode serves. The first one is the default contract.
  *
- * Also the library surface for clients (edge client, gateway, tests): error codes,
- * the signing helpers prosumers use, schemas and record types. Those modules import
- * nothing from Fabric.
+ * It also re-exports the client surface (client.ts); clients should import
+ * `@flexproof/chaincode/client`, which does not load Fabric.
  */
 import { MarketContract } from './contracts/market-contract';
 import { MetersContract } from './contracts/meters-contract';
@@ -19,13 +18,7 @@ export { TokensContract } from './contracts/tokens-contract';
 export { MarketContract } from './contracts/market-contract';
 export { ProgramsContract } from './contracts/programs-contract';
 export { VerifiersContract } from './contracts/verifiers-contract';
-export { ChaincodeError, CHAINCODE_ERROR_CODES, parseErrorCode, type ChaincodeErrorCode } from './errors';
-export * from './signing';
-export * from './model';
-export * as schemas from './schemas';
-export { stableStringify } from './stable-json';
-export { verificationKeyHash } from './rules/verifiers';
-export { orgAccount, prosumerAccount, enrollmentEscrow, orderEscrow } from './rules/accounts';
+export * from './client';
 export {
   CircuitsProofVerifier,
   ProofInputError,
