@@ -1,1 +1,42 @@
-export {};
+// @flexproof/circuits: the hourly deviation proof, for the edge client (proving) and the
+// chaincode (verification). Importing this module loads snarkjs and poseidon-lite, never
+// the circom compiler: building artifacts runs in a child process.
+
+export { CircuitError, isCircuitError } from './errors';
+export type { CircuitErrorCode, CircuitErrorOptions } from './errors';
+export {
+  SCALAR_FIELD_ORDER,
+  BASE_FIELD_ORDER,
+  PERIODS_PER_DAY,
+  READING_BITS,
+  ENERGY_BITS,
+  MAX_READING,
+  MAX_PERIOD_ENERGY,
+  PUBLIC_SIGNAL_NAMES,
+} from './constants';
+export type { PublicSignalName } from './constants';
+export { CIRCUIT_IDS, SMALL_CIRCUIT_ID, circuitShape, isCircuitId, assertCircuitId } from './circuit-ids';
+export type { CircuitId, CircuitShape } from './circuit-ids';
+export type { IntegerLike } from './field';
+export { requestCommitment, fingerprint, periodDeviation, randomSalt, deriveSalt, poseidon } from './hashing';
+export type { PeriodDeviation } from './hashing';
+export { buildDeviationInput, expectedPublicSignals } from './witness';
+export type { DeviationInput, DeviationWitnessParams } from './witness';
+export { PUBLIC_SIGNAL_COUNT, checkPublicSignals, decodePublicSignals, encodePublicSignals } from './public-signals';
+export type { DeviationPublicSignals } from './public-signals';
+export { checkProof, checkVerificationKey, canonicalSubmission, submissionHash, parseSubmission } from './proof-format';
+export type { Groth16Proof, VerificationKey, G1Point, G2Point } from './proof-format';
+export { proveDeviation } from './prove';
+export type { DeviationProof } from './prove';
+export { verifyDeviationProof } from './verify';
+export {
+  cacheRoot,
+  artifactsDir,
+  loadArtifacts,
+  loadArtifactsFrom,
+  ensureArtifacts,
+  checkArtifactIntegrity,
+  readVerificationKey,
+} from './artifacts';
+export type { ArtifactFile, ArtifactManifest, CircuitArtifacts, CacheOptions, EnsureOptions, SetupProgress } from './artifacts';
+export { circuitSourceHash } from './circuit-source';
