@@ -1,0 +1,170 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  GatewayError,
+  StatusCode,
+  type ChaincodeEvent,
+  type CloseableAsyncIterable,
+  type Contract,
+  type Network,
+} from '@hyperledger/fabric-gateway';
+import type { FabricConnection } from '../fabric/connect';
+import {
+  ChaincodeRefusal,
+  CommitRejected,
+  LedgerUnavailable,
+  parseChaincodeMessage,
+} from './ledger-errors';
+import { eventMatches, type EventFilter, type LedgerEvent, type LedgerPort, type SubmitOutcome } from './ledger-port';
+import { TX, type TransactionName } from './transactions';
+
+export interface FabricLedgerOptions {
+  channel: string;
+  chaincode: string;
+  /** Extra attempts after an MVCC read conflict (the only retried failure). */
+  mvccRetries?: number;
+  /** Pause before a retry, doubled each time (ms). */
+  retryBackoffMs?: number;
+}
+
+const utf8 = new TextDecoder();
+/** gRPC statuses that mean "the peer or orderer could not be reached or did not answer in time". */
+const UNAVAILABLE_CODES = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.CANCELLED]);
+
+/**
+ * The LedgerPort over the Fabric Gateway: the organisation's own peer endorses (it
+ * gathers the other organisation's endorsement itself), then the orderer, then the
+ * commit status. Only MVCC_READ_CONFLICT is retried, with a fresh proposal; every other
+ * failure is reported once, as a ChaincodeRefusal, CommitRejected or LedgerUnavailable.
+ */
+export class FabricLedger implements LedgerPort {
+  readonly #network: Network;
+  readonly #contract: Contract;
+  readonly #chaincode: string;
+  readonly #mvccRetries: number;
+  readonly #retryBackoffMs: number;
+
+  constructor(connection: FabricConnection, options: FabricLedgerOptions) {
+    this.#network = connection.gateway.getNetwork(options.channel);
+    this.#contract = this.#network.getContract(options.chaincode);
+    this.#chaincode = options.chaincode;
+    this.#mvccRetries = options.mvccRetries ?? 3;
+    this.#retryBackoffMs = options.retryBackoffMs ?? 50;
+  }
+
+  async submit(transaction: TransactionName, argument: unknown): Promise<SubmitOutcome> {
+    const args = { arguments: [JSON.stringify(argument)] };
+    for (let attempt = 0; ; attempt++) {
+      let txId: string | undefined;
+      try {
+        const proposal = this.#contract.newProposal(transaction, args);
+        txId = proposal.getTransactionId();
+        const endorsed = await proposal.endorse();
+        const commit = await endorsed.submit();
+        const status = await commit.getStatus();
+        if (status.successful) {
+          return { result: parseResult(endorsed.getResult()), txId };
+        }
+        if (status.code === StatusCode.MVCC_READ_CONFLICT && attempt < this.#mvccRetries) {
+          await delay(this.#retryBackoffMs * 2 ** attempt);
+          continue;
+        }
+        throw new CommitRejected(validationCodeName(status.code), txId);
+      } catch (err) {
+        throw toLedgerError(err, txId);
+      }
+    }
+  }
+
+  async evaluate(transaction: TransactionName, argument: unknown): Promise<unknown> {
+    try {
+      const bytes = await this.#contract.evaluate(transaction, { arguments: [JSON.stringify(argument)] });
+      return parseResult(bytes);
+    } catch (err) {
+      throw toLedgerError(err);
+    }
+  }
+
+  async events(filter: EventFilter, signal: AbortSignal): Promise<AsyncIterable<LedgerEvent>> {
+    let stream: CloseableAsyncIterable<ChaincodeEvent>;
+    try {
+      stream = await this.#network.getChaincodeEvents(
+        this.#chaincode,
+        filter.startBlock === undefined ? {} : { startBlock: BigInt(filter.startBlock) },
+      );
+    } catch (err) {
+      throw toLedgerError(err);
+    }
+    const close = (): void => stream.close();
+    if (signal.aborted) close();
+    else signal.addEventListener('abort', close, { once: true });
+    return (async function* matching(): AsyncGenerator<LedgerEvent> {
+      try {
+        for await (const e of stream) {
+          const event: LedgerEvent = {
+            eventName: e.eventName,
+            txId: e.transactionId,
+            blockNumber: e.blockNumber.toString(),
+            payload: parsePayload(e.payload),
+          };
+          if (eventMatches(event, filter)) yield event;
+        }
+      } catch (err) {
+        if (!signal.aborted) throw toLedgerError(err);
+      } finally {
+        signal.removeEventListener('abort', close);
+        stream.close();
+      }
+    })();
+  }
+
+  /** System:Ping takes no argument (the only transaction without one). */
+  async ping(): Promise<void> {
+    try {
+      await this.#contract.evaluate(TX.ping);
+    } catch (err) {
+      throw toLedgerError(err);
+    }
+  }
+}
+
+function validationCodeName(code: number): string {
+  return Object.entries(StatusCode).find(([, value]) => value === code)?.[0] ?? String(code);
+}
+
+function parseResult(bytes: Uint8Array): unknown {
+  const text = utf8.decode(bytes);
+  return text === '' ? null : (JSON.parse(text) as unknown);
+}
+
+function parsePayload(bytes: Uint8Array): Record<string, unknown> {
+  try {
+    const value = JSON.parse(utf8.decode(bytes)) as unknown;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Classifies a Fabric Gateway failure: a chaincode refusal when a peer's message carries
+ * the chaincode's `[CODE]` prefix, unavailable for gRPC transport codes, otherwise the
+ * original error (a 500 for the caller, logged).
+ */
+export function toLedgerError(err: unknown, txId?: string): unknown {
+  if (err instanceof ChaincodeRefusal || err instanceof CommitRejected || err instanceof LedgerUnavailable) return err;
+  if (err instanceof GatewayError) {
+    const id = (err as GatewayError & { transactionId?: string }).transactionId ?? txId;
+    for (const detail of err.details) {
+      const parsed = parseChaincodeMessage(detail.message);
+      if (parsed) return new ChaincodeRefusal(parsed.code, parsed.message, id);
+    }
+    const own = parseChaincodeMessage(err.message);
+    if (own) return new ChaincodeRefusal(own.code, own.message, id);
+    if (UNAVAILABLE_CODES.has(err.code)) return new LedgerUnavailable('the ledger did not answer in time', id, err);
+  }
+  return err;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,62 @@
+import type { EventFilter, LedgerEvent, LedgerPort, SubmitOptions, SubmitOutcome } from './ledger-port';
+import type { TransactionName } from './transactions';
+
+interface Entry {
+  outcome: Promise<SubmitOutcome>;
+  expiresAt: number;
+}
+
+/**
+ * Decorates a LedgerPort so that submissions with the same idempotency key share one
+ * transaction: a retry while the first is in flight waits for it, a retry after it
+ * finished successfully gets the same outcome. A failure is forgotten (a refusal may
+ * not hold later, e.g. "the period has not ended yet"; an unknown outcome may have
+ * committed), so the retry submits again and the chaincode's own once-only rules (a
+ * period settles once, a nonce is used once) decide.
+ */
+export class IdempotentLedger implements LedgerPort {
+  readonly #inner: LedgerPort;
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(inner: LedgerPort, options: { ttlMs?: number; maxEntries?: number } = {}) {
+    this.#inner = inner;
+    this.#ttlMs = options.ttlMs ?? 24 * 3600 * 1000;
+    this.#maxEntries = options.maxEntries ?? 10_000;
+  }
+
+  submit(transaction: TransactionName, argument: unknown, options: SubmitOptions = {}): Promise<SubmitOutcome> {
+    const key = options.idempotencyKey;
+    if (key === undefined) return this.#inner.submit(transaction, argument, options);
+    const now = Date.now();
+    const existing = this.#entries.get(key);
+    if (existing && existing.expiresAt > now) return existing.outcome;
+    this.#prune(now);
+    const outcome = this.#inner.submit(transaction, argument, options);
+    this.#entries.set(key, { outcome, expiresAt: now + this.#ttlMs });
+    outcome.catch(() => {
+      if (this.#entries.get(key)?.outcome === outcome) this.#entries.delete(key);
+    });
+    return outcome;
+  }
+
+  evaluate(transaction: TransactionName, argument: unknown): Promise<unknown> {
+    return this.#inner.evaluate(transaction, argument);
+  }
+
+  events(filter: EventFilter, signal: AbortSignal): Promise<AsyncIterable<LedgerEvent>> {
+    return this.#inner.events(filter, signal);
+  }
+
+  ping(): Promise<void> {
+    return this.#inner.ping();
+  }
+
+  #prune(now: number): void {
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt <= now || this.#entries.size >= this.#maxEntries) this.#entries.delete(key);
+      else break;
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * What can go wrong on the way to the ledger, as data. errors.ts turns each into an
+ * HTTP answer; nothing here knows about HTTP.
+ */
+
+/** The chaincode refused the transaction with a `[CODE] message` error. */
+export class ChaincodeRefusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly txId?: string,
+  ) {
+    super(message);
+    this.name = 'ChaincodeRefusal';
+  }
+}
+
+/** The peer (or the ordering service behind it) did not answer in time, or at all. */
+export class LedgerUnavailable extends Error {
+  constructor(
+    message: string,
+    readonly txId?: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'LedgerUnavailable';
+  }
+}
+
+/** The transaction was ordered but not committed as valid (Fabric validation code). */
+export class CommitRejected extends Error {
+  constructor(
+    /** Fabric's name of the validation code, e.g. MVCC_READ_CONFLICT. */
+    readonly validationCode: string,
+    readonly txId: string,
+  ) {
+    super(`transaction ${txId} was not committed: ${validationCode}`);
+    this.name = 'CommitRejected';
+  }
+}
+
+const CHAINCODE_CODE = /^\[([A-Z][A-Z_]*)\] ([\s\S]*)$/;
+/** How a peer wraps a chaincode error in an endorsement or evaluation failure. */
+const PEER_WRAPPER = /^chaincode response \d+, /;
+
+/**
+ * Reads a chaincode error's code out of the `[CODE] message` prefix the chaincode puts on
+ * every error (chaincode/src/errors.ts), after the peer's own wrapper. Never guesses from
+ * the free text: a message without the prefix is not a chaincode refusal.
+ */
+export function parseChaincodeMessage(message: string): { code: string; message: string } | undefined {
+  const match = CHAINCODE_CODE.exec(message.replace(PEER_WRAPPER, ''));
+  if (!match?.[1]) return undefined;
+  return { code: match[1], message: match[2] ?? '' };
+}
