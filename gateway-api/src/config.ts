@@ -1,0 +1,261 @@
+/**
+ * The gateway's settings, from environment variables and optionally a JSON file
+ * (FLEXPROOF_GATEWAY_CONFIG, keys named like the variables; the environment wins).
+ * Read and checked once at start-up; every problem is listed, not just the first.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ORG_ROLES, type OrgRole, type TokenEntry } from './auth/bearer-tokens';
+import type { FabricIdentityConfig } from './fabric/connect';
+import type { NetworkDescriptor } from './fabric/network-descriptor';
+
+export type OrgName = 'aggregator' | 'dso';
+
+export interface GatewayConfig {
+  org: OrgName;
+  host: string;
+  port: number;
+  tokens: TokenEntry[];
+  fabric: FabricIdentityConfig & { channel: string; chaincode: string };
+  store: { kind: 'couchdb'; url: string } | { kind: 'embedded'; dataDir: string; port: number };
+  bodyLimit: number;
+  edgeWindowSeconds: number;
+  mvccRetries: number;
+  logLevel: string;
+}
+
+/** Repository root (gateway-api/dist or gateway-api/src -> ../..). */
+const ROOT_DIR = path.resolve(__dirname, '..', '..');
+
+/** Per-organisation defaults: one place for the ports of the two instances. */
+export const ORG_DEFAULTS: Readonly<Record<OrgName, { port: number; storePort: number; role: OrgRole }>> = {
+  aggregator: { port: 7080, storePort: 7984, role: 'aggregator' },
+  dso: { port: 9080, storePort: 9984, role: 'dso' },
+};
+
+/** Every setting, its default and meaning: printed by `--help`, copied in the README. */
+export const SETTINGS: readonly { name: string; default: string; meaning: string }[] = [
+  { name: 'FLEXPROOF_GATEWAY_ORG', default: '(required)', meaning: 'aggregator or dso: the organisation this instance serves' },
+  { name: 'FLEXPROOF_GATEWAY_TOKENS', default: '(required)', meaning: 'JSON array of {name, role, sha256}: bearer tokens, hashed (see `hash-token`)' },
+  { name: 'FLEXPROOF_GATEWAY_HOST', default: '127.0.0.1', meaning: 'address to listen on' },
+  { name: 'FLEXPROOF_GATEWAY_PORT', default: '7080 (aggregator), 9080 (dso)', meaning: 'port to listen on' },
+  { name: 'FLEXPROOF_GATEWAY_CONFIG', default: '(none)', meaning: 'JSON file with any of these settings (environment wins)' },
+  { name: 'FLEXPROOF_NETWORK_JSON', default: '.flexproof/network/network.json', meaning: 'network descriptor written by `npm run network:up`' },
+  { name: 'FLEXPROOF_FABRIC_USER', default: 'client', meaning: 'client or admin: which identity of the descriptor to use' },
+  { name: 'FLEXPROOF_MSP_ID', default: '(descriptor)', meaning: "the organisation's MSP ID" },
+  { name: 'FLEXPROOF_PEER_ENDPOINT', default: '(descriptor)', meaning: "host:port of the organisation's own peer" },
+  { name: 'FLEXPROOF_PEER_TLS_ROOT_CERT', default: '(descriptor)', meaning: "PEM file of the peer's TLS CA" },
+  { name: 'FLEXPROOF_PEER_TLS_SERVER_NAME', default: '(descriptor)', meaning: "name in the peer's TLS certificate" },
+  { name: 'FLEXPROOF_CLIENT_CERT', default: '(descriptor)', meaning: "PEM file of the gateway's Fabric certificate" },
+  { name: 'FLEXPROOF_CLIENT_KEY', default: '(descriptor)', meaning: "PEM file of the gateway's Fabric private key" },
+  { name: 'FLEXPROOF_CHANNEL', default: '(descriptor)', meaning: 'channel name' },
+  { name: 'FLEXPROOF_CHAINCODE', default: '(descriptor)', meaning: 'chaincode name' },
+  { name: 'COUCHDB_URL', default: '(none: embedded store)', meaning: 'CouchDB URL of the raw-data store (may carry credentials; never logged)' },
+  { name: 'FLEXPROOF_STORE_DIR', default: '.flexproof/gateway/<org>/store', meaning: 'data directory of the embedded store' },
+  { name: 'FLEXPROOF_STORE_PORT', default: '7984 (aggregator), 9984 (dso)', meaning: 'port of the embedded store on 127.0.0.1' },
+  { name: 'FLEXPROOF_GATEWAY_BODY_LIMIT', default: '1048576', meaning: 'largest request body, bytes (larger: 413)' },
+  { name: 'FLEXPROOF_EDGE_WINDOW_SECONDS', default: '300', meaning: 'accepted clock skew of signed edge requests' },
+  { name: 'FLEXPROOF_MVCC_RETRIES', default: '3', meaning: 'resubmissions after an MVCC read conflict' },
+  { name: 'FLEXPROOF_LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug or trace' },
+];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Source = Record<string, unknown>;
+
+/** Reads the settings; throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const problems: string[] = [];
+  const source: Source = {};
+  const file = env.FLEXPROOF_GATEWAY_CONFIG;
+  if (file) {
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+      Object.assign(source, parsed);
+    } catch (err) {
+      problems.push(`FLEXPROOF_GATEWAY_CONFIG: cannot read ${file} (${(err as Error).message})`);
+    }
+  }
+  for (const s of SETTINGS) {
+    const v = env[s.name];
+    if (v !== undefined && v !== '') source[s.name] = v;
+  }
+  const str = (name: string): string | undefined => {
+    const v = source[name];
+    if (v === undefined || v === null || v === '') return undefined;
+    return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}: must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const orgRaw = str('FLEXPROOF_GATEWAY_ORG');
+  let org: OrgName = 'aggregator';
+  if (orgRaw === 'aggregator' || orgRaw === 'dso') org = orgRaw;
+  else problems.push(orgRaw === undefined ? 'FLEXPROOF_GATEWAY_ORG: required (aggregator or dso)' : 'FLEXPROOF_GATEWAY_ORG: must be aggregator or dso');
+  const defaults = ORG_DEFAULTS[org];
+
+  const tokens = parseTokens(source.FLEXPROOF_GATEWAY_TOKENS, org, problems);
+
+  // Fabric identity: the network descriptor, then explicit settings on top.
+  const fabric = fabricSettings(str, org, problems, env);
+
+  const couchUrl = str('COUCHDB_URL');
+  let store: GatewayConfig['store'];
+  if (couchUrl !== undefined) {
+    try {
+      const u = new URL(couchUrl);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+    } catch {
+      problems.push('COUCHDB_URL: must be an http(s) URL');
+    }
+    store = { kind: 'couchdb', url: couchUrl };
+  } else {
+    store = {
+      kind: 'embedded',
+      dataDir: path.resolve(str('FLEXPROOF_STORE_DIR') ?? path.join(ROOT_DIR, '.flexproof', 'gateway', org, 'store')),
+      port: int('FLEXPROOF_STORE_PORT', defaults.storePort, 0, 65535),
+    };
+  }
+
+  const logLevel = str('FLEXPROOF_LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push('FLEXPROOF_LOG_LEVEL: must be fatal, error, warn, info, debug, trace or silent');
+  }
+
+  const config: GatewayConfig = {
+    org,
+    host: str('FLEXPROOF_GATEWAY_HOST') ?? '127.0.0.1',
+    port: int('FLEXPROOF_GATEWAY_PORT', defaults.port, 0, 65535),
+    tokens,
+    fabric,
+    store,
+    bodyLimit: int('FLEXPROOF_GATEWAY_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    edgeWindowSeconds: int('FLEXPROOF_EDGE_WINDOW_SECONDS', 300, 1, 3600),
+    mvccRetries: int('FLEXPROOF_MVCC_RETRIES', 3, 0, 10),
+    logLevel,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function parseTokens(raw: unknown, org: OrgName, problems: string[]): TokenEntry[] {
+  if (raw === undefined || raw === null || raw === '') {
+    problems.push('FLEXPROOF_GATEWAY_TOKENS: required (JSON array of {name, role, sha256})');
+    return [];
+  }
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      problems.push('FLEXPROOF_GATEWAY_TOKENS: not valid JSON');
+      return [];
+    }
+  }
+  if (!Array.isArray(value) || value.length === 0) {
+    problems.push('FLEXPROOF_GATEWAY_TOKENS: must be a non-empty JSON array');
+    return [];
+  }
+  const allowed: OrgRole[] = [ORG_DEFAULTS[org].role, 'auditor'];
+  const out: TokenEntry[] = [];
+  const seen = new Set<string>();
+  value.forEach((entry: unknown, i) => {
+    const e = (entry ?? {}) as Record<string, unknown>;
+    const where = `FLEXPROOF_GATEWAY_TOKENS[${i}]`;
+    let ok = true;
+    if (typeof e.name !== 'string' || !/^[A-Za-z0-9._@-]{1,64}$/.test(e.name)) {
+      problems.push(`${where}.name: 1 to 64 letters, digits or . _ @ -`);
+      ok = false;
+    }
+    if (typeof e.role !== 'string' || !(ORG_ROLES as readonly string[]).includes(e.role)) {
+      problems.push(`${where}.role: must be one of ${ORG_ROLES.join(', ')}`);
+      ok = false;
+    } else if (!allowed.includes(e.role as OrgRole)) {
+      problems.push(`${where}.role: the ${org} gateway serves only the roles ${allowed.join(' and ')}`);
+      ok = false;
+    }
+    if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) {
+      problems.push(`${where}.sha256: the token's sha256 as 64 lower-case hex digits (never the token itself)`);
+      ok = false;
+    } else if (seen.has(e.sha256)) {
+      problems.push(`${where}.sha256: the same token is listed twice`);
+      ok = false;
+    }
+    if (ok) {
+      seen.add(e.sha256 as string);
+      out.push({ name: e.name as string, role: e.role as OrgRole, sha256: e.sha256 as string });
+    }
+  });
+  return out;
+}
+
+function fabricSettings(
+  str: (name: string) => string | undefined,
+  org: OrgName,
+  problems: string[],
+  env: NodeJS.ProcessEnv,
+): GatewayConfig['fabric'] {
+  const networkDir = env.FLEXPROOF_NETWORK_DIR ?? path.join(ROOT_DIR, '.flexproof', 'network');
+  const descriptorPath = str('FLEXPROOF_NETWORK_JSON') ?? path.join(networkDir, 'network.json');
+  const user = str('FLEXPROOF_FABRIC_USER') ?? 'client';
+  if (user !== 'client' && user !== 'admin') problems.push('FLEXPROOF_FABRIC_USER: must be client or admin');
+  let descriptor: NetworkDescriptor | undefined;
+  if (existsSync(descriptorPath)) {
+    try {
+      descriptor = JSON.parse(readFileSync(descriptorPath, 'utf8')) as NetworkDescriptor;
+    } catch {
+      problems.push(`FLEXPROOF_NETWORK_JSON: ${descriptorPath} is not valid JSON`);
+    }
+  }
+  const o = descriptor?.orgs?.[org];
+  const identity = user === 'admin' ? o?.admin : o?.client;
+  const fabric = {
+    mspId: str('FLEXPROOF_MSP_ID') ?? o?.mspId ?? '',
+    peerEndpoint: str('FLEXPROOF_PEER_ENDPOINT') ?? o?.peerEndpoint ?? '',
+    tlsRootCertPath: str('FLEXPROOF_PEER_TLS_ROOT_CERT') ?? o?.tlsRootCertPath ?? '',
+    tlsServerName: str('FLEXPROOF_PEER_TLS_SERVER_NAME') ?? o?.tlsServerName,
+    certPath: str('FLEXPROOF_CLIENT_CERT') ?? identity?.certPath ?? '',
+    keyPath: str('FLEXPROOF_CLIENT_KEY') ?? identity?.keyPath ?? '',
+    channel: str('FLEXPROOF_CHANNEL') ?? descriptor?.channel ?? '',
+    chaincode: str('FLEXPROOF_CHAINCODE') ?? descriptor?.chaincode ?? '',
+  };
+  const hint = descriptor ? '' : ` (no network descriptor at ${descriptorPath}: run \`npm run network:up\` or set it)`;
+  const required: [keyof typeof fabric, string][] = [
+    ['mspId', 'FLEXPROOF_MSP_ID'],
+    ['peerEndpoint', 'FLEXPROOF_PEER_ENDPOINT'],
+    ['tlsRootCertPath', 'FLEXPROOF_PEER_TLS_ROOT_CERT'],
+    ['certPath', 'FLEXPROOF_CLIENT_CERT'],
+    ['keyPath', 'FLEXPROOF_CLIENT_KEY'],
+    ['channel', 'FLEXPROOF_CHANNEL'],
+    ['chaincode', 'FLEXPROOF_CHAINCODE'],
+  ];
+  for (const [key, name] of required) {
+    if (!fabric[key]) problems.push(`${name}: required${hint}`);
+  }
+  for (const [key, name] of [
+    ['tlsRootCertPath', 'FLEXPROOF_PEER_TLS_ROOT_CERT'],
+    ['certPath', 'FLEXPROOF_CLIENT_CERT'],
+    ['keyPath', 'FLEXPROOF_CLIENT_KEY'],
+  ] as const) {
+    const file = fabric[key];
+    if (file && !existsSync(file)) problems.push(`${name}: no file at ${file}`);
+  }
+  if (fabric.peerEndpoint && !/^[^:\s]+:[0-9]{1,5}$/.test(fabric.peerEndpoint)) {
+    problems.push('FLEXPROOF_PEER_ENDPOINT: must be host:port');
+  }
+  return fabric;
+}
