@@ -1,0 +1,100 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { TX } from '../ledger/transactions';
+import { cc, Enrollment, EnrollmentView, PeriodIndexParam, Record_ } from '../schemas/http';
+import type { RouteOptions } from '../services/services';
+import { ledgerRoute } from './ledger-route';
+
+const tags = ['enrollments'];
+const EnrollmentParams = Type.Object({ enrollmentId: cc.Id });
+
+export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+  ledgerRoute(app, services, {
+    method: 'POST',
+    url: '/enrollments',
+    summary: 'Offer an enrollment of a meter under an order (the prosumer accepts it from its edge client)',
+    tags,
+    roles: ['aggregator'],
+    transaction: TX.offerEnrollment,
+    kind: 'submit',
+    created: true,
+    body: cc.OfferEnrollmentInput,
+    argument: ({ body }) => body,
+    response: Enrollment,
+  });
+  ledgerRoute(app, services, {
+    method: 'POST',
+    url: '/enrollments/:enrollmentId/cancel',
+    summary: 'Withdraw an enrollment that is not funded yet',
+    tags,
+    roles: ['aggregator'],
+    transaction: TX.cancelEnrollment,
+    kind: 'submit',
+    params: EnrollmentParams,
+    argument: ({ params }) => ({ enrollmentId: params.enrollmentId }),
+    response: Enrollment,
+  });
+  ledgerRoute(app, services, {
+    method: 'POST',
+    url: '/enrollments/:enrollmentId/fund',
+    summary: 'Deposit the reward into the enrollment escrow; the program starts',
+    tags,
+    roles: ['aggregator'],
+    transaction: TX.depositReward,
+    kind: 'submit',
+    params: EnrollmentParams,
+    argument: ({ params }) => ({ enrollmentId: params.enrollmentId }),
+    response: Enrollment,
+  });
+  ledgerRoute(app, services, {
+    method: 'POST',
+    url: '/enrollments/:enrollmentId/periods/:periodIndex/claim',
+    summary: "Claim a period nobody submitted before its deadline (its share of the reward)",
+    tags,
+    roles: ['aggregator'],
+    transaction: TX.claimMissedPeriod,
+    kind: 'submit',
+    params: Type.Object({ enrollmentId: cc.Id, periodIndex: PeriodIndexParam }),
+    argument: ({ params }) => ({ enrollmentId: params.enrollmentId, periodIndex: Number(params.periodIndex) }),
+    response: Record_('claimed period', { outcome: Type.String(), periodIndex: Type.Integer() }),
+  });
+  ledgerRoute(app, services, {
+    method: 'POST',
+    url: '/enrollments/:enrollmentId/close',
+    summary: 'Close an enrollment whose periods are all settled; the rest of the escrow goes to the prosumer',
+    tags,
+    roles: ['dso', 'aggregator'],
+    transaction: TX.closeEnrollment,
+    kind: 'submit',
+    params: EnrollmentParams,
+    argument: ({ params }) => ({ enrollmentId: params.enrollmentId }),
+    response: Enrollment,
+  });
+  ledgerRoute(app, services, {
+    method: 'GET',
+    url: '/enrollments/:enrollmentId',
+    summary: 'An enrollment with each period (end, deadline, result), its escrow and the next period due',
+    tags,
+    roles: ['dso', 'aggregator', 'auditor'],
+    transaction: TX.getEnrollment,
+    kind: 'evaluate',
+    params: EnrollmentParams,
+    argument: ({ params }) => ({ enrollmentId: params.enrollmentId }),
+    response: EnrollmentView,
+  });
+  ledgerRoute(app, services, {
+    method: 'GET',
+    url: '/enrollments/:enrollmentId/history',
+    summary: 'Every committed version of an enrollment',
+    tags,
+    roles: ['dso', 'aggregator', 'auditor'],
+    transaction: TX.getEnrollmentHistory,
+    kind: 'evaluate',
+    params: EnrollmentParams,
+    argument: ({ params }) => ({ enrollmentId: params.enrollmentId }),
+    response: Record_('enrollment history', {
+      enrollmentId: Type.String(),
+      history: Type.Array(Record_('version', { txId: Type.String(), time: Type.String(), isDelete: Type.Boolean() })),
+    }),
+  });
+};

@@ -1,0 +1,90 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { TX } from '../ledger/transactions';
+import { cc, Record_ } from '../schemas/http';
+import type { RouteOptions } from '../services/services';
+import { ledgerRoute } from './ledger-route';
+
+const tags = ['verification keys'];
+const CircuitParams = Type.Object({ circuitId: cc.CircuitId });
+const KeyRecord = Record_('verification key record', {
+  circuitId: Type.String(),
+  keyHash: Type.String(),
+  status: Type.String({ description: 'proposed, active or retired' }),
+});
+
+export const verificationKeyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+  ledgerRoute(app, services, {
+    method: 'POST',
+    url: '/verification-keys',
+    summary: 'Propose the Groth16 verification key of a new circuit id (the other organisation approves)',
+    tags,
+    roles: ['dso', 'aggregator'],
+    transaction: TX.proposeVerificationKey,
+    kind: 'submit',
+    created: true,
+    body: cc.ProposeVerificationKeyInput,
+    argument: ({ body }) => body,
+    response: KeyRecord,
+  });
+  ledgerRoute(app, services, {
+    method: 'POST',
+    url: '/verification-keys/:circuitId/approve',
+    summary: 'Approve a proposed key, naming its hash; it becomes active',
+    tags,
+    roles: ['dso', 'aggregator'],
+    transaction: TX.approveVerificationKey,
+    kind: 'submit',
+    params: CircuitParams,
+    body: Type.Object({ keyHash: cc.Sha256Hex }, { additionalProperties: false }),
+    argument: ({ params, body }) => ({ circuitId: params.circuitId, keyHash: body.keyHash }),
+    response: KeyRecord,
+  });
+  ledgerRoute(app, services, {
+    method: 'POST',
+    url: '/verification-keys/:circuitId/retire',
+    summary: 'Propose retiring an active key (the other organisation approves)',
+    tags,
+    roles: ['dso', 'aggregator'],
+    transaction: TX.proposeVerificationKeyRetirement,
+    kind: 'submit',
+    params: CircuitParams,
+    argument: ({ params }) => ({ circuitId: params.circuitId }),
+    response: KeyRecord,
+  });
+  ledgerRoute(app, services, {
+    method: 'POST',
+    url: '/verification-keys/:circuitId/retire/approve',
+    summary: 'Approve the retirement of a key; submissions naming it are refused from then on',
+    tags,
+    roles: ['dso', 'aggregator'],
+    transaction: TX.approveVerificationKeyRetirement,
+    kind: 'submit',
+    params: CircuitParams,
+    argument: ({ params }) => ({ circuitId: params.circuitId }),
+    response: KeyRecord,
+  });
+  ledgerRoute(app, services, {
+    method: 'GET',
+    url: '/verification-keys',
+    summary: 'Every circuit id with its key status (keys omitted)',
+    tags,
+    roles: ['dso', 'aggregator', 'auditor'],
+    transaction: TX.listVerificationKeys,
+    kind: 'evaluate',
+    argument: () => ({}),
+    response: Record_('key records', { keys: Type.Array(KeyRecord) }),
+  });
+  ledgerRoute(app, services, {
+    method: 'GET',
+    url: '/verification-keys/:circuitId',
+    summary: "One circuit's key record, with the key",
+    tags,
+    roles: ['dso', 'aggregator', 'auditor'],
+    transaction: TX.getVerificationKey,
+    kind: 'evaluate',
+    params: CircuitParams,
+    argument: ({ params }) => ({ circuitId: params.circuitId }),
+    response: KeyRecord,
+  });
+};
