@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, hashToken, loadConfig } from '@flexproof/gateway-api';
+
+describe('gateway configuration', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'flexproof-config-'));
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(path.join(dir, f), 'pem');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  beforeEach(() => {
+    env = {
+      FLEXPROOF_GATEWAY_ORG: 'dso',
+      FLEXPROOF_GATEWAY_TOKENS: JSON.stringify([{ name: 'ops', role: 'dso', sha256: hashToken('t') }]),
+      FLEXPROOF_NETWORK_JSON: path.join(dir, 'absent.json'),
+      FLEXPROOF_MSP_ID: 'DsoMSP',
+      FLEXPROOF_PEER_ENDPOINT: '127.0.0.1:9051',
+      FLEXPROOF_PEER_TLS_ROOT_CERT: path.join(dir, 'ca.pem'),
+      FLEXPROOF_CLIENT_CERT: path.join(dir, 'cert.pem'),
+      FLEXPROOF_CLIENT_KEY: path.join(dir, 'key.pem'),
+      FLEXPROOF_CHANNEL: 'flexchannel',
+      FLEXPROOF_CHAINCODE: 'flexproof',
+    };
+  });
+
+  it('applies the per-organisation defaults', () => {
+    const config = loadConfig(env);
+    assert.equal(config.port, 9080);
+    assert.equal(config.host, '127.0.0.1');
+    assert.deepEqual(config.store.kind === 'embedded' && config.store.port, 9984);
+    assert.equal(config.edgeWindowSeconds, 300);
+    assert.equal(loadConfig({ ...env, COUCHDB_URL: 'http://admin:pw@db:5984' }).store.kind, 'couchdb');
+  });
+
+  it('lists every problem at once', () => {
+    const bad = {
+      FLEXPROOF_GATEWAY_ORG: 'bank',
+      FLEXPROOF_GATEWAY_TOKENS: JSON.stringify([{ name: 'x', role: 'root', sha256: 'short' }]),
+      FLEXPROOF_NETWORK_JSON: path.join(dir, 'absent.json'),
+      FLEXPROOF_GATEWAY_PORT: '70000',
+      COUCHDB_URL: 'ftp://x',
+      FLEXPROOF_PEER_TLS_ROOT_CERT: path.join(dir, 'missing.pem'),
+    };
+    assert.throws(
+      () => loadConfig(bad),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        const names = err.problems.map((p) => p.split(':')[0]);
+        for (const n of [
+          'FLEXPROOF_GATEWAY_ORG',
+          'FLEXPROOF_GATEWAY_TOKENS[0].role',
+          'FLEXPROOF_GATEWAY_TOKENS[0].sha256',
+          'FLEXPROOF_GATEWAY_PORT',
+          'COUCHDB_URL',
+          'FLEXPROOF_MSP_ID',
+          'FLEXPROOF_PEER_ENDPOINT',
+          'FLEXPROOF_CLIENT_CERT',
+          'FLEXPROOF_CHANNEL',
+        ]) {
+          assert.ok(names.includes(n), `${n} in ${JSON.stringify(err.problems)}`);
+        }
+        assert.ok(err.problems.some((p) => p.includes('missing.pem')));
+        return true;
+      },
+    );
+  });
+
+  it('refuses a token of a role this organisation does not serve, and never echoes secrets', () => {
+    assert.throws(
+      () => loadConfig({ ...env, FLEXPROOF_GATEWAY_TOKENS: JSON.stringify([{ name: 'a', role: 'aggregator', sha256: hashToken('x') }]) }),
+      /the dso gateway serves only the roles dso and auditor/,
+    );
+    assert.throws(
+      () => loadConfig({ ...env, COUCHDB_URL: 'notaurl://user:hunter2@x' }),
+      (err: unknown) => err instanceof ConfigError && !err.message.includes('hunter2'),
+    );
+  });
+
+  it('reads settings from a JSON file, the environment winning', () => {
+    const file = path.join(dir, 'gateway.json');
+    writeFileSync(file, JSON.stringify({ FLEXPROOF_GATEWAY_PORT: 9999, FLEXPROOF_EDGE_WINDOW_SECONDS: 60 }));
+    const config = loadConfig({ ...env, FLEXPROOF_GATEWAY_CONFIG: file, FLEXPROOF_EDGE_WINDOW_SECONDS: '120' });
+    assert.equal(config.port, 9999);
+    assert.equal(config.edgeWindowSeconds, 120);
+  });
+});

@@ -1,0 +1,254 @@
+import assert from 'node:assert/strict';
+import { ChaincodeRefusal, LedgerUnavailable } from '@flexproof/gateway-api';
+import { FakeLedgerForTests } from './support/fake-ledger';
+import { bearer, buildTestGateway, registerTestMeter, signed, type TestGateway, type TestMeter } from './support/gateway';
+
+function periodBody(meter: TestMeter, enrollmentId: string, periodIndex: number, submissionHash: string, newFingerprint = '111') {
+  return {
+    payload: {
+      type: 'flexproof.submitPeriod.v1',
+      enrollmentId,
+      meterId: meter.meter.meterId,
+      prosumerId: meter.meter.prosumerId,
+      circuitId: 'flexdev-v1-r4',
+      periodIndex,
+      submissionHash,
+    },
+    signature: 'c2lnbmVkLWJ5LXRoZS1wcm9zdW1lcg==',
+    proof: { pi_a: [], pi_b: [], pi_c: [] },
+    publicSignals: [newFingerprint, '3', '0', '0', '42', String(periodIndex)],
+  };
+}
+
+describe('gateway edge routes (fake ledger): signed requests, periods, raw readings', () => {
+  let gw: TestGateway;
+  let m1: TestMeter;
+  let m2: TestMeter;
+  beforeEach(async () => {
+    const ledger = new FakeLedgerForTests();
+    m1 = registerTestMeter(ledger, 'meter-1');
+    m2 = registerTestMeter(ledger, 'meter-2', 'ed25519');
+    ledger.addEnrollment({ enrollmentId: 'enr-1', meterId: 'meter-1' });
+    ledger.addEnrollment({ enrollmentId: 'enr-2', meterId: 'meter-2' });
+    gw = await buildTestGateway({ ledger });
+  });
+  afterEach(() => gw.app.close());
+
+  describe('request signatures', () => {
+    it('accepts requests signed with the registered key (ECDSA P-256 and Ed25519)', async () => {
+      const ec = await gw.app.inject(signed(m1, 'GET', '/v1/edge/enrollments/enr-1'));
+      assert.equal(ec.statusCode, 200, ec.body);
+      assert.equal(ec.json().enrollment.enrollmentId, 'enr-1');
+      const ed = await gw.app.inject(signed(m2, 'GET', '/v1/edge/meters/meter-2'));
+      assert.equal(ed.statusCode, 200, ed.body);
+      assert.equal(ed.json().nonce, '0');
+    });
+
+    it('answers 401 for missing headers, a wrong key, a changed body or path, and a stale timestamp', async () => {
+      const none = await gw.app.inject({ method: 'GET', url: '/v1/edge/enrollments/enr-1' });
+      assert.equal(none.statusCode, 401);
+      assert.equal(none.json().code, 'UNAUTHORIZED');
+
+      const impostor = signed(m2, 'GET', '/v1/edge/enrollments/enr-1');
+      impostor.headers['x-flexproof-meter'] = 'meter-1';
+      assert.equal((await gw.app.inject(impostor)).statusCode, 401);
+
+      const body = { readings: ['1', '2', '3', '4'], fingerprintSalt: '5' };
+      const url = '/v1/edge/meters/meter-1/periods/0/readings?enrollmentId=enr-1';
+      const changed = signed(m1, 'PUT', url, body);
+      changed.payload = JSON.stringify({ ...body, readings: ['9', '2', '3', '4'] });
+      assert.equal((await gw.app.inject(changed)).statusCode, 401);
+
+      const otherPath = signed(m1, 'PUT', url, body);
+      assert.equal((await gw.app.inject({ ...otherPath, url: url.replace('/0/', '/1/') })).statusCode, 401);
+
+      const stale = await gw.app.inject(signed(m1, 'GET', '/v1/edge/enrollments/enr-1', undefined, { now: Date.now() - 301_000 }));
+      assert.equal(stale.statusCode, 401);
+      assert.match(stale.json().message, /window/);
+
+      const unknown = registerTestMeter(new FakeLedgerForTests(), 'meter-unknown');
+      assert.equal((await gw.app.inject(signed(unknown, 'GET', '/v1/edge/meters/meter-unknown'))).statusCode, 401);
+    });
+
+    it('answers 409 REPLAY for a nonce seen within the window', async () => {
+      const request = signed(m1, 'GET', '/v1/edge/enrollments/enr-1');
+      assert.equal((await gw.app.inject(request)).statusCode, 200);
+      const replay = await gw.app.inject(request);
+      assert.equal(replay.statusCode, 409);
+      assert.equal(replay.json().code, 'REPLAY');
+    });
+
+    it("answers 403 when a meter reaches for another meter's data", async () => {
+      assert.equal((await gw.app.inject(signed(m1, 'GET', '/v1/edge/enrollments/enr-2'))).statusCode, 403);
+      assert.equal((await gw.app.inject(signed(m1, 'GET', '/v1/edge/meters/meter-2/readings'))).statusCode, 403);
+      const own = periodBody(m2, 'enr-2', 0, 'a'.repeat(64));
+      const forged = await gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-2/periods/0', own));
+      assert.equal(forged.statusCode, 403);
+      assert.equal(gw.ledger.submitted.length, 0);
+    });
+
+    it('refuses organisation tokens on edge routes and edge signatures on organisation routes', async () => {
+      assert.equal((await gw.app.inject({ method: 'GET', url: '/v1/edge/enrollments/enr-1', headers: bearer('dso') })).statusCode, 401);
+      assert.equal((await gw.app.inject(signed(m1, 'GET', '/v1/enrollments/enr-1'))).statusCode, 401);
+    });
+  });
+
+  describe('period submission: settles once, whatever the retries', () => {
+    it('settles a period and returns the recorded outcome to an identical resubmission', async () => {
+      const body = periodBody(m1, 'enr-1', 0, 'a'.repeat(64));
+      const first = await gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/periods/0', body));
+      assert.equal(first.statusCode, 200, first.body);
+      assert.equal(first.json().outcome, 'verified');
+      assert.equal(first.json().replayed, false);
+      const again = await gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/periods/0', body));
+      assert.equal(again.statusCode, 200);
+      assert.equal(again.json().replayed, true);
+      assert.equal(again.json().txId, first.json().txId);
+      assert.deepEqual(again.json().result, first.json().result);
+      assert.equal(gw.ledger.submitted.length, 1);
+    });
+
+    it('answers 409 to a different payload for a settled period', async () => {
+      const first = periodBody(m1, 'enr-1', 0, 'a'.repeat(64));
+      await gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/periods/0', first));
+      const other = periodBody(m1, 'enr-1', 0, 'b'.repeat(64), '222');
+      const res = await gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/periods/0', other));
+      assert.equal(res.statusCode, 409);
+      assert.equal(res.json().code, 'CONFLICT');
+      assert.ok(res.json().txId, 'names the transaction that settled the period');
+    });
+
+    it('never settles twice when a retry follows a timeout whose first attempt committed', async () => {
+      const real = gw.ledger.submit.bind(gw.ledger);
+      let calls = 0;
+      gw.ledger.submit = async (tx, arg) => {
+        calls++;
+        const outcome = await real(tx, arg);
+        if (calls === 1) throw new LedgerUnavailable('commit status timed out', outcome.txId);
+        return outcome;
+      };
+      const body = periodBody(m1, 'enr-1', 0, 'a'.repeat(64));
+      const first = await gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/periods/0', body));
+      assert.equal(first.statusCode, 503);
+      assert.equal(first.headers['retry-after'], '5');
+      const retry = await gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/periods/0', body));
+      assert.equal(retry.statusCode, 200);
+      assert.equal(retry.json().replayed, true);
+      assert.equal(retry.json().txId, first.json().txId);
+      assert.equal(calls, 1, 'the retry reads the recorded outcome, no second transaction');
+    });
+
+    it('shares one transaction between concurrent identical submissions', async () => {
+      const body = periodBody(m1, 'enr-1', 3, 'c'.repeat(64));
+      const [a, b] = await Promise.all([
+        gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/periods/3', body)),
+        gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/periods/3', body)),
+      ]);
+      assert.equal(a.statusCode, 200);
+      assert.equal(b.statusCode, 200);
+      assert.equal(a.json().txId, b.json().txId);
+      assert.equal(gw.ledger.submitted.length, 1);
+    });
+
+    it('checks path against payload (400) and the period index range (400)', async () => {
+      const body = periodBody(m1, 'enr-1', 2, 'a'.repeat(64));
+      const mismatch = await gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/periods/1', body));
+      assert.equal(mismatch.statusCode, 400);
+      assert.match(mismatch.json().message, /periodIndex/);
+      const range = await gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/periods/24', body));
+      assert.equal(range.statusCode, 400);
+    });
+  });
+
+  describe('enrollment acceptance', () => {
+    it('relays the signed payload and answers a retry of a committed acceptance with the recorded one', async () => {
+      const accepted = { ...gw.ledger.enrollments.get('enr-1'), status: 'accepted' };
+      let accepts = 0;
+      gw.ledger.on('org.flexproof.programs:AcceptEnrollment', () => {
+        accepts++;
+        if (accepts > 1) throw new ChaincodeRefusal('REPLAY', 'nonce 1 is not above 1');
+        return accepted;
+      });
+      gw.ledger.on('org.flexproof.programs:GetEnrollmentHistory', () => ({
+        enrollmentId: 'enr-1',
+        history: [
+          { txId: 'tx-offer', time: '', isDelete: false, value: { status: 'offered' } },
+          { txId: 'tx-accept', time: '', isDelete: false, value: accepted },
+        ],
+      }));
+      const payload = { type: 'flexproof.acceptEnrollment.v1', nonce: '1', enrollmentId: 'enr-1', meterId: 'meter-1' };
+      const body = { payload: { ...payload, ...acceptTerms() }, signature: 'c2lnbmVkLWJ5LXRoZS1wcm9zdW1lcg==' };
+      const first = await gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/accept', body));
+      assert.equal(first.statusCode, 200, first.body);
+      assert.equal(first.json().result.status, 'accepted');
+      // A second gateway (no shared idempotency cache) sees the chaincode's REPLAY and answers the record.
+      const other = await buildTestGateway({ ledger: gw.ledger });
+      try {
+        const retry = await other.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/accept', body));
+        assert.equal(retry.statusCode, 200, retry.body);
+        assert.equal(retry.json().txId, 'tx-accept');
+      } finally {
+        await other.app.close();
+      }
+    });
+  });
+
+  describe('raw readings', () => {
+    const url = '/v1/edge/meters/meter-1/periods/0/readings?enrollmentId=enr-1';
+    const body = { readings: ['120', '130', '125', '118'], fingerprintSalt: '987654321' };
+
+    it('stores a period once: identical re-upload 200, different readings 409', async () => {
+      const first = await gw.app.inject(signed(m1, 'PUT', url, body));
+      assert.equal(first.statusCode, 201, first.body);
+      assert.deepEqual(first.json(), { stored: 'created' });
+      const same = await gw.app.inject(signed(m1, 'PUT', url, body));
+      assert.equal(same.statusCode, 200);
+      assert.deepEqual(same.json(), { stored: 'unchanged' });
+      const different = await gw.app.inject(signed(m1, 'PUT', url, { ...body, readings: ['1', '130', '125', '118'] }));
+      assert.equal(different.statusCode, 409);
+    });
+
+    it('refuses uploads for an enrollment of another meter (403), unknown (404), or out of range (400)', async () => {
+      const other = await gw.app.inject(signed(m1, 'PUT', '/v1/edge/meters/meter-1/periods/0/readings?enrollmentId=enr-2', body));
+      assert.equal(other.statusCode, 403);
+      const unknown = await gw.app.inject(signed(m1, 'PUT', '/v1/edge/meters/meter-1/periods/0/readings?enrollmentId=enr-x', body));
+      assert.equal(unknown.statusCode, 404);
+      const big = await gw.app.inject(signed(m1, 'PUT', url, { ...body, readings: ['4294967296'] }));
+      assert.equal(big.statusCode, 400);
+      assert.match(big.json().message, /^body\.readings\.0/);
+      const float = await gw.app.inject(signed(m1, 'PUT', url, { ...body, readings: ['1.5'] }));
+      assert.equal(float.statusCode, 400);
+    });
+
+    it('lets the owning meter and auditors read the readings, and nobody else', async () => {
+      await gw.app.inject(signed(m1, 'PUT', url, body));
+      const own = await gw.app.inject(signed(m1, 'GET', '/v1/edge/meters/meter-1/readings'));
+      assert.equal(own.statusCode, 200);
+      assert.deepEqual(own.json().periods[0].readings, body.readings);
+      const auditor = await gw.app.inject({ method: 'GET', url: '/v1/meters/meter-1/readings?enrollmentId=enr-1', headers: bearer('auditor') });
+      assert.equal(auditor.statusCode, 200);
+      assert.equal(auditor.json().periods[0].fingerprintSalt, body.fingerprintSalt);
+      for (const role of ['dso', 'aggregator'] as const) {
+        const res = await gw.app.inject({ method: 'GET', url: '/v1/meters/meter-1/readings', headers: bearer(role) });
+        assert.equal(res.statusCode, 403, role);
+      }
+      assert.equal((await gw.app.inject(signed(m2, 'GET', '/v1/edge/meters/meter-1/readings'))).statusCode, 403);
+    });
+  });
+});
+
+function acceptTerms() {
+  return {
+    orderId: 'order-1',
+    prosumerId: 'prosumer-of-meter-1',
+    circuitId: 'flexdev-v1-r4',
+    requestCommitment: '42',
+    reward: '2400',
+    ratePerWh: '1',
+    toleranceWh: '10',
+    flexWh: Array(24).fill('100'),
+    startTime: '2025-06-01T00:00:00Z',
+    periodSeconds: 3600,
+    graceSeconds: 900,
+  };
+}

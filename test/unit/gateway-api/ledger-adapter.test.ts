@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { GatewayError } from '@hyperledger/fabric-gateway';
+import { ChaincodeRefusal, LedgerUnavailable, parseChaincodeMessage } from '@flexproof/gateway-api';
+import { toLedgerError } from '@flexproof/gateway-api/dist/ledger/fabric-ledger';
+import { IdempotentLedger } from '@flexproof/gateway-api/dist/ledger/idempotent-ledger';
+import { FakeLedgerForTests } from './support/fake-ledger';
+
+function gatewayError(code: number, detailMessages: string[]): GatewayError {
+  return new GatewayError({
+    code,
+    message: 'failed',
+    details: detailMessages.map((message) => ({ address: '127.0.0.1:7051', mspId: 'AggregatorMSP', message })),
+    cause: Object.assign(new Error('grpc'), { code, details: '', metadata: undefined as never }),
+  });
+}
+
+describe('gateway Fabric adapter: error classification and idempotency', () => {
+  it("reads the chaincode's code from the [CODE] prefix, after the peer's wrapper, never from free text", () => {
+    assert.deepEqual(parseChaincodeMessage('chaincode response 500, [NOT_FOUND] meter m1 not found'), { code: 'NOT_FOUND', message: 'meter m1 not found' });
+    assert.deepEqual(parseChaincodeMessage('[RULE_VIOLATION] period 3 has not ended yet'), { code: 'RULE_VIOLATION', message: 'period 3 has not ended yet' });
+    assert.equal(parseChaincodeMessage('the meter was not found [NOT_FOUND]'), undefined);
+    assert.equal(parseChaincodeMessage('chaincode response 500, conflict: not found'), undefined);
+  });
+
+  it('turns endorsement details into a ChaincodeRefusal and transport failures into LedgerUnavailable', () => {
+    const refusal = toLedgerError(gatewayError(10, ['chaincode response 500, [CONFLICT] period 0 is already settled']), 'tx1');
+    assert.ok(refusal instanceof ChaincodeRefusal);
+    assert.equal(refusal.code, 'CONFLICT');
+    assert.equal(refusal.txId, 'tx1');
+    assert.ok(toLedgerError(gatewayError(14, []), 'tx2') instanceof LedgerUnavailable);
+    assert.ok(toLedgerError(gatewayError(4, []), 'tx3') instanceof LedgerUnavailable);
+    const other = gatewayError(2, ['access denied']);
+    assert.equal(toLedgerError(other), other, 'unclassified errors pass through (a logged 500)');
+  });
+
+  it('shares a submission between calls with the same key and forgets failures', async () => {
+    const fake = new FakeLedgerForTests();
+    let calls = 0;
+    fake.on('org.flexproof.tokens:Mint', () => {
+      calls++;
+      if (calls === 2) throw new ChaincodeRefusal('RULE_VIOLATION', 'no');
+      return { n: calls };
+    });
+    const ledger = new IdempotentLedger(fake);
+    const [a, b] = await Promise.all([
+      ledger.submit('org.flexproof.tokens:Mint', {}, { idempotencyKey: 'k1' }),
+      ledger.submit('org.flexproof.tokens:Mint', {}, { idempotencyKey: 'k1' }),
+    ]);
+    assert.equal(a, b);
+    await assert.rejects(ledger.submit('org.flexproof.tokens:Mint', {}, { idempotencyKey: 'k2' }), ChaincodeRefusal);
+    assert.deepEqual((await ledger.submit('org.flexproof.tokens:Mint', {}, { idempotencyKey: 'k2' })).result, { n: 3 });
+  });
+});

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { ChaincodeRefusal, CommitRejected } from '@flexproof/gateway-api';
+import { bearer, buildTestGateway, type TestGateway } from './support/gateway';
+
+const meterBody = {
+  meterId: 'meter-1',
+  prosumerId: 'prosumer-1',
+  publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${'A'.repeat(80)}\n-----END PUBLIC KEY-----`,
+  congestionPoint: 'cp-1',
+};
+
+describe('gateway organisation routes (fake ledger)', () => {
+  let gw: TestGateway;
+  beforeEach(async () => {
+    gw = await buildTestGateway();
+  });
+  afterEach(() => gw.app.close());
+
+  it('relays a transaction with its one JSON argument and answers {txId, result}', async () => {
+    gw.ledger.on('org.flexproof.meters:RegisterMeter', (arg) => ({ ...arg, status: 'active', nonce: '0', keyType: 'ec-p256' }));
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/meters', headers: bearer('dso'), payload: meterBody });
+    assert.equal(res.statusCode, 201);
+    const body = res.json();
+    assert.match(body.txId, /^faketx/);
+    assert.equal(body.result.meterId, 'meter-1');
+    assert.deepEqual(gw.ledger.submitted[0], { transaction: 'org.flexproof.meters:RegisterMeter', argument: meterBody });
+  });
+
+  it('answers 401 without a token or with a wrong one, 403 for the wrong role', async () => {
+    const none = await gw.app.inject({ method: 'POST', url: '/v1/meters', payload: meterBody });
+    assert.equal(none.statusCode, 401);
+    assert.equal(none.json().code, 'UNAUTHORIZED');
+    const wrong = await gw.app.inject({ method: 'POST', url: '/v1/meters', headers: { authorization: 'Bearer nope-nope-nope' }, payload: meterBody });
+    assert.equal(wrong.statusCode, 401);
+    const role = await gw.app.inject({ method: 'POST', url: '/v1/meters', headers: bearer('auditor'), payload: meterBody });
+    assert.equal(role.statusCode, 403);
+    assert.equal(role.json().code, 'FORBIDDEN');
+    assert.equal(gw.ledger.submitted.length, 0);
+  });
+
+  it('answers 400 naming the offending field, before touching the ledger', async () => {
+    const missing = await gw.app.inject({ method: 'POST', url: '/v1/meters', headers: bearer('dso'), payload: { ...meterBody, meterId: undefined } });
+    assert.equal(missing.statusCode, 400);
+    assert.deepEqual(Object.keys(missing.json()).sort(), ['code', 'message']);
+    assert.equal(missing.json().code, 'BAD_INPUT');
+    assert.match(missing.json().message, /^body\.meterId: is required/);
+    const pattern = await gw.app.inject({ method: 'POST', url: '/v1/tokens/mint', headers: bearer('dso'), payload: { account: 'org:DsoMSP', amount: '1.5' } });
+    assert.equal(pattern.statusCode, 400);
+    assert.match(pattern.json().message, /^body\.amount: /);
+    const extra = await gw.app.inject({ method: 'POST', url: '/v1/meters', headers: bearer('dso'), payload: { ...meterBody, role: 'admin' } });
+    assert.equal(extra.statusCode, 400);
+    assert.match(extra.json().message, /^body\.role: is not allowed/);
+    const json = await gw.app.inject({ method: 'POST', url: '/v1/meters', headers: { ...bearer('dso'), 'content-type': 'application/json' }, payload: '{"meterId":' });
+    assert.equal(json.statusCode, 400);
+    assert.equal(gw.ledger.submitted.length, 0);
+  });
+
+  it('maps chaincode codes to statuses and carries the code and the txId', async () => {
+    const cases: [string, number][] = [
+      ['BAD_INPUT', 400],
+      ['FORBIDDEN', 403],
+      ['NOT_FOUND', 404],
+      ['CONFLICT', 409],
+      ['REPLAY', 409],
+      ['RULE_VIOLATION', 422],
+      ['DEADLINE_PASSED', 422],
+      ['BAD_SIGNATURE', 422],
+      ['EXCLUDED', 422],
+    ];
+    for (const [code, status] of cases) {
+      gw.ledger.on('org.flexproof.tokens:Mint', () => {
+        throw new ChaincodeRefusal(code, `refused as ${code}`, 'tx-refused');
+      });
+      const res = await gw.app.inject({ method: 'POST', url: '/v1/tokens/mint', headers: bearer('dso'), payload: { account: 'org:DsoMSP', amount: '5' } });
+      assert.equal(res.statusCode, status, code);
+      assert.deepEqual(res.json(), { code, message: `refused as ${code}`, txId: 'tx-refused' });
+    }
+  });
+
+  it('answers 503 with Retry-After when the peer is down, without details', async () => {
+    gw.ledger.down = true;
+    const res = await gw.app.inject({ method: 'GET', url: '/v1/meters/meter-1', headers: bearer('auditor') });
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.headers['retry-after'], '5');
+    assert.deepEqual(res.json(), { code: 'LEDGER_UNAVAILABLE', message: 'the ledger is not reachable; retry later' });
+  });
+
+  it('hides the details of unexpected failures (500) and of rejected commits (502)', async () => {
+    gw.ledger.on('org.flexproof.tokens:GetSupply', () => {
+      throw new Error('secret internal detail at /home/x');
+    });
+    const res = await gw.app.inject({ method: 'GET', url: '/v1/tokens/supply', headers: bearer('dso') });
+    assert.equal(res.statusCode, 500);
+    assert.deepEqual(res.json(), { code: 'INTERNAL', message: 'internal error' });
+    assert.doesNotMatch(res.body, /secret|stack|\/home/);
+    gw.ledger.on('org.flexproof.tokens:Mint', () => {
+      throw new CommitRejected('ENDORSEMENT_POLICY_FAILURE', 'tx-bad');
+    });
+    const rejected = await gw.app.inject({ method: 'POST', url: '/v1/tokens/mint', headers: bearer('dso'), payload: { account: 'org:DsoMSP', amount: '5' } });
+    assert.equal(rejected.statusCode, 502);
+    assert.equal(rejected.json().txId, 'tx-bad');
+  });
+
+  it('answers 409 when MVCC conflicts outlast the retries', async () => {
+    gw.ledger.on('org.flexproof.tokens:Transfer', () => {
+      throw new CommitRejected('MVCC_READ_CONFLICT', 'tx-mvcc');
+    });
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/tokens/transfer', headers: bearer('dso'), payload: { to: 'org:AggregatorMSP', amount: '5' } });
+    assert.equal(res.statusCode, 409);
+    assert.equal(res.json().code, 'CONFLICT');
+  });
+
+  it('answers 413 for an oversized body and 404 for an unknown route', async () => {
+    const small = await buildTestGateway({ bodyLimit: 2048 });
+    try {
+      const res = await small.app.inject({
+        method: 'POST',
+        url: '/v1/verification-keys',
+        headers: bearer('dso'),
+        payload: { circuitId: 'c1', verificationKey: { junk: 'x'.repeat(5000) } },
+      });
+      assert.equal(res.statusCode, 413);
+      assert.equal(res.json().code, 'PAYLOAD_TOO_LARGE');
+    } finally {
+      await small.app.close();
+    }
+    const missing = await gw.app.inject({ method: 'GET', url: '/v1/nothing-here', headers: bearer('dso') });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.json().code, 'NOT_FOUND');
+  });
+
+  it('builds each transaction argument from path and body', async () => {
+    gw.ledger
+      .on('org.flexproof.market:SubmitFlexOffer', (arg) => ({ ...arg, status: 'submitted' }))
+      .on('org.flexproof.tokens:GetBalances', () => ({ accounts: [] }));
+    const agg = await buildTestGateway({ org: 'aggregator', ledger: gw.ledger });
+    try {
+      const offer = await agg.app.inject({
+        method: 'POST',
+        url: '/v1/flex-requests/req-1/offers',
+        headers: bearer('aggregator'),
+        payload: { offerId: 'off-1', offeredWh: Array(24).fill('10'), price: '100' },
+      });
+      assert.equal(offer.statusCode, 201, offer.body);
+      assert.equal(offer.json().result.requestId, 'req-1');
+      gw.ledger.on('org.flexproof.programs:ClaimMissedPeriod', (arg) => ({ ...arg, outcome: 'missed' }));
+      const claim = await agg.app.inject({ method: 'POST', url: '/v1/enrollments/e-1/periods/7/claim', headers: bearer('aggregator') });
+      assert.deepEqual(claim.json().result, { enrollmentId: 'e-1', periodIndex: 7, outcome: 'missed' });
+      const badPeriod = await agg.app.inject({ method: 'POST', url: '/v1/enrollments/e-1/periods/24/claim', headers: bearer('aggregator') });
+      assert.equal(badPeriod.statusCode, 400);
+      assert.match(badPeriod.json().message, /^params\.periodIndex/);
+    } finally {
+      await agg.app.close();
+    }
+    gw.ledger.on('org.flexproof.market:AcceptFlexOffer', (arg) => ({ ...arg, status: 'open' }));
+    const order = await gw.app.inject({ method: 'POST', url: '/v1/flex-offers/off-1/order', headers: bearer('dso'), payload: { orderId: 'ord-1' } });
+    assert.deepEqual(order.json().result, { orderId: 'ord-1', offerId: 'off-1', status: 'open' });
+    const hash = 'a'.repeat(64);
+    gw.ledger.on('org.flexproof.verifiers:ApproveVerificationKey', (arg) => ({ ...arg, status: 'active' }));
+    const approve = await gw.app.inject({ method: 'POST', url: '/v1/verification-keys/flexdev-v1-r4/approve', headers: bearer('dso'), payload: { keyHash: hash } });
+    assert.deepEqual(approve.json().result, { circuitId: 'flexdev-v1-r4', keyHash: hash, status: 'active' });
+    const balances = await gw.app.inject({ method: 'GET', url: '/v1/accounts?ids=org:DsoMSP,prosumer:p1', headers: bearer('auditor') });
+    assert.equal(balances.statusCode, 200);
+    assert.deepEqual(gw.ledger.evaluated.at(-1)?.argument, { accounts: ['org:DsoMSP', 'prosumer:p1'] });
+  });
+
+  it('shares one transaction between retries carrying the same Idempotency-Key and body', async () => {
+    gw.ledger.on('org.flexproof.tokens:Mint', (arg) => arg);
+    const request = {
+      method: 'POST' as const,
+      url: '/v1/tokens/mint',
+      headers: { ...bearer('dso'), 'idempotency-key': 'mint-42' },
+      payload: { account: 'org:AggregatorMSP', amount: '1000' },
+    };
+    const first = await gw.app.inject(request);
+    const second = await gw.app.inject(request);
+    assert.equal(first.statusCode, 200);
+    assert.equal(second.json().txId, first.json().txId);
+    assert.equal(gw.ledger.submitted.length, 1);
+    const other = await gw.app.inject({ ...request, payload: { account: 'org:AggregatorMSP', amount: '7' } });
+    assert.notEqual(other.json().txId, first.json().txId);
+    assert.equal(gw.ledger.submitted.length, 2);
+  });
+});
