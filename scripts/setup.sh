@@ -40,4 +40,7 @@ fi
 
 step "system tools"
 ensure_debian_package shellcheck shellcheck
-echo "shellcheck $(shellcheck --version | sed -n 's/^version: //p')"
+# Headless Chromium checks the demo report; Mosquitto is the real MQTT broker of the edge tests.
+ensure_debian_package chromium chromium
+ensure_debian_package mosquitto mosquitto
+echo "shellcheck $(shellcheck --version | sed -n 's/^version: //p'), $(chromium --version 2>/dev/null), mosquitto $(dpkg-query -W -f='${Version}' mosquitto)"

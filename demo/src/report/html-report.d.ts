@@ -1,0 +1,2 @@
+import type { DemoReportModel } from './report-model';
+export declare function renderReport(m: DemoReportModel): string;
