@@ -1,0 +1,117 @@
+/**
+ * The per-period record of the edge client: what was proven, the exact signed body that
+ * was (or will be) sent, and what the ledger answered. Kept in one small JSON file
+ * replaced atomically after every change, so after kill -9 the client resumes from the
+ * last recorded step and a retry resends the identical bytes.
+ */
+import { promises as fsp } from 'node:fs';
+import { writeFileAtomic } from './durable-file';
+import { EdgeError } from './errors';
+
+/**
+ * proven: proof and signed body ready, not sent yet;
+ * submitted: sent at least once, no final answer yet (the same body is resent);
+ * settled: the ledger recorded a result for the period (see `outcome`);
+ * rejected: the gateway refused it with a final 4xx (kept for the operator, not retried);
+ * failed: the period could not be proven (e.g. a reading out of range).
+ */
+export type PeriodStatus = 'proven' | 'submitted' | 'settled' | 'rejected' | 'failed';
+
+export interface PeriodRecord {
+  periodIndex: number;
+  status: PeriodStatus;
+  /** Register at the period's start and end (Wh, decimal), when known: the next period opens at this close. */
+  openingRegisterWh?: string;
+  closingRegisterWh?: string;
+  /** Meter messages received within the period. */
+  messageCount: number;
+  /** Interval energies (Wh, decimal): private, kept locally and uploaded to the off-chain store only. */
+  readings: string[];
+  prevFingerprint: string;
+  newFingerprint: string;
+  deviationWh: string;
+  submissionHash: string;
+  /** The exact JSON text of the signed SubmitPeriod body. */
+  body: string;
+  tampered?: boolean;
+  provingMs: number;
+  provenAt: string;
+  firstSentAt?: string;
+  attempts: number;
+  lastError?: { status?: number; code?: string; message: string; at: string };
+  outcome?: string;
+  txId?: string;
+  settledAt?: string;
+  readingsUploaded?: boolean;
+}
+
+export interface EnrollmentState {
+  enrollmentId: string;
+  /** Set when the gateway reported the enrollment accepted by this site. */
+  acceptedAt?: string;
+  /** Set when the ledger excluded the enrollment (invalid proof): nothing more is submitted. */
+  excludedAt?: string;
+  periods: Record<string, PeriodRecord>;
+}
+
+export interface EdgeStateData {
+  schema: 1;
+  meterId: string;
+  enrollments: Record<string, EnrollmentState>;
+}
+
+export class EdgeStateFile {
+  readonly #file: string;
+  #data: EdgeStateData;
+  #writing: Promise<void> = Promise.resolve();
+
+  private constructor(file: string, data: EdgeStateData) {
+    this.#file = file;
+    this.#data = data;
+  }
+
+  static async open(file: string, meterId: string): Promise<EdgeStateFile> {
+    let data: EdgeStateData = { schema: 1, meterId, enrollments: {} };
+    try {
+      const parsed = JSON.parse(await fsp.readFile(file, 'utf8')) as EdgeStateData;
+      if (parsed.schema !== 1 || typeof parsed.enrollments !== 'object' || parsed.enrollments === null) {
+        throw new EdgeError('STORE_CORRUPT', `state file ${file} is not a schema 1 state`, { details: { file } });
+      }
+      if (parsed.meterId !== meterId) {
+        throw new EdgeError('STORE_CORRUPT', `state file ${file} belongs to meter ${parsed.meterId}, not ${meterId}`, { details: { file } });
+      }
+      data = parsed;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        if (error instanceof EdgeError) throw error;
+        throw new EdgeError('STORE_CORRUPT', `state file ${file} is unreadable`, { cause: error, details: { file } });
+      }
+    }
+    return new EdgeStateFile(file, data);
+  }
+
+  get data(): Readonly<EdgeStateData> {
+    return this.#data;
+  }
+
+  enrollment(enrollmentId: string): EnrollmentState {
+    const existing = this.#data.enrollments[enrollmentId];
+    if (existing) return existing;
+    const created: EnrollmentState = { enrollmentId, periods: {} };
+    this.#data.enrollments[enrollmentId] = created;
+    return created;
+  }
+
+  period(enrollmentId: string, periodIndex: number): PeriodRecord | undefined {
+    return this.#data.enrollments[enrollmentId]?.periods[String(periodIndex)];
+  }
+
+  /** Applies a change and makes it durable before resolving. Writes are serialised. */
+  async update(change: (data: EdgeStateData) => void): Promise<void> {
+    change(this.#data);
+    const text = `${JSON.stringify(this.#data, null, 1)}\n`;
+    const write = this.#writing.then(() => writeFileAtomic(this.#file, text));
+    this.#writing = write.catch(() => undefined);
+    await write;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Every failure of the edge client that a caller may act on is an EdgeError; callers
+ * branch on `code`, never on the message. Messages and details never hold a secret
+ * (private key, salts, readings, request profile).
+ */
+export type EdgeErrorCode =
+  | 'CONFIG_INVALID'
+  | 'KEY_EXISTS'
+  | 'KEY_MISSING'
+  | 'KEY_INVALID'
+  | 'KEY_PERMISSIONS'
+  | 'STORE_CORRUPT'
+  | 'STORE_LOCKED'
+  | 'TERMS_MISMATCH'
+  | 'PERIOD_NOT_CLOSED'
+  | 'READING_OUT_OF_RANGE'
+  | 'GATEWAY_UNAVAILABLE'
+  | 'GATEWAY_REJECTED'
+  | 'USAGE';
+
+export interface EdgeErrorOptions {
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class EdgeError extends Error {
+  readonly code: EdgeErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: EdgeErrorCode, message: string, options: EdgeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EdgeError';
+    this.code = code;
+    this.details = Object.freeze({ ...(options.details ?? {}) });
+  }
+}
+
+export function isEdgeError(value: unknown, code?: EdgeErrorCode): value is EdgeError {
+  return value instanceof EdgeError && (code === undefined || value.code === code);
+}
