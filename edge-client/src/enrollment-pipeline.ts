@@ -1,0 +1,500 @@
+/**
+ * The life of one enrollment at the edge, driven by `step(now)`:
+ *
+ * 1. accept: if the ledger shows the enrollment offered with the terms of the config
+ *    (and autoAccept is on), sign AcceptEnrollment and send it;
+ * 2. close: once a period has ended (plus closeDelaySeconds for the reading after the
+ *    boundary), compute its interval energies, prove, sign, and record the exact body;
+ * 3. submit: the lowest proven period, only when every earlier one is resolved, so the
+ *    fingerprint chain grows in order; retried with exponential backoff while the
+ *    gateway or ledger is down, always with the same body;
+ * 4. upload: the raw interval readings and the fingerprint salt of each settled period,
+ *    to the off-chain store.
+ *
+ * Every step is recorded in the state file before the next, so a restart resumes where
+ * the previous run stopped and never signs different data for a period already sent.
+ */
+import type { KeyObject } from 'node:crypto';
+import { circuitShape } from '@flexproof/circuits';
+import type { EnrollmentConfig } from './config';
+import type { EdgeStateFile, PeriodRecord } from './edge-state';
+import { EdgeError } from './errors';
+import { GatewayError, type EnrollmentView, type GatewayPort } from './gateway-port';
+import { intervalEnergies } from './interval-energy';
+import type { Logger } from './log';
+import { PERIOD_COUNT, intervalBoundaries, periodDeadlineMs, periodEndMs, periodStartMs, type PeriodTiming } from './period-clock';
+import { periodFingerprintSalt, provePeriod } from './period-proof';
+import type { ProverPort } from './prover';
+import { ACTION_ACCEPT_ENROLLMENT, enrollmentTerms, signPayload, type AcceptEnrollmentPayload, type EnrollmentTerms } from './prosumer-signing';
+import type { ReadingLog } from './reading-log';
+
+/** Fingerprint chain head of an enrollment before its first verified period (chaincode GENESIS_FINGERPRINT). */
+export const GENESIS_FINGERPRINT = '0';
+const MAX_READING = (1n << 32n) - 1n;
+
+export interface PipelineContext {
+  meterId: string;
+  prosumerId: string;
+  siteSecret: string;
+  privateKey: KeyObject;
+  closeDelayMs: number;
+  retry: { initialMs: number; maxMs: number };
+  autoAccept: boolean;
+  tamperPeriod?: number;
+  state: EdgeStateFile;
+  readings: ReadingLog;
+  gateway: GatewayPort;
+  prover: ProverPort;
+  logger: Logger;
+  /** Jitter source, [0, 1). */
+  random?: () => number;
+}
+
+type Backoff = { attempts: number; notBefore: number };
+
+export class EnrollmentPipeline {
+  readonly #config: EnrollmentConfig;
+  readonly #ctx: PipelineContext;
+  readonly #timing: PeriodTiming;
+  /** Ledger status as last seen (in memory; re-read after a restart). */
+  #ledgerStatus: string | undefined;
+  #termsMismatch = false;
+  readonly #backoff = new Map<string, Backoff>();
+  readonly #uploadBlocked = new Set<number>();
+
+  constructor(config: EnrollmentConfig, ctx: PipelineContext) {
+    this.#config = config;
+    this.#ctx = ctx;
+    this.#timing = {
+      startMs: Date.parse(config.startTime),
+      periodSeconds: config.periodSeconds,
+      graceSeconds: config.graceSeconds,
+      intervalsPerPeriod: circuitShape(config.shape).readingsPerPeriod,
+    };
+  }
+
+  get enrollmentId(): string {
+    return this.#config.enrollmentId;
+  }
+
+  get timing(): PeriodTiming {
+    return this.#timing;
+  }
+
+  /** When this pipeline next has work to do (ms), for the scheduler's sleep. */
+  nextWakeMs(now: number): number {
+    const next = this.#nextUnclosedPeriod();
+    let wake = next === undefined ? Number.POSITIVE_INFINITY : periodEndMs(this.#timing, next) + this.#ctx.closeDelayMs;
+    for (const b of this.#backoff.values()) wake = Math.min(wake, b.notBefore);
+    return Math.max(now, wake);
+  }
+
+  /** Does whatever is due now; never throws for gateway or proof trouble (it is logged and retried). */
+  async step(now: number): Promise<void> {
+    const enrollment = this.#ctx.state.enrollment(this.enrollmentId);
+    if (enrollment.excludedAt || this.#termsMismatch) return;
+    await this.#closeDuePeriods(now);
+    await this.#checkLedger(now);
+    if (this.#termsMismatch) return;
+    await this.#submitNext(now);
+    await this.#uploadSettled(now);
+  }
+
+  // ---- 1. acceptance and ledger status ----
+
+  async #checkLedger(now: number): Promise<void> {
+    if (this.#ledgerStatus === 'active' || !this.#due('ledger', now)) return;
+    // Nothing to wait for before the first period closes, unless we may have to accept.
+    if (!this.#ctx.autoAccept && this.#firstPending() === undefined) return;
+    let view: EnrollmentView;
+    try {
+      view = await this.#ctx.gateway.getEnrollment(this.enrollmentId);
+    } catch (error) {
+      this.#failed('ledger', now, error, 'enrollment.lookup-failed');
+      return;
+    }
+    const status = view.enrollment.status;
+    const previousStatus = this.#ledgerStatus;
+    const mismatch = this.#termsDiffer(view);
+    if (mismatch.length === 0) this.#ledgerStatus = status;
+    if (mismatch.length > 0) {
+      this.#termsMismatch = true;
+      this.#ctx.logger.error('enrollment.terms-mismatch', {
+        enrollmentId: this.enrollmentId,
+        fields: mismatch,
+        action: 'nothing is accepted or submitted for this enrollment; fix the config or ask the aggregator',
+      });
+      return;
+    }
+    if (status === 'offered' && this.#ctx.autoAccept) {
+      await this.#accept(view, now);
+      return;
+    }
+    if (status === 'accepted' || status === 'active') await this.#markAccepted();
+    if (status === 'excluded') await this.#markExcluded('ledger shows the enrollment excluded');
+    if (status !== 'active') {
+      if (previousStatus !== status) this.#ctx.logger.info('enrollment.waiting', { enrollmentId: this.enrollmentId, status, for: 'active' });
+      this.#schedule('ledger', now, undefined, true);
+    } else {
+      this.#backoff.delete('ledger');
+    }
+  }
+
+  #termsDiffer(view: EnrollmentView): string[] {
+    const e = view.enrollment;
+    const c = this.#config;
+    const differs: string[] = [];
+    if (e.meterId !== this.#ctx.meterId) differs.push('meterId');
+    if (e.prosumerId !== this.#ctx.prosumerId) differs.push('prosumerId');
+    if (e.circuitId !== c.circuitId) differs.push('circuitId');
+    if (e.requestCommitment !== c.requestCommitment) differs.push('requestCommitment');
+    if (Date.parse(e.startTime) !== this.#timing.startMs) differs.push('startTime');
+    if (e.periodSeconds !== c.periodSeconds) differs.push('periodSeconds');
+    if (e.graceSeconds !== c.graceSeconds) differs.push('graceSeconds');
+    return differs;
+  }
+
+  async #accept(view: EnrollmentView, now: number): Promise<void> {
+    const payload: AcceptEnrollmentPayload = {
+      type: ACTION_ACCEPT_ENROLLMENT,
+      nonce: String(Date.now()),
+      ...enrollmentTerms(view.enrollment as unknown as EnrollmentTerms),
+    };
+    const body = JSON.stringify({ payload, signature: signPayload(payload, this.#ctx.privateKey) });
+    try {
+      await this.#ctx.gateway.acceptEnrollment(this.enrollmentId, body);
+    } catch (error) {
+      this.#failed('ledger', now, error, 'enrollment.accept-failed');
+      return;
+    }
+    this.#ctx.logger.info('enrollment.accepted', { enrollmentId: this.enrollmentId });
+    this.#ledgerStatus = 'accepted';
+    await this.#markAccepted();
+    this.#schedule('ledger', now, undefined, true);
+  }
+
+  async #markAccepted(): Promise<void> {
+    if (this.#ctx.state.enrollment(this.enrollmentId).acceptedAt) return;
+    await this.#ctx.state.update(() => {
+      this.#ctx.state.enrollment(this.enrollmentId).acceptedAt = new Date().toISOString();
+    });
+  }
+
+  async #markExcluded(reason: string): Promise<void> {
+    this.#ctx.logger.error('enrollment.excluded', { enrollmentId: this.enrollmentId, reason });
+    await this.#ctx.state.update(() => {
+      this.#ctx.state.enrollment(this.enrollmentId).excludedAt = new Date().toISOString();
+    });
+  }
+
+  // ---- 2. closing and proving periods ----
+
+  #nextUnclosedPeriod(): number | undefined {
+    for (let p = 0; p < PERIOD_COUNT; p++) {
+      if (!this.#ctx.state.period(this.enrollmentId, p)) return p;
+    }
+    return undefined;
+  }
+
+  async #closeDuePeriods(now: number): Promise<void> {
+    for (let p = this.#nextUnclosedPeriod(); p !== undefined && p < PERIOD_COUNT; p++) {
+      if (now < periodEndMs(this.#timing, p) + this.#ctx.closeDelayMs) return;
+      await this.#prove(p, this.#chainHeadBefore(p));
+    }
+  }
+
+  /**
+   * Head of the fingerprint chain before period p: the new fingerprint of the latest
+   * earlier period that was verified, or that is still on its way (assumed verified;
+   * checked again before sending). Periods settled otherwise, refused or unprovable do
+   * not move the ledger's head.
+   */
+  #chainHeadBefore(p: number): string {
+    for (let q = p - 1; q >= 0; q--) {
+      const r = this.#ctx.state.period(this.enrollmentId, q);
+      if (!r) continue;
+      if (r.status === 'proven' || r.status === 'submitted') return r.newFingerprint;
+      if (r.status === 'settled' && r.outcome === 'verified') return r.newFingerprint;
+    }
+    return GENESIS_FINGERPRINT;
+  }
+
+  async #prove(p: number, prevFingerprint: string): Promise<void> {
+    const boundaries = intervalBoundaries(this.#timing, p);
+    const previous = p > 0 ? this.#ctx.state.period(this.enrollmentId, p - 1) : undefined;
+    const opening = previous?.closingRegisterWh !== undefined ? BigInt(previous.closingRegisterWh) : undefined;
+    const { energies, registers } = intervalEnergies(this.#ctx.readings.readings, boundaries, opening);
+    const messageCount = this.#ctx.readings.between(periodStartMs(this.#timing, p), periodEndMs(this.#timing, p)).length;
+    const base = {
+      periodIndex: p,
+      messageCount,
+      readings: energies.map(String),
+      ...(registers ? { openingRegisterWh: String(registers[0]), closingRegisterWh: String(registers[registers.length - 1]) } : {}),
+      provenAt: new Date().toISOString(),
+      attempts: 0,
+    };
+    if (energies.some((e) => e > MAX_READING)) {
+      this.#ctx.logger.error('period.reading-out-of-range', { enrollmentId: this.enrollmentId, periodIndex: p, limitWh: MAX_READING.toString() });
+      await this.#record(p, { ...base, status: 'failed', prevFingerprint, newFingerprint: '', deviationWh: '', submissionHash: '', body: '', provingMs: 0 });
+      return;
+    }
+    const tamper = this.#ctx.tamperPeriod === p;
+    if (tamper) {
+      this.#ctx.logger.error('TAMPER.corrupting-proof', {
+        enrollmentId: this.enrollmentId,
+        periodIndex: p,
+        warning: 'the tamper switch is ON: this period is signed with a deliberately corrupted proof; the ledger will exclude this site',
+      });
+    }
+    let submission;
+    try {
+      submission = await provePeriod(
+        {
+          meterId: this.#ctx.meterId,
+          prosumerId: this.#ctx.prosumerId,
+          enrollmentId: this.enrollmentId,
+          circuitId: this.#config.circuitId,
+          shape: this.#config.shape,
+          periodIndex: p,
+          readings: energies,
+          prevFingerprint,
+          requestProfile: this.#config.requestProfile,
+          commitmentSalt: this.#config.commitmentSalt,
+          requestCommitment: this.#config.requestCommitment,
+          fingerprintSalt: periodFingerprintSalt(this.#ctx.siteSecret, this.#ctx.meterId, this.enrollmentId, p),
+          privateKey: this.#ctx.privateKey,
+          tamper,
+        },
+        this.#ctx.prover,
+      );
+    } catch (error) {
+      // A proof that cannot be built now will not be built later from the same data.
+      this.#ctx.logger.error('period.proof-failed', { enrollmentId: this.enrollmentId, periodIndex: p, error });
+      await this.#record(p, { ...base, status: 'failed', prevFingerprint, newFingerprint: '', deviationWh: '', submissionHash: '', body: '', provingMs: 0, lastError: { code: (error as { code?: string }).code ?? 'PROOF_FAILED', message: (error as Error).message, at: new Date().toISOString() } });
+      return;
+    }
+    const existing = this.#ctx.state.period(this.enrollmentId, p);
+    await this.#record(p, {
+      ...base,
+      ...(existing ? { attempts: existing.attempts, provenAt: base.provenAt } : {}),
+      status: 'proven',
+      prevFingerprint,
+      newFingerprint: submission.newFingerprint,
+      deviationWh: submission.deviationWh,
+      submissionHash: submission.submissionHash,
+      body: submission.body,
+      ...(submission.tampered ? { tampered: true } : {}),
+      provingMs: submission.provingMs,
+    });
+    this.#ctx.logger.info('period.proven', {
+      enrollmentId: this.enrollmentId,
+      periodIndex: p,
+      messages: messageCount,
+      deviationWh: submission.deviationWh,
+      provingMs: submission.provingMs,
+      submissionHash: submission.submissionHash,
+    });
+  }
+
+  async #record(p: number, record: PeriodRecord): Promise<void> {
+    await this.#ctx.state.update(() => {
+      this.#ctx.state.enrollment(this.enrollmentId).periods[String(p)] = record;
+    });
+  }
+
+  async #patch(p: number, change: Partial<PeriodRecord>): Promise<void> {
+    await this.#ctx.state.update(() => {
+      const r = this.#ctx.state.enrollment(this.enrollmentId).periods[String(p)];
+      if (r) Object.assign(r, change);
+    });
+  }
+
+  // ---- 3. submitting in order ----
+
+  #firstPending(): PeriodRecord | undefined {
+    for (let p = 0; p < PERIOD_COUNT; p++) {
+      const r = this.#ctx.state.period(this.enrollmentId, p);
+      if (!r) return undefined;
+      if (r.status === 'proven' || r.status === 'submitted') return r;
+    }
+    return undefined;
+  }
+
+  async #submitNext(now: number): Promise<void> {
+    for (;;) {
+      const record = this.#firstPending();
+      if (!record || this.#ctx.state.enrollment(this.enrollmentId).excludedAt) return;
+      if (this.#ledgerStatus !== 'active' && now <= periodDeadlineMs(this.#timing, record.periodIndex)) return;
+      const p = record.periodIndex;
+      if (!this.#due(`submit/${p}`, now)) return;
+      const head = this.#chainHeadBefore(p);
+      if (record.prevFingerprint !== head) {
+        if (record.firstSentAt === undefined) {
+          // An earlier period did not verify (missed, refused): re-prove on the real head before anything is sent.
+          this.#ctx.logger.warn('period.reproving', { enrollmentId: this.enrollmentId, periodIndex: p, reason: 'the chain head moved' });
+          await this.#prove(p, head);
+          continue;
+        }
+      }
+      const resolved = await this.#send(record, now);
+      if (!resolved) return;
+    }
+  }
+
+  /** Sends a period's body; true when the period got a final answer. */
+  async #send(record: PeriodRecord, now: number): Promise<boolean> {
+    const p = record.periodIndex;
+    await this.#patch(p, {
+      status: 'submitted',
+      attempts: record.attempts + 1,
+      ...(record.firstSentAt === undefined ? { firstSentAt: new Date().toISOString() } : {}),
+    });
+    try {
+      const outcome = await this.#ctx.gateway.submitPeriod(this.enrollmentId, p, record.body);
+      await this.#settled(p, outcome.outcome, outcome.txId, outcome.replayed === true);
+      this.#backoff.delete(`submit/${p}`);
+      return true;
+    } catch (error) {
+      if (error instanceof GatewayError && !error.retryable) {
+        if (error.status === 409) return this.#conflict(record, error, now);
+        await this.#rejected(record, error);
+        return true;
+      }
+      this.#failed(`submit/${p}`, now, error, 'period.submit-retry', { periodIndex: p });
+      await this.#patch(p, { lastError: errorRecord(error) });
+      return false;
+    }
+  }
+
+  async #settled(p: number, outcome: string, txId: string | undefined, replayed: boolean, fromLedger?: { newFingerprint?: string }): Promise<void> {
+    await this.#patch(p, {
+      status: 'settled',
+      outcome,
+      ...(txId !== undefined ? { txId } : {}),
+      ...(fromLedger?.newFingerprint !== undefined ? { newFingerprint: fromLedger.newFingerprint } : {}),
+      settledAt: new Date().toISOString(),
+    });
+    const level = outcome === 'verified' ? 'info' : 'error';
+    this.#ctx.logger[level]('period.settled', { enrollmentId: this.enrollmentId, periodIndex: p, outcome, txId, replayed });
+    if (outcome === 'invalidProof') await this.#markExcluded(`invalid proof at period ${p}`);
+  }
+
+  async #rejected(record: PeriodRecord, error: GatewayError): Promise<void> {
+    this.#ctx.logger.error('period.rejected', {
+      enrollmentId: this.enrollmentId,
+      periodIndex: record.periodIndex,
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      action: 'not retried; see `flexproof-edge status`',
+    });
+    await this.#patch(record.periodIndex, { status: 'rejected', lastError: errorRecord(error) });
+    if (error.code === 'EXCLUDED') await this.#markExcluded(error.message);
+  }
+
+  /** 409: the ledger already holds a result for the period, or the chain head is not what we proved on. */
+  async #conflict(record: PeriodRecord, error: GatewayError, now: number): Promise<boolean> {
+    const p = record.periodIndex;
+    let view: EnrollmentView;
+    try {
+      view = await this.#ctx.gateway.getEnrollment(this.enrollmentId);
+    } catch (lookup) {
+      this.#failed(`submit/${p}`, now, lookup, 'period.conflict-lookup-failed', { periodIndex: p });
+      return false;
+    }
+    const result = view.periods?.find((x) => x.periodIndex === p)?.result ?? null;
+    if (result) {
+      if (result.submissionHash === record.submissionHash) {
+        await this.#settled(p, result.outcome, result.txId, true);
+      } else {
+        this.#ctx.logger.error('period.settled-by-another-submission', {
+          enrollmentId: this.enrollmentId,
+          periodIndex: p,
+          outcome: result.outcome,
+          txId: result.txId,
+          action: 'the ledger result stands; this site keeps its own proof in the state file',
+        });
+        const newFingerprint = typeof result.newFingerprint === 'string' ? result.newFingerprint : undefined;
+        await this.#settled(p, result.outcome, result.txId, true, newFingerprint !== undefined ? { newFingerprint } : {});
+        await this.#patch(p, { lastError: errorRecord(error) });
+      }
+      return true;
+    }
+    const ledgerHead = view.enrollment.chainHead;
+    if (typeof ledgerHead === 'string' && ledgerHead !== record.prevFingerprint) {
+      // Refused without any change on the ledger: proving again on the ledger's head is safe.
+      this.#ctx.logger.warn('period.reproving', { enrollmentId: this.enrollmentId, periodIndex: p, reason: 'the ledger chain head differs' });
+      await this.#prove(p, ledgerHead);
+      return false;
+    }
+    await this.#rejected(record, error);
+    return true;
+  }
+
+  // ---- 4. off-chain upload ----
+
+  async #uploadSettled(now: number): Promise<void> {
+    for (let p = 0; p < PERIOD_COUNT; p++) {
+      const r = this.#ctx.state.period(this.enrollmentId, p);
+      if (!r) return;
+      if (r.status !== 'settled' || r.readingsUploaded || this.#uploadBlocked.has(p)) continue;
+      if (r.outcome !== 'verified' && r.outcome !== 'invalidProof') continue;
+      if (!this.#due(`upload/${p}`, now)) return;
+      try {
+        await this.#ctx.gateway.uploadReadings(this.#ctx.meterId, this.enrollmentId, p, {
+          readings: r.readings,
+          fingerprintSalt: periodFingerprintSalt(this.#ctx.siteSecret, this.#ctx.meterId, this.enrollmentId, p).toString(),
+        });
+      } catch (error) {
+        if (error instanceof GatewayError && !error.retryable) {
+          this.#uploadBlocked.add(p);
+          this.#ctx.logger.error('readings.upload-refused', { enrollmentId: this.enrollmentId, periodIndex: p, status: error.status, code: error.code, message: error.message });
+          continue;
+        }
+        this.#failed(`upload/${p}`, now, error, 'readings.upload-retry', { periodIndex: p });
+        return;
+      }
+      this.#backoff.delete(`upload/${p}`);
+      await this.#patch(p, { readingsUploaded: true });
+      this.#ctx.logger.info('readings.uploaded', { enrollmentId: this.enrollmentId, periodIndex: p });
+    }
+  }
+
+  // ---- retries ----
+
+  #due(key: string, now: number): boolean {
+    const b = this.#backoff.get(key);
+    return b === undefined || now >= b.notBefore;
+  }
+
+  #schedule(key: string, now: number, retryAfterMs: number | undefined, steady = false): number {
+    const previous = this.#backoff.get(key);
+    const attempts = steady ? 0 : (previous?.attempts ?? 0) + 1;
+    const { initialMs, maxMs } = this.#ctx.retry;
+    if (steady) {
+      const poll = Math.min(maxMs, Math.max(initialMs, 5000));
+      this.#backoff.set(key, { attempts: 0, notBefore: now + poll });
+      return poll;
+    }
+    const exponential = Math.min(maxMs, initialMs * 2 ** Math.min(attempts - 1, 30));
+    const jitter = 0.8 + 0.4 * (this.#ctx.random ?? Math.random)();
+    const delay = Math.min(maxMs, Math.max(retryAfterMs ?? 0, Math.round(exponential * jitter)));
+    this.#backoff.set(key, { attempts, notBefore: now + delay });
+    return delay;
+  }
+
+  #failed(key: string, now: number, error: unknown, event: string, fields: Record<string, unknown> = {}): void {
+    const retryAfterMs = error instanceof GatewayError ? error.retryAfterMs : undefined;
+    const nonRetryable = error instanceof GatewayError && !error.retryable;
+    const delay = this.#schedule(key, now, nonRetryable ? this.#ctx.retry.maxMs : retryAfterMs);
+    const g = error instanceof GatewayError ? { status: error.status, code: error.code } : { code: (error as { code?: unknown }).code };
+    this.#ctx.logger.warn(event, { enrollmentId: this.enrollmentId, ...fields, ...g, message: (error as Error).message, retryInMs: delay });
+  }
+}
+
+function errorRecord(error: unknown): NonNullable<PeriodRecord['lastError']> {
+  const at = new Date().toISOString();
+  if (error instanceof GatewayError) return { ...(error.status !== undefined ? { status: error.status } : {}), code: error.code, message: error.message, at };
+  if (error instanceof EdgeError) return { code: error.code, message: error.message, at };
+  return { message: (error as Error).message ?? String(error), at };
+}

@@ -1,0 +1,82 @@
+/**
+ * What the edge client needs from the gateway (edge API, prefix /v1/edge). The real
+ * adapter is HttpGateway; unit tests use a fake. Bodies of signed actions are passed as
+ * text, so a retry resends the identical bytes.
+ */
+
+/** The period outcome the gateway returns (resubmitting the same body returns the recorded one). */
+export interface PeriodOutcome {
+  outcome: string;
+  enrollmentId: string;
+  periodIndex: number;
+  txId?: string;
+  replayed?: boolean;
+  result?: Record<string, unknown>;
+}
+
+/** The ledger's view of an enrollment (chaincode GetEnrollment), the fields the edge reads. */
+export interface EnrollmentView {
+  enrollment: {
+    enrollmentId: string;
+    orderId?: string;
+    meterId: string;
+    prosumerId: string;
+    circuitId: string;
+    requestCommitment: string;
+    reward?: string;
+    ratePerWh?: string;
+    toleranceWh?: string;
+    flexWh?: string[];
+    startTime: string;
+    periodSeconds: number;
+    graceSeconds: number;
+    status: string;
+    chainHead?: string;
+  } & Record<string, unknown>;
+  periods?: { periodIndex: number; result: ({ outcome: string; submissionHash?: string; txId?: string } & Record<string, unknown>) | null }[];
+  nextPeriod?: number | null;
+}
+
+export interface ReadingsUpload {
+  /** Interval energies, Wh, decimal strings. */
+  readings: string[];
+  /** The period's fingerprint salt, decimal. */
+  fingerprintSalt: string;
+}
+
+export interface GatewayPort {
+  getEnrollment(enrollmentId: string): Promise<EnrollmentView>;
+  /** `body`: JSON text of the signed AcceptEnrollment. */
+  acceptEnrollment(enrollmentId: string, body: string): Promise<unknown>;
+  /** `body`: JSON text of the signed SubmitPeriod with proof and public signals. */
+  submitPeriod(enrollmentId: string, periodIndex: number, body: string): Promise<PeriodOutcome>;
+  uploadReadings(meterId: string, enrollmentId: string, periodIndex: number, upload: ReadingsUpload): Promise<void>;
+}
+
+/**
+ * A failed gateway call. `retryable`: the link, the gateway or the ledger is down, or the
+ * request timed out (network error, 408, 429, 5xx): try again later with the same body.
+ * Otherwise the gateway refused the request for good (other 4xx).
+ */
+export class GatewayError extends Error {
+  readonly status: number | undefined;
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly txId: string | undefined;
+
+  constructor(init: { status?: number; code: string; message: string; retryable: boolean; retryAfterMs?: number; txId?: string; cause?: unknown }) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'GatewayError';
+    this.status = init.status;
+    this.code = init.code;
+    this.retryable = init.retryable;
+    this.retryAfterMs = init.retryAfterMs;
+    this.txId = init.txId;
+  }
+}
+
+/** HTTP statuses worth retrying: the request may succeed later unchanged. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}

@@ -1,0 +1,106 @@
+/** The gateway's edge API over HTTP(S) with Node's fetch, every request signed with the site key. */
+import type { KeyObject } from 'node:crypto';
+import { edgeRequestHeaders } from './edge-request-signing';
+import {
+  GatewayError,
+  isRetryableStatus,
+  type EnrollmentView,
+  type GatewayPort,
+  type PeriodOutcome,
+  type ReadingsUpload,
+} from './gateway-port';
+
+export interface HttpGatewayOptions {
+  baseUrl: string;
+  meterId: string;
+  privateKey: KeyObject;
+  /** Per request; a timeout is retryable. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export class HttpGateway implements GatewayPort {
+  readonly #baseUrl: string;
+  readonly #meterId: string;
+  readonly #privateKey: KeyObject;
+  readonly #timeoutMs: number;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: HttpGatewayOptions) {
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#meterId = options.meterId;
+    this.#privateKey = options.privateKey;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  async getEnrollment(enrollmentId: string): Promise<EnrollmentView> {
+    return (await this.#call('GET', `/v1/edge/enrollments/${enc(enrollmentId)}`)) as EnrollmentView;
+  }
+
+  async acceptEnrollment(enrollmentId: string, body: string): Promise<unknown> {
+    return this.#call('POST', `/v1/edge/enrollments/${enc(enrollmentId)}/accept`, body);
+  }
+
+  async submitPeriod(enrollmentId: string, periodIndex: number, body: string): Promise<PeriodOutcome> {
+    return (await this.#call('POST', `/v1/edge/enrollments/${enc(enrollmentId)}/periods/${periodIndex}`, body)) as PeriodOutcome;
+  }
+
+  async uploadReadings(meterId: string, enrollmentId: string, periodIndex: number, upload: ReadingsUpload): Promise<void> {
+    const body = JSON.stringify({ readings: upload.readings, fingerprintSalt: upload.fingerprintSalt });
+    await this.#call('PUT', `/v1/edge/meters/${enc(meterId)}/periods/${periodIndex}/readings?enrollmentId=${enc(enrollmentId)}`, body);
+  }
+
+  async #call(method: string, pathWithQuery: string, body?: string): Promise<unknown> {
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...edgeRequestHeaders({ method, pathWithQuery, body: body ?? '' }, this.#meterId, this.#privateKey),
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.#baseUrl}${pathWithQuery}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (cause) {
+      const timedOut = (cause as Error).name === 'TimeoutError';
+      throw new GatewayError({
+        code: timedOut ? 'TIMEOUT' : 'UNREACHABLE',
+        message: timedOut ? `gateway did not answer ${method} in ${this.#timeoutMs} ms` : `gateway unreachable (${networkCause(cause)})`,
+        retryable: true,
+        cause,
+      });
+    }
+    const text = await response.text().catch(() => '');
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (response.ok) return parsed;
+    const error = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { code?: unknown; message?: unknown; txId?: unknown };
+    const retryAfterHeader = response.headers.get('retry-after');
+    const retryAfter = retryAfterHeader === null ? Number.NaN : Number(retryAfterHeader);
+    throw new GatewayError({
+      status: response.status,
+      code: typeof error.code === 'string' ? error.code : `HTTP_${response.status}`,
+      message: typeof error.message === 'string' ? error.message : `gateway answered ${response.status}`,
+      retryable: isRetryableStatus(response.status),
+      ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
+      ...(typeof error.txId === 'string' ? { txId: error.txId } : {}),
+    });
+  }
+}
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+function networkCause(cause: unknown): string {
+  const inner = (cause as { cause?: { code?: unknown } }).cause;
+  return typeof inner?.code === 'string' ? inner.code : (cause as Error).message;
+}
