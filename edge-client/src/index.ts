@@ -1,1 +1,25 @@
-export {};
+/**
+ * @flexproof/edge-client: the program at a prosumer site (CLI: dist/cli.js,
+ * `flexproof-edge`), and its parts for tests and embedding.
+ */
+export { EdgeError, isEdgeError, type EdgeErrorCode } from './errors';
+export { loadConfig, parseConfig, defaultTopic, ENV_OVERRIDES, type EdgeConfig, type EnrollmentConfig } from './config';
+export { createSiteKey, loadSiteKey, type SiteKey, type SiteKeyType } from './site-key';
+export { parseMeterMessage, checkOrder, formatMeterMessage, MAX_MESSAGE_BYTES, type MeterReading, type RejectReason } from './meter-message';
+export { registerAt, intervalEnergies } from './interval-energy';
+export { intervalBoundaries, periodStartMs, periodEndMs, periodDeadlineMs, periodAt, PERIOD_COUNT, type PeriodTiming } from './period-clock';
+export { ReadingLog } from './reading-log';
+export { EdgeStateFile, type PeriodRecord, type PeriodStatus, type EdgeStateData } from './edge-state';
+export { GatewayError, isRetryableStatus, type GatewayPort, type EnrollmentView, type PeriodOutcome, type ReadingsUpload } from './gateway-port';
+export { HttpGateway } from './http-gateway';
+export { edgeRequestHeaders, edgeSigningString, EDGE_HEADERS } from './edge-request-signing';
+export { CircuitsProver, type ProverPort } from './prover';
+export { provePeriod, periodFingerprintSalt, tamperWith } from './period-proof';
+export { EnrollmentPipeline, GENESIS_FINGERPRINT } from './enrollment-pipeline';
+export { EdgeNode, READINGS_FILE, STATE_FILE } from './edge-node';
+export { MeterSubscription } from './meter-subscription';
+export { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
+export { LoadModel, mulberry32 } from './load-model';
+export { MeterSimulator } from './meter-simulator';
+export { statusReport, formatStatus } from './status-report';
+export { jsonLogger, memoryLogger, silentLogger, type Logger } from './log';

@@ -1,0 +1,271 @@
+#!/usr/bin/env node
+/**
+ * flexproof-edge: the command line of the edge client. See `flexproof-edge --help`.
+ * Exit codes: 0 done, 1 runtime failure, 2 usage or configuration error.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CircuitsProver } from './prover';
+import { configTemplate, loadConfig, type EdgeConfig } from './config';
+import { writeFileAtomicSync } from './durable-file';
+import { EdgeNode } from './edge-node';
+import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
+import { EdgeError } from './errors';
+import { HttpGateway } from './http-gateway';
+import { LoadModel } from './load-model';
+import { jsonLogger, type Logger } from './log';
+import { MeterSimulator } from './meter-simulator';
+import { MeterSubscription } from './meter-subscription';
+import { createSiteKey, loadSiteKey, type SiteKeyType } from './site-key';
+import { formatStatus, statusReport } from './status-report';
+
+const DEFAULT_CONFIG = 'flexproof-edge.json';
+
+const HELP = `flexproof-edge: reads a meter over MQTT, proves every period's deviation (Groth16),
+signs it with the site key and submits it through the flexproof gateway.
+
+usage: flexproof-edge <command> [options]
+
+commands:
+  init       create the site key pair (file readable only by its owner) and print the
+             public key for the DSO to register; writes a starter config if none exists
+             [--meter-id ID] [--key-type ed25519|ec-p256]
+  run        ingest meter readings, prove, sign and submit every period until stopped
+             (SIGINT/SIGTERM) [--tamper-period [ENROLLMENT:]PERIOD]
+  status     what is stored, proven, submitted, settled and pending [--json]
+  simulate   a simulated meter publishing to MQTT
+             [--enrollment ID] [--compliance 0..1] [--acceleration N] [--interval-ms MS]
+             [--duration-seconds S] [--seed N] [--no-ev] [--no-heat-pump] [--url URL] [--topic T]
+
+options for every command:
+  --config FILE   site config (JSON); default $FLEXPROOF_EDGE_CONFIG or ./${DEFAULT_CONFIG}
+  --help          this text
+
+Every config field can be overridden from the environment (FLEXPROOF_EDGE_METER_ID,
+FLEXPROOF_EDGE_MQTT_URL, FLEXPROOF_EDGE_GATEWAY_URL, ...: see the README).
+
+--tamper-period is for demonstrations only: the client signs a deliberately corrupted
+proof at that period, and the ledger excludes the site.`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    switch (command) {
+      case 'init':
+        return init(rest);
+      case 'run':
+        return await run(rest);
+      case 'status':
+        return await status(rest);
+      case 'simulate':
+        return await simulate(rest);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`flexproof-edge: ${error.message}\n(see flexproof-edge --help)\n`);
+      return 2;
+    }
+    if (error instanceof EdgeError) {
+      process.stderr.write(`flexproof-edge: ${error.message}\n`);
+      return error.code === 'CONFIG_INVALID' || error.code === 'USAGE' ? 2 : 1;
+    }
+    process.stderr.write(`flexproof-edge: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+const common = { config: { type: 'string' }, help: { type: 'boolean' } } as const;
+
+function configPath(value: string | undefined): string {
+  return path.resolve(value ?? process.env.FLEXPROOF_EDGE_CONFIG ?? DEFAULT_CONFIG);
+}
+
+function wantsHelp(help: boolean | undefined): boolean {
+  if (help) process.stdout.write(`${HELP}\n`);
+  return help === true;
+}
+
+function init(args: string[]): number {
+  const { values } = parseArgs({ args, options: { ...common, 'meter-id': { type: 'string' }, 'key-type': { type: 'string' } } });
+  if (wantsHelp(values.help)) return 0;
+  const keyType = (values['key-type'] ?? 'ed25519') as SiteKeyType;
+  if (keyType !== 'ed25519' && keyType !== 'ec-p256') throw new UsageError('--key-type is ed25519 or ec-p256');
+  const file = configPath(values.config);
+  let keyFile: string;
+  let meterId: string;
+  if (existsSync(file)) {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as { keyFile?: unknown; meterId?: unknown };
+    if (typeof raw.keyFile !== 'string' || typeof raw.meterId !== 'string') throw new UsageError(`${file} has no keyFile or meterId`);
+    keyFile = path.resolve(path.dirname(file), process.env.FLEXPROOF_EDGE_KEY_FILE ?? raw.keyFile);
+    meterId = raw.meterId;
+  } else {
+    const id = values['meter-id'] ?? process.env.FLEXPROOF_EDGE_METER_ID;
+    if (id === undefined) throw new UsageError(`${file} does not exist: give --meter-id to create it`);
+    meterId = id;
+    const template = configTemplate(meterId, randomBytes(32).toString('hex'));
+    keyFile = path.resolve(path.dirname(file), process.env.FLEXPROOF_EDGE_KEY_FILE ?? (template.keyFile as string));
+    if (existsSync(keyFile)) throw new EdgeError('KEY_EXISTS', `key file ${keyFile} already exists; a site keeps its key`, { details: { keyFile } });
+    writeFileAtomicSync(file, `${JSON.stringify(template, null, 2)}\n`, 0o600);
+    process.stderr.write(`wrote a starter config to ${file} (mode 600: it holds the site secret); edit gatewayUrl, prosumerId, mqtt and enrollments\n`);
+  }
+  const key = createSiteKey(keyFile, keyType);
+  process.stderr.write(`created the ${key.type} site key in ${keyFile} (mode 600)\n`);
+  process.stderr.write(`give this public key to the DSO to register with meter ${meterId}:\n`);
+  process.stdout.write(key.publicKeyPem);
+  return 0;
+}
+
+function loggerFor(config: EdgeConfig): Logger {
+  return jsonLogger({ level: config.logLevel, base: { meterId: config.meterId } });
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...common, 'tamper-period': { type: 'string' } } });
+  if (wantsHelp(values.help)) return 0;
+  const env = { ...process.env };
+  if (values['tamper-period'] !== undefined) env.FLEXPROOF_EDGE_TAMPER_PERIOD = values['tamper-period'];
+  const config = loadConfig(configPath(values.config), env);
+  const logger = loggerFor(config);
+  const siteKey = loadSiteKey(config.keyFile);
+  const prover = new CircuitsProver(logger);
+  for (const shape of new Set(config.enrollments.map((e) => e.shape))) await prover.prepare(shape);
+  const gateway = new HttpGateway({ baseUrl: config.gatewayUrl, meterId: config.meterId, privateKey: siteKey.privateKey });
+  let broker: EmbeddedBroker | undefined;
+  if (config.embeddedBrokerPort !== undefined) {
+    broker = await startEmbeddedBroker({ port: config.embeddedBrokerPort, host: config.embeddedBrokerHost, logger });
+  }
+  const node = await EdgeNode.open({ config, siteKey, gateway, prover, logger });
+  let fatal: unknown;
+  let stopRequested: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    stopRequested = resolve;
+  });
+  const subscription = MeterSubscription.start({
+    url: config.mqtt.url,
+    topic: config.mqtt.topic,
+    clientId: config.mqtt.clientId,
+    ...(config.mqtt.username !== undefined ? { username: config.mqtt.username } : {}),
+    ...(config.mqtt.password !== undefined ? { password: config.mqtt.password } : {}),
+    onMessage: (payload) => node.ingest(payload),
+    onFatal: (error) => {
+      fatal = error;
+      stopRequested();
+    },
+    logger,
+  });
+  node.start();
+  logger.info('node.running', { enrollments: config.enrollments.map((e) => e.enrollmentId), gateway: config.gatewayUrl, topic: config.mqtt.topic });
+  const onSignal = (signal: string) => () => {
+    logger.info('node.stopping', { signal });
+    stopRequested();
+  };
+  process.once('SIGINT', onSignal('SIGINT'));
+  process.once('SIGTERM', onSignal('SIGTERM'));
+  await stopped;
+  await subscription.stop();
+  await node.close();
+  await broker?.close();
+  return fatal === undefined ? 0 : 1;
+}
+
+async function status(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...common, json: { type: 'boolean' } } });
+  if (wantsHelp(values.help)) return 0;
+  const config = loadConfig(configPath(values.config));
+  const report = await statusReport(config);
+  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatStatus(report)}\n`);
+  return 0;
+}
+
+async function simulate(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...common,
+      enrollment: { type: 'string' },
+      compliance: { type: 'string' },
+      acceleration: { type: 'string' },
+      'interval-ms': { type: 'string' },
+      'duration-seconds': { type: 'string' },
+      seed: { type: 'string' },
+      'no-ev': { type: 'boolean' },
+      'no-heat-pump': { type: 'boolean' },
+      url: { type: 'string' },
+      topic: { type: 'string' },
+      'initial-register': { type: 'string' },
+    },
+  });
+  if (wantsHelp(values.help)) return 0;
+  const number = (v: string | undefined, name: string, fallback: number): number => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number`);
+    return n;
+  };
+  const file = configPath(values.config);
+  const config = existsSync(file) ? loadConfig(file) : undefined;
+  const url = values.url ?? config?.mqtt.url;
+  const topic = values.topic ?? config?.mqtt.topic;
+  if (url === undefined || topic === undefined) throw new UsageError('give --url and --topic, or a --config');
+  let acceleration = number(values.acceleration, 'acceleration', 1);
+  let realStartMs: number | undefined;
+  let follow: { requestProfileWh: number[]; compliance: number } | undefined;
+  if (values.enrollment !== undefined) {
+    const e = config?.enrollments.find((x) => x.enrollmentId === values.enrollment);
+    if (!e) throw new UsageError(`enrollment ${values.enrollment} is not in the config`);
+    acceleration = 3600 / e.periodSeconds;
+    realStartMs = Date.parse(e.startTime);
+    follow = { requestProfileWh: e.requestProfile.map(Number), compliance: number(values.compliance, 'compliance', 1) };
+  } else if (values.compliance !== undefined) {
+    throw new UsageError('--compliance needs --enrollment (the request profile to follow)');
+  }
+  const model = new LoadModel({
+    seed: number(values.seed, 'seed', 1),
+    heatPump: !values['no-heat-pump'],
+    ...(values['no-ev'] ? { ev: false } : {}),
+    ...(follow ? { follow } : {}),
+  });
+  const simulator = new MeterSimulator({
+    url,
+    topic,
+    model,
+    acceleration,
+    ...(realStartMs !== undefined ? { realStartMs } : {}),
+    intervalMs: number(values['interval-ms'], 'interval-ms', 1000),
+    initialRegisterWh: number(values['initial-register'], 'initial-register', 1_000_000),
+    onPublished: (r) => process.stdout.write(`${JSON.stringify({ ts: r.ts, registerWh: r.registerWh.toString() })}\n`),
+  });
+  process.stderr.write(`simulating a meter on ${topic} (acceleration ${acceleration}x${follow ? `, following ${values.enrollment} at compliance ${follow.compliance}` : ''})\n`);
+  simulator.start();
+  const duration = number(values['duration-seconds'], 'duration-seconds', 0);
+  await new Promise<void>((resolve) => {
+    if (duration > 0) setTimeout(resolve, duration * 1000);
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await simulator.stop();
+  process.stderr.write(`published ${simulator.published} messages\n`);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`flexproof-edge: ${String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,104 @@
+/**
+ * The MQTT side of ingestion (MQTT.js, protocol 3.1.1 or 5 against any broker). A
+ * persistent session (clean: false, fixed client id) and QoS 1 make the broker keep the
+ * meter's messages while the client is down or restarting; each message is
+ * acknowledged (PUBACK) only after `onMessage` resolved, i.e. after the reading is on
+ * disk or was dropped as invalid. MQTT.js hands messages over one at a time and
+ * reconnects by itself after a broker restart.
+ */
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from './log';
+
+export interface MeterSubscriptionOptions {
+  url: string;
+  topic: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  protocolVersion?: 4 | 5;
+  reconnectPeriodMs?: number;
+  onMessage: (payload: Buffer, topic: string) => Promise<unknown>;
+  /** A message that could not be made durable: the process must not ack it (it stops instead). */
+  onFatal: (error: unknown) => void;
+  logger: Logger;
+}
+
+export class MeterSubscription {
+  readonly #client: MqttClient;
+  readonly #options: MeterSubscriptionOptions;
+
+  private constructor(client: MqttClient, options: MeterSubscriptionOptions) {
+    this.#client = client;
+    this.#options = options;
+  }
+
+  /** Connects and subscribes; resolves on the first subscription (the broker may still be down: it keeps retrying). */
+  static start(options: MeterSubscriptionOptions): MeterSubscription {
+    const clientOptions: IClientOptions = {
+      clientId: options.clientId,
+      clean: false,
+      protocolVersion: options.protocolVersion ?? 4,
+      reconnectPeriod: options.reconnectPeriodMs ?? 1000,
+      connectTimeout: 10_000,
+      keepalive: 30,
+      // Subscribed on every connect (below), so no second copy from MQTT.js.
+      resubscribe: false,
+      ...(options.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 24 * 3600 } } : {}),
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+    };
+    const client = connect(options.url, clientOptions);
+    const subscription = new MeterSubscription(client, options);
+    subscription.#wire();
+    return subscription;
+  }
+
+  get connected(): boolean {
+    return this.#client.connected;
+  }
+
+  #wire(): void {
+    const { logger, topic } = this.#options;
+    const client = this.#client;
+    // Called one message at a time; the PUBACK of a QoS 1 message is sent after `done`.
+    client.handleMessage = (packet, done) => {
+      this.#options.onMessage(Buffer.from(packet.payload), packet.topic).then(
+        () => done(),
+        (error: unknown) => {
+          logger.error('mqtt.message-not-durable', { error });
+          this.#options.onFatal(error);
+        },
+      );
+    };
+    client.on('connect', (connack) => {
+      logger.info('mqtt.connected', { url: redactUrl(this.#options.url), sessionPresent: connack.sessionPresent });
+      // Subscribing again is harmless with a kept session and needed without one (a broker
+      // restarted without persistence, or a changed topic).
+      client.subscribe(topic, { qos: 1 }, (error) => {
+        if (error) logger.error('mqtt.subscribe-failed', { topic, error });
+        else logger.info('mqtt.subscribed', { topic });
+      });
+    });
+    client.on('reconnect', () => logger.debug('mqtt.reconnecting', { url: redactUrl(this.#options.url) }));
+    client.on('offline', () => logger.warn('mqtt.offline', { url: redactUrl(this.#options.url) }));
+    client.on('error', (error) => logger.warn('mqtt.error', { error }));
+  }
+
+  async stop(): Promise<void> {
+    await this.#client.endAsync(false);
+  }
+}
+
+/** A broker URL without credentials, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = '***';
+      u.password = '';
+    }
+    return u.toString();
+  } catch {
+    return '(unparsable url)';
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * `flexproof-edge status`: what is stored, proven, submitted, settled and pending, from
+ * the data directory alone (works while `run` is running, and without the network).
+ * Shows ids, counts, outcomes and hashes, never readings or salts.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { EdgeConfig } from './config';
+import type { EdgeStateData, PeriodRecord } from './edge-state';
+import { READINGS_FILE, STATE_FILE } from './edge-node';
+import { PERIOD_COUNT, periodEndMs, type PeriodTiming } from './period-clock';
+import { circuitShape } from '@flexproof/circuits';
+
+export interface PeriodStatusLine {
+  periodIndex: number;
+  /** open (not ended), closing (waiting for its close delay), proven, submitted, settled, rejected, failed. */
+  status: string;
+  outcome?: string;
+  deviationWh?: string;
+  attempts?: number;
+  lastError?: string;
+  txId?: string;
+  readingsUploaded?: boolean;
+  tampered?: boolean;
+}
+
+export interface StatusReport {
+  meterId: string;
+  dataDir: string;
+  readings: { count: number; firstTs?: number; lastTs?: number; lastRegisterWh?: string };
+  enrollments: {
+    enrollmentId: string;
+    acceptedAt?: string;
+    excludedAt?: string;
+    counts: Record<string, number>;
+    periods: PeriodStatusLine[];
+  }[];
+}
+
+export async function statusReport(config: EdgeConfig, now = Date.now()): Promise<StatusReport> {
+  const readings = await readingSummary(path.join(config.dataDir, READINGS_FILE));
+  let state: EdgeStateData = { schema: 1, meterId: config.meterId, enrollments: {} };
+  try {
+    state = JSON.parse(await fsp.readFile(path.join(config.dataDir, STATE_FILE), 'utf8')) as EdgeStateData;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const enrollments = config.enrollments.map((e) => {
+    const s = state.enrollments[e.enrollmentId];
+    const timing: PeriodTiming = {
+      startMs: Date.parse(e.startTime),
+      periodSeconds: e.periodSeconds,
+      graceSeconds: e.graceSeconds,
+      intervalsPerPeriod: circuitShape(e.shape).readingsPerPeriod,
+    };
+    const periods: PeriodStatusLine[] = [];
+    const counts: Record<string, number> = {};
+    for (let p = 0; p < PERIOD_COUNT; p++) {
+      const r = s?.periods[String(p)];
+      const line = r ? lineOf(r) : { periodIndex: p, status: now < periodEndMs(timing, p) ? 'open' : 'closing' };
+      counts[line.status] = (counts[line.status] ?? 0) + 1;
+      periods.push(line);
+    }
+    return {
+      enrollmentId: e.enrollmentId,
+      ...(s?.acceptedAt ? { acceptedAt: s.acceptedAt } : {}),
+      ...(s?.excludedAt ? { excludedAt: s.excludedAt } : {}),
+      counts,
+      periods,
+    };
+  });
+  return { meterId: config.meterId, dataDir: config.dataDir, readings, enrollments };
+}
+
+function lineOf(r: PeriodRecord): PeriodStatusLine {
+  return {
+    periodIndex: r.periodIndex,
+    status: r.status,
+    ...(r.outcome ? { outcome: r.outcome } : {}),
+    ...(r.deviationWh ? { deviationWh: r.deviationWh } : {}),
+    attempts: r.attempts,
+    ...(r.lastError ? { lastError: `${r.lastError.status ?? ''} ${r.lastError.code ?? ''} ${r.lastError.message}`.trim() } : {}),
+    ...(r.txId ? { txId: r.txId } : {}),
+    ...(r.readingsUploaded ? { readingsUploaded: true } : {}),
+    ...(r.tampered ? { tampered: true } : {}),
+  };
+}
+
+async function readingSummary(file: string): Promise<StatusReport['readings']> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { count: 0 };
+    throw error;
+  }
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const parse = (l: string | undefined): { ts: number; registerWh: string } | undefined => {
+    try {
+      return l === undefined ? undefined : (JSON.parse(l) as { ts: number; registerWh: string });
+    } catch {
+      return undefined;
+    }
+  };
+  const first = parse(lines[0]);
+  let last = parse(lines[lines.length - 1]);
+  let count = lines.length;
+  if (lines.length > 0 && last === undefined) {
+    count--;
+    last = parse(lines[lines.length - 2]);
+  }
+  return {
+    count,
+    ...(first ? { firstTs: first.ts } : {}),
+    ...(last ? { lastTs: last.ts, lastRegisterWh: last.registerWh } : {}),
+  };
+}
+
+/** The report as text for a terminal. */
+export function formatStatus(report: StatusReport): string {
+  const out: string[] = [];
+  const { readings } = report;
+  out.push(`meter ${report.meterId}   data ${report.dataDir}`);
+  out.push(
+    `readings stored: ${readings.count}` +
+      (readings.lastTs !== undefined ? `   last at ${new Date(readings.lastTs).toISOString()} (register ${readings.lastRegisterWh} Wh)` : ''),
+  );
+  for (const e of report.enrollments) {
+    out.push('');
+    const summary = Object.entries(e.counts).map(([k, v]) => `${k} ${v}`).join(', ');
+    out.push(`enrollment ${e.enrollmentId}: ${summary}${e.acceptedAt ? `; accepted ${e.acceptedAt}` : ''}${e.excludedAt ? `; EXCLUDED ${e.excludedAt}` : ''}`);
+    out.push('  period  status      outcome       deviation  attempts  note');
+    for (const p of e.periods) {
+      if (p.status === 'open') continue;
+      const note = [p.tampered ? 'TAMPERED' : '', p.lastError ?? '', p.readingsUploaded ? 'readings uploaded' : ''].filter(Boolean).join('; ');
+      out.push(
+        `  ${String(p.periodIndex).padStart(6)}  ${p.status.padEnd(10)}  ${(p.outcome ?? '-').padEnd(12)}  ${(p.deviationWh ?? '-').padStart(9)}  ${String(p.attempts ?? 0).padStart(8)}  ${note}`,
+      );
+    }
+  }
+  return out.join('\n');
+}
