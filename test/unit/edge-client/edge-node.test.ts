@@ -1,0 +1,185 @@
+// The edge node end to end without a network: readings in, proofs and signed periods out
+// to a FakeGateway that behaves like the gateway in front of the chaincode (signature,
+// order, chain head, settle once, real Groth16 verification where asked). The clock is
+// controlled; proofs are real (small circuit, under a second each).
+import assert from 'node:assert/strict';
+import { decodePublicSignals, fingerprint } from '@flexproof/circuits';
+import { periodFingerprintSalt } from '../../../edge-client/src/period-proof';
+import { rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { STATE_FILE } from '../../../edge-client/src/edge-node';
+import { statusReport } from '../../../edge-client/src/status-report';
+import { Harness, HOUR, T0 } from './support/node-harness';
+
+describe('edge-client: edge node with a fake gateway', function () {
+  this.timeout(120_000);
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close().catch(() => undefined);
+    h?.cleanup();
+    h = undefined;
+  });
+
+  it('proves, signs, submits and uploads a period after it ends; the fingerprint chains on the ledger head', async () => {
+    h = await Harness.create({ verify: true });
+    await h.feed(T0, T0 + HOUR - HOUR / 4);
+    await h.advance(T0 + HOUR - 1);
+    assert.equal(h.period(0), undefined, 'nothing before the period ends');
+    await h.feed(T0 + HOUR, T0 + HOUR);
+    await h.advance(T0 + HOUR);
+    const p0 = h.period(0);
+    assert.equal(p0?.status, 'settled');
+    assert.equal(p0?.outcome, 'verified');
+    assert.deepEqual(p0?.readings, ['250', '250', '250', '250']);
+    assert.equal(p0?.deviationWh, String(1000 - 800));
+    const salt = periodFingerprintSalt(h.site.config.siteSecret, 'meter-17', 'enr-1', 0);
+    assert.equal(p0?.newFingerprint, fingerprint('0', salt, 0, [250, 250, 250, 250]).toString());
+    assert.deepEqual(h.gateway.uploads.get('meter-17/enr-1/0'), { readings: ['250', '250', '250', '250'], fingerprintSalt: salt.toString() });
+    await h.feed(T0 + HOUR + HOUR / 4, T0 + 2 * HOUR);
+    await h.advance(T0 + 2 * HOUR);
+    const body = JSON.parse(h.gateway.bodies.get('enr-1/1')?.[0] ?? '{}') as { publicSignals: string[] };
+    assert.equal(decodePublicSignals(body.publicSignals).prevFingerprint, p0?.newFingerprint);
+    assert.equal(h.period(1)?.outcome, 'verified');
+  });
+
+  it('gateway down for several periods, then back: every period submitted once, in order, with the same bytes', async () => {
+    h = await Harness.create({ graceSeconds: 86_400 });
+    h.gateway.down = true;
+    for (let p = 0; p < 4; p++) {
+      await h.feed(T0 + p * HOUR + (p === 0 ? 0 : HOUR / 4), T0 + (p + 1) * HOUR);
+      await h.advance(T0 + (p + 1) * HOUR, 2);
+    }
+    assert.deepEqual([0, 1, 2, 3].map((p) => h!.period(p)?.status), ['proven', 'proven', 'proven', 'proven'], 'proven locally, kept as the outbox');
+    const report = await statusReport(h.site.config, h.now);
+    assert.equal(report.enrollments[0]?.counts.proven, 4);
+    h.gateway.down = false;
+    await h.stepUntil(() => h!.period(3)?.status === 'settled');
+    const accepted = h.gateway.submitted().filter((s) => s.ok).map((s) => s.periodIndex);
+    assert.deepEqual(accepted, [0, 1, 2, 3], 'each period accepted once, in order');
+    for (let p = 0; p < 4; p++) {
+      const bodies: string[] = h.gateway.bodies.get(`enr-1/${p}`) ?? [];
+      assert.equal(new Set(bodies).size, 1, `period ${p}: one body, however many attempts`);
+      assert.equal(h.period(p)?.outcome, 'verified');
+    }
+    await h.stepUntil(() => h!.gateway.uploads.size === 4);
+    assert.equal(h.gateway.uploads.size, 4);
+  });
+
+  it('resumes after a restart where it stopped and resends the identical body of a period already sent', async () => {
+    h = await Harness.create();
+    await h.feed(T0, T0 + 2 * HOUR);
+    h.gateway.down = true;
+    await h.advance(T0 + 2 * HOUR, 2);
+    assert.equal(h.period(0)?.status, 'submitted', 'sent while the gateway was down');
+    const before = h.period(0)?.body;
+    await h.close();
+    await h.open();
+    h.gateway.down = false;
+    await h.stepUntil(() => h!.period(1)?.status === 'settled');
+    assert.equal(h.period(0)?.body, before);
+    assert.deepEqual(h.gateway.submitted().filter((s) => s.ok).map((s) => s.periodIndex), [0, 1]);
+    assert.equal(new Set(h.gateway.bodies.get('enr-1/0')).size, 1);
+  });
+
+  it('re-proves on the real chain head when an earlier period was missed, before sending anything for it', async () => {
+    h = await Harness.create({ verify: true, graceSeconds: 86_400 });
+    h.gateway.down = true;
+    await h.feed(T0, T0 + 3 * HOUR);
+    await h.advance(T0 + 3 * HOUR, 1);
+    const optimistic = h.period(2)?.prevFingerprint;
+    assert.equal(optimistic, h.period(1)?.newFingerprint, 'proven while cut off, assuming period 1 verifies');
+    // While the site was cut off, the aggregator claimed period 1 (as after its deadline).
+    h.gateway.missPeriod('enr-1', 1);
+    h.gateway.down = false;
+    await h.stepUntil(() => h!.period(2)?.status === 'settled');
+    assert.equal(h.period(1)?.outcome, 'missed');
+    assert.equal(h.period(2)?.outcome, 'verified');
+    assert.notEqual(h.period(2)?.prevFingerprint, optimistic);
+    assert.equal(h.period(2)?.prevFingerprint, h.period(0)?.newFingerprint);
+    assert.ok(h.logger.lines.some((l) => l.event === 'period.reproving'));
+  });
+
+  it('keeps a period refused for good as rejected, logs it loudly and goes on with the next', async () => {
+    h = await Harness.create();
+    await h.feed(T0, T0 + 2 * HOUR);
+    const original = h.gateway.submitPeriod.bind(h.gateway);
+    h.gateway.submitPeriod = async (e, p, body) => {
+      if (p === 0) {
+        // As the chaincode after the deadline: period 0 can no longer settle, period 1 can.
+        h!.gateway.missPeriod('enr-1', 0);
+        const { GatewayError } = await import('../../../edge-client/src/gateway-port');
+        throw new GatewayError({ status: 422, code: 'DEADLINE_PASSED', message: 'the deadline of period 0 has passed', retryable: false });
+      }
+      return original(e, p, body);
+    };
+    await h.advance(T0 + 2 * HOUR);
+    assert.equal(h.period(0)?.status, 'rejected');
+    assert.equal(h.period(0)?.lastError?.code, 'DEADLINE_PASSED');
+    assert.equal(h.period(1)?.status, 'settled');
+    assert.ok(h.logger.lines.some((l) => l.level === 'error' && l.event === 'period.rejected'));
+  });
+
+  it('adopts the ledger result when the period was already settled by another submission (state lost)', async () => {
+    h = await Harness.create();
+    await h.feed(T0, T0 + HOUR);
+    await h.advance(T0 + HOUR);
+    assert.equal(h.period(0)?.status, 'settled');
+    const first = h.period(0)?.submissionHash;
+    // The state file is lost (the readings are not): period 0 is proven again, with another proof.
+    await h.close();
+    rmSync(path.join(h.site.config.dataDir, STATE_FILE));
+    await h.open();
+    await h.advance(T0 + HOUR);
+    assert.equal(h.period(0)?.status, 'settled');
+    assert.equal(h.period(0)?.outcome, 'verified');
+    assert.notEqual(h.period(0)?.submissionHash, first);
+    assert.ok(h.logger.lines.some((l) => l.event === 'period.settled-by-another-submission'));
+    assert.equal(h.gateway.submitted().filter((s) => s.ok).length, 1, 'the ledger settled the period once');
+  });
+
+  it('tamper switch: signs a corrupted proof at the given period, loudly; the ledger excludes the site', async () => {
+    h = await Harness.create({ verify: true, extra: { tamper: { periodIndex: 1 } } });
+    assert.ok(h.logger.lines.some((l) => l.level === 'error' && l.event === 'TAMPER.switch-on'));
+    await h.feed(T0, T0 + 3 * HOUR);
+    await h.advance(T0 + 3 * HOUR);
+    assert.equal(h.period(0)?.outcome, 'verified');
+    assert.equal(h.period(1)?.outcome, 'invalidProof');
+    assert.equal(h.period(1)?.tampered, true);
+    assert.ok(h.node.state.data.enrollments['enr-1']?.excludedAt);
+    assert.ok(h.logger.lines.some((l) => l.level === 'error' && l.event === 'TAMPER.corrupting-proof'));
+    assert.deepEqual(h.gateway.submitted().map((s) => s.periodIndex), [0, 1], 'nothing is submitted after the exclusion');
+  });
+
+  it('accepts an offered enrollment with a signature the ledger checks, and waits for it to be active', async () => {
+    h = await Harness.create({ status: 'offered' });
+    await h.advance(T0);
+    assert.ok(h.gateway.calls.some((c) => c.op === 'accept' && c.ok));
+    assert.ok(h.node.state.data.enrollments['enr-1']?.acceptedAt);
+  });
+
+  it('does nothing for an enrollment whose ledger terms differ from the config', async () => {
+    h = await Harness.create();
+    const e = h.gateway.enrollments.get('enr-1');
+    if (e) e.e.periodSeconds = 1800;
+    await h.feed(T0, T0 + HOUR);
+    await h.advance(T0 + HOUR);
+    assert.equal(h.gateway.submitted().length, 0);
+    assert.ok(h.logger.lines.some((l) => l.level === 'error' && l.event === 'enrollment.terms-mismatch'));
+  });
+
+  it('drops every kind of bad message with a log line and never crashes; keeps no secret in its logs', async () => {
+    h = await Harness.create();
+    h.now = T0 + 1000;
+    const messages = ['garbage', '{"ts":"x"}', `{"ts":${T0},"registerWh":-3}`, `{"ts":${T0},"registerWh":"NaN"}`, `{"ts":${T0},"registerWh":100}`, `{"ts":${T0},"registerWh":100}`, `{"ts":${T0 - 1},"registerWh":100}`, `{"ts":${T0 + 1},"registerWh":99}`, `{"ts":${T0 + 2},"registerWh":101}`];
+    const outcomes = [];
+    for (const m of messages) outcomes.push(await h.node.ingest(m));
+    assert.deepEqual(outcomes.map((o) => (o.ok ? 'ok' : o.reason)), ['NOT_JSON', 'BAD_TIMESTAMP', 'NEGATIVE_REGISTER', 'NOT_NUMERIC', 'ok', 'DUPLICATE_TIMESTAMP', 'OUT_OF_ORDER', 'REGISTER_DECREASED', 'ok']);
+    assert.deepEqual(h.node.counters, { accepted: 2, dropped: 7 });
+    assert.equal(h.logger.lines.filter((l) => l.event === 'reading.dropped').length, 7);
+    await h.feed(T0 + HOUR / 4, T0 + HOUR);
+    await h.advance(T0 + HOUR);
+    const text = JSON.stringify(h.logger.lines);
+    assert.ok(!text.includes(h.site.config.siteSecret));
+    assert.ok(!text.includes(h.site.config.enrollments[0]!.commitmentSalt));
+  });
+});

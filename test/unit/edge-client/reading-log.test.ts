@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ReadingLog } from '../../../edge-client/src/reading-log';
+import { isEdgeError } from '../../../edge-client/src/errors';
+import { memoryLogger } from '../../../edge-client/src/log';
+
+const T0 = 1_780_000_000_000;
+
+describe('edge-client: durable reading log', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'flexproof-log-'));
+    file = path.join(dir, 'readings.jsonl');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('persists accepted readings and reads them back after a restart', async () => {
+    const log = await ReadingLog.open(file);
+    for (let i = 0; i < 5; i++) assert.equal((await log.accept({ ts: T0 + i, registerWh: BigInt(100 + i) })).ok, true);
+    // Durable before accept resolved: the file holds them even without close().
+    assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, 5);
+    await log.close();
+    const again = await ReadingLog.open(file);
+    assert.deepEqual(again.readings.map((r) => r.registerWh), [100n, 101n, 102n, 103n, 104n]);
+    assert.deepEqual(again.between(T0 + 1, T0 + 3).map((r) => r.ts), [T0 + 1, T0 + 2]);
+    await again.close();
+  });
+
+  it('refuses duplicates, earlier timestamps and a decreasing register, also across restarts', async () => {
+    const log = await ReadingLog.open(file);
+    await log.accept({ ts: T0, registerWh: 100n });
+    await log.close();
+    const again = await ReadingLog.open(file);
+    const dup = await again.accept({ ts: T0, registerWh: 100n });
+    const early = await again.accept({ ts: T0 - 5, registerWh: 90n });
+    const down = await again.accept({ ts: T0 + 5, registerWh: 99n });
+    assert.deepEqual([dup, early, down].map((o) => (o.ok ? 'ok' : o.reason)), ['DUPLICATE_TIMESTAMP', 'OUT_OF_ORDER', 'REGISTER_DECREASED']);
+    assert.equal(again.readings.length, 1);
+    await again.close();
+  });
+
+  it('writes concurrent appends together and keeps their order', async () => {
+    const log = await ReadingLog.open(file);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => log.accept({ ts: T0 + i, registerWh: BigInt(i) })));
+    await log.close();
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { ts: number }).ts - T0);
+    assert.deepEqual(lines, Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('tolerates a torn last line (kill -9 during a write): drops it, truncates, appends cleanly', async () => {
+    writeFileSync(file, `{"ts":${T0},"registerWh":"100"}\n{"ts":${T0 + 1},"registerWh":"101"}\n{"ts":${T0 + 2},"regis`);
+    const logger = memoryLogger();
+    const log = await ReadingLog.open(file, logger);
+    assert.equal(log.readings.length, 2);
+    assert.ok(logger.lines.some((l) => l.event === 'reading-log.torn-line-dropped'));
+    await log.accept({ ts: T0 + 2, registerWh: 102n });
+    await log.close();
+    assert.equal(readFileSync(file, 'utf8'), `{"ts":${T0},"registerWh":"100"}\n{"ts":${T0 + 1},"registerWh":"101"}\n{"ts":${T0 + 2},"registerWh":"102"}\n`);
+  });
+
+  it('refuses a log corrupted in the middle rather than silently dropping readings', async () => {
+    writeFileSync(file, `{"ts":${T0},"registerWh":"100"}\ngarbage\n`);
+    appendFileSync(file, `{"ts":${T0 + 1},"registerWh":"101"}\n`);
+    await assert.rejects(ReadingLog.open(file), (e) => isEdgeError(e, 'STORE_CORRUPT'));
+  });
+});

@@ -1,0 +1,84 @@
+/** An EdgeNode on a controlled clock with a FakeGateway and the real prover (small circuit). */
+import { readVerificationKey, ensureArtifacts, SMALL_CIRCUIT_ID, type VerificationKey } from '@flexproof/circuits';
+import { EdgeNode } from '../../../../edge-client/src/edge-node';
+import { memoryLogger } from '../../../../edge-client/src/log';
+import { CircuitsProver } from '../../../../edge-client/src/prover';
+import { FakeGateway } from './fake-gateway';
+import { makeSite, type TestSite, type TestSiteOptions } from './site';
+
+export const T0 = Date.parse('2026-06-01T00:00:00Z');
+export const HOUR = 3_600_000;
+const prover = new CircuitsProver();
+let vkey: VerificationKey | undefined;
+
+export async function verificationKey(): Promise<VerificationKey> {
+  vkey ??= readVerificationKey(await ensureArtifacts(SMALL_CIRCUIT_ID));
+  return vkey;
+}
+
+export class Harness {
+  now = T0;
+  node!: EdgeNode;
+  logger = memoryLogger();
+  register = 1_000_000;
+
+  private constructor(
+    readonly site: TestSite,
+    readonly gateway: FakeGateway,
+  ) {}
+
+  static async create(options: Partial<TestSiteOptions> & { verify?: boolean; gateway?: FakeGateway } = {}): Promise<Harness> {
+    const site = makeSite({ startMs: T0, ...options });
+    const gateway = options.gateway ?? new FakeGateway(site.siteKey.publicKeyPem, options.verify ? await verificationKey() : undefined);
+    if (!options.gateway) gateway.addEnrollment(site.enrollment);
+    const h = new Harness(site, gateway);
+    await h.open();
+    return h;
+  }
+
+  async open(): Promise<void> {
+    this.node = await EdgeNode.open({
+      config: this.site.config,
+      siteKey: this.site.siteKey,
+      gateway: this.gateway,
+      prover,
+      logger: this.logger,
+      now: () => this.now,
+    });
+  }
+
+  /** Meter messages every 15 minutes through `hours` hours from the current register, `whPerQuarter` each. */
+  async feed(fromMs: number, toMs: number, whPerQuarter = 250): Promise<void> {
+    for (let ts = fromMs; ts <= toMs; ts += HOUR / 4) {
+      this.now = Math.max(this.now, ts);
+      const outcome = await this.node.ingest(JSON.stringify({ ts, registerWh: this.register }));
+      if (outcome.ok) this.register += whPerQuarter;
+    }
+  }
+
+  /** Moves the clock and lets the node do everything due (several rounds, so retries happen). */
+  async advance(toMs: number, rounds = 3): Promise<void> {
+    this.now = Math.max(this.now, toMs);
+    for (let i = 0; i < rounds; i++) await this.node.stepOnce();
+  }
+
+  /** Steps with the clock moving 1 s each round until `done` or the round limit. */
+  async stepUntil(done: () => boolean, rounds = 50): Promise<void> {
+    for (let i = 0; i < rounds && !done(); i++) {
+      this.now += 1000;
+      await this.node.stepOnce();
+    }
+  }
+
+  period(p: number) {
+    return this.node.state.period('enr-1', p);
+  }
+
+  async close(): Promise<void> {
+    await this.node.close();
+  }
+
+  cleanup(): void {
+    this.site.cleanup();
+  }
+}

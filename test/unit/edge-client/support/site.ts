@@ -1,0 +1,88 @@
+/** A prosumer site for tests: temp data dir, site key, config, and an enrollment the fake gateway knows. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { randomSalt, requestCommitment, SMALL_CIRCUIT_ID } from '@flexproof/circuits';
+import { parseConfig, type EdgeConfig } from '../../../../edge-client/src/config';
+import { createSiteKey, type SiteKey } from '../../../../edge-client/src/site-key';
+import type { FakeEnrollment } from './fake-gateway';
+
+export interface TestSite {
+  dir: string;
+  config: EdgeConfig;
+  rawConfig: Record<string, unknown>;
+  siteKey: SiteKey;
+  enrollment: FakeEnrollment;
+  cleanup(): void;
+}
+
+export interface TestSiteOptions {
+  startMs: number;
+  periodSeconds?: number;
+  graceSeconds?: number;
+  closeDelaySeconds?: number;
+  mqttUrl?: string;
+  gatewayUrl?: string;
+  meterId?: string;
+  /** Circuit id on the ledger (default the small shape). */
+  circuitId?: string;
+  /** Ledger status the fake starts with. */
+  status?: string;
+  extra?: Record<string, unknown>;
+}
+
+export const REQUEST_PROFILE = Array.from({ length: 24 }, (_, h) => String(800 + 40 * h));
+
+export function makeSite(options: TestSiteOptions): TestSite {
+  const dir = mkdtempSync(path.join(tmpdir(), 'flexproof-edge-'));
+  const meterId = options.meterId ?? 'meter-17';
+  const commitmentSalt = randomSalt().toString();
+  const commitment = requestCommitment(REQUEST_PROFILE, commitmentSalt).toString();
+  const startTime = new Date(options.startMs).toISOString();
+  const periodSeconds = options.periodSeconds ?? 3600;
+  const graceSeconds = options.graceSeconds ?? 900;
+  const rawConfig: Record<string, unknown> = {
+    meterId,
+    prosumerId: 'prosumer-17',
+    keyFile: 'site-key.pem',
+    dataDir: 'data',
+    mqtt: { url: options.mqttUrl ?? 'mqtt://127.0.0.1:1' },
+    gatewayUrl: options.gatewayUrl ?? 'http://127.0.0.1:1',
+    siteSecret: '5e'.repeat(32),
+    closeDelaySeconds: options.closeDelaySeconds ?? 0,
+    retry: { initialMs: 100, maxMs: 400 },
+    enrollments: [
+      {
+        enrollmentId: 'enr-1',
+        circuitId: options.circuitId ?? SMALL_CIRCUIT_ID,
+        startTime,
+        periodSeconds,
+        graceSeconds,
+        requestProfile: REQUEST_PROFILE,
+        commitmentSalt,
+        requestCommitment: commitment,
+      },
+    ],
+    ...options.extra,
+  };
+  const config = parseConfig(rawConfig, { baseDir: dir, env: {} });
+  const siteKey = createSiteKey(config.keyFile);
+  const enrollment: FakeEnrollment = {
+    enrollmentId: 'enr-1',
+    orderId: 'order-1',
+    meterId,
+    prosumerId: 'prosumer-17',
+    circuitId: options.circuitId ?? SMALL_CIRCUIT_ID,
+    requestCommitment: commitment,
+    reward: '2400',
+    ratePerWh: '1',
+    toleranceWh: '10',
+    flexWh: new Array<string>(24).fill('100'),
+    startTime,
+    periodSeconds,
+    graceSeconds,
+    status: options.status ?? 'active',
+    chainHead: '0',
+  };
+  return { dir, config, rawConfig, siteKey, enrollment, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
