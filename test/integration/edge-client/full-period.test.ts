@@ -1,0 +1,203 @@
+/**
+ * The edge client on the real network: the CLI process (`run`, with its embedded MQTT
+ * broker) accepts its enrollment through the real gateway, ingests a simulated meter
+ * following the request profile, proves and signs each period, and the chaincode
+ * (endorsed by both organisations' peers, Groth16 verification) settles it; the raw
+ * readings reach the off-chain store and the audit finds them matching the ledger.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { verificationKeyHash } from '@flexproof/chaincode/client';
+import { SMALL_CIRCUIT_ID, ensureArtifacts, readVerificationKey } from '@flexproof/circuits';
+import {
+  hashToken,
+  identityOf,
+  readNetworkDescriptor,
+  startGateway,
+  type GatewayConfig,
+  type GatewayInstance,
+  type NetworkDescriptor,
+} from '@flexproof/gateway-api';
+import { LoadModel } from '../../../edge-client/src/load-model';
+import { MeterSimulator } from '../../../edge-client/src/meter-simulator';
+import { NETWORK_JSON } from '../../support/paths';
+import { makeSite, type TestSite } from '../../unit/edge-client/support/site';
+import { buildEdgeClient, CliProcess } from './support/cli-process';
+import { freePort } from './support/mosquitto';
+
+const TOKEN = { dso: 'edge-it-dso-token-0123456789abcdef', aggregator: 'edge-it-agg-token-0123456789abcdef', auditor: 'edge-it-aud-token-0123456789abcdef' };
+const PERIOD_SECONDS = 6;
+const GRACE_SECONDS = 60;
+const PERIODS = 2;
+
+function gatewayConfig(network: NetworkDescriptor, org: 'aggregator' | 'dso', storeDir: string): GatewayConfig {
+  return {
+    org,
+    host: '127.0.0.1',
+    port: 0,
+    tokens: [
+      { name: `${org}-edge-it`, role: org, sha256: hashToken(TOKEN[org]) },
+      { name: 'auditor-edge-it', role: 'auditor', sha256: hashToken(TOKEN.auditor) },
+    ],
+    fabric: { ...identityOf(network.orgs[org]), channel: network.channel, chaincode: network.chaincode },
+    store: { kind: 'embedded', dataDir: storeDir, port: 0 },
+    bodyLimit: 256 * 1024,
+    edgeWindowSeconds: 300,
+    mvccRetries: 3,
+    logLevel: 'warn',
+  };
+}
+
+async function call(base: string, method: string, url: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('edge-client on the real network: periods proven at the edge and settled by the chaincode', function () {
+  this.timeout(300_000);
+  const run = Date.now().toString(36);
+  const circuitId = `${SMALL_CIRCUIT_ID}.edge${run}`;
+  const enrollmentId = `eenr-${run}`;
+  const meterId = `emeter-${run}`;
+  const dirs: string[] = [];
+  let dso: GatewayInstance | undefined;
+  let agg: GatewayInstance | undefined;
+  let site: TestSite | undefined;
+  let edge: CliProcess | undefined;
+  let simulator: MeterSimulator | undefined;
+
+  before(async () => {
+    buildEdgeClient();
+    const network = await readNetworkDescriptor(NETWORK_JSON);
+    for (const org of ['dso', 'aggregator'] as const) {
+      const dir = mkdtempSync(path.join(tmpdir(), `flexproof-edge-gw-${org}-`));
+      dirs.push(dir);
+      const instance = await startGateway(gatewayConfig(network, org, dir), { logger: false });
+      if (org === 'dso') dso = instance;
+      else agg = instance;
+    }
+  });
+
+  after(async () => {
+    await simulator?.stop();
+    await edge?.stop();
+    await dso?.close();
+    await agg?.close();
+    site?.cleanup();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it(`proves, signs and settles ${PERIODS} periods through the gateway; the audit matches the uploaded readings`, async () => {
+    const d = dso as GatewayInstance;
+    const a = agg as GatewayInstance;
+    const dsoCall = (m: string, u: string, body?: unknown) => call(d.url, m, u, TOKEN.dso, body);
+    const aggCall = (m: string, u: string, body?: unknown) => call(a.url, m, u, TOKEN.aggregator, body);
+    const ok = (answer: { status: number; body: unknown }, status: number, what: string): void =>
+      assert.equal(answer.status, status, `${what}: ${JSON.stringify(answer.body)}`);
+    const perIsp = (v: string) => Array.from({ length: 24 }, () => v);
+
+    // Governance and market, as the organisations do it.
+    const verificationKey = readVerificationKey(await ensureArtifacts(SMALL_CIRCUIT_ID));
+    ok(await dsoCall('POST', '/v1/verification-keys', { circuitId, verificationKey }), 201, 'propose key');
+    ok(await aggCall('POST', `/v1/verification-keys/${circuitId}/approve`, { keyHash: verificationKeyHash(verificationKey) }), 200, 'approve key');
+    const brokerPort = await freePort();
+    const startMs = Math.ceil((Date.now() + 25_000) / 1000) * 1000;
+    site = makeSite({
+      startMs,
+      periodSeconds: PERIOD_SECONDS,
+      graceSeconds: GRACE_SECONDS,
+      closeDelaySeconds: 0.5,
+      meterId,
+      circuitId,
+      mqttUrl: `mqtt://127.0.0.1:${brokerPort}`,
+      gatewayUrl: a.url,
+    });
+    ok(await dsoCall('POST', '/v1/meters', { meterId, prosumerId: site.config.prosumerId, publicKeyPem: site.siteKey.publicKeyPem, congestionPoint: `ecp-${run}` }), 201, 'register meter');
+    ok(await dsoCall('POST', '/v1/tokens/mint', { account: 'org:AggregatorMSP', amount: '100000' }), 200, 'mint');
+    ok(await dsoCall('POST', '/v1/tokens/mint', { account: 'org:DsoMSP', amount: '100000' }), 200, 'mint');
+    const day = new Date(startMs).toISOString().slice(0, 10);
+    ok(await dsoCall('POST', '/v1/flex-requests', { requestId: `ereq-${run}`, congestionPoint: `ecp-${run}`, day, requestedWh: perIsp('1000') }), 201, 'request');
+    ok(await aggCall('POST', `/v1/flex-requests/ereq-${run}/offers`, { offerId: `eoffer-${run}`, offeredWh: perIsp('1000'), price: '2400' }), 201, 'offer');
+    ok(await dsoCall('POST', `/v1/flex-offers/eoffer-${run}/order`, { orderId: `eorder-${run}` }), 201, 'order');
+    const terms = site.config.enrollments[0]!;
+    ok(
+      await aggCall('POST', '/v1/enrollments', {
+        enrollmentId,
+        orderId: `eorder-${run}`,
+        meterId,
+        circuitId,
+        requestCommitment: terms.requestCommitment,
+        reward: '2400',
+        ratePerWh: '1',
+        toleranceWh: '50',
+        flexWh: perIsp('500'),
+        startTime: terms.startTime,
+        periodSeconds: PERIOD_SECONDS,
+        graceSeconds: GRACE_SECONDS,
+      }),
+      201,
+      'offer enrollment',
+    );
+
+    // The prosumer site: config with the private terms, the embedded broker, the real CLI.
+    const configFile = path.join(site.dir, 'site.json');
+    const raw = site.rawConfig as { enrollments: Record<string, unknown>[] };
+    writeFileSync(
+      configFile,
+      JSON.stringify({ ...site.rawConfig, embeddedBrokerPort: brokerPort, enrollments: raw.enrollments.map((e) => ({ ...e, enrollmentId })), retry: { initialMs: 200, maxMs: 1000 } }),
+      { mode: 0o600 },
+    );
+    edge = new CliProcess(['run', '--config', configFile]);
+    await until(() => edge!.saw('enrollment.accepted'), 60_000, 'the edge to accept its enrollment');
+    ok(await aggCall('POST', `/v1/enrollments/${enrollmentId}/fund`), 200, 'fund');
+    assert.ok(Date.now() < startMs + PERIOD_SECONDS * 1000, 'set-up ends before the first period does');
+
+    simulator = new MeterSimulator({
+      url: `mqtt://127.0.0.1:${brokerPort}`,
+      topic: site.config.mqtt.topic,
+      model: new LoadModel({ seed: 5, follow: { requestProfileWh: terms.requestProfile.map(Number), compliance: 0.9 } }),
+      acceleration: 3600 / PERIOD_SECONDS,
+      realStartMs: startMs,
+      intervalMs: 100,
+    });
+    simulator.start();
+
+    const settled = () => edge!.lines.filter((l) => l.event === 'period.settled');
+    await until(() => settled().length >= PERIODS || edge!.lines.some((l) => l.event === 'period.rejected'), 120_000, `${PERIODS} periods settled`);
+    assert.deepEqual(settled().map((l) => [l.periodIndex, l.outcome]), Array.from({ length: PERIODS }, (_, p) => [p, 'verified']), edge.stderr.slice(-3000));
+    const proven = edge.lines.filter((l) => l.event === 'period.proven');
+    console.log(`      edge proving time per period: ${proven.map((l) => `${String(l.provingMs)} ms`).join(', ')}`);
+
+    // The ledger, read by the DSO: verified periods on the fingerprint chain.
+    const view = await dsoCall('GET', `/v1/enrollments/${enrollmentId}`);
+    ok(view, 200, 'enrollment view');
+    const periods = (view.body as { periods: { periodIndex: number; result: { outcome: string; deviationWh: string } | null }[] }).periods;
+    for (let p = 0; p < PERIODS; p++) assert.equal(periods[p]?.result?.outcome, 'verified');
+
+    // Off-chain: the readings were uploaded, and the audit recomputes the same fingerprints.
+    await until(() => edge!.lines.filter((l) => l.event === 'readings.uploaded').length >= PERIODS, 30_000, 'the readings uploaded');
+    const audit = await call(a.url, 'GET', `/v1/enrollments/${enrollmentId}/audit`, TOKEN.auditor);
+    ok(audit, 200, 'audit');
+    const summary = (audit.body as { summary: { match: number; mismatch: number } }).summary;
+    assert.ok(summary.match >= PERIODS && summary.mismatch === 0, JSON.stringify(summary));
+
+    const exit = await edge.stop();
+    assert.equal(exit.code, 0);
+    assert.ok(!edge.stderr.includes(site.config.siteSecret) && !edge.stderr.includes(terms.commitmentSalt), 'no secret in the logs');
+  });
+});
