@@ -1,26 +1,18 @@
 #!/usr/bin/env bash
-# `npm run demo`: sets up what is missing, starts the native Fabric network, and runs
-# one real transaction per organisation. The network stays up; the last lines say how
-# to stop it. (The full demand-response day replaces this in the demo issue.)
+# `npm run demo [-- options]`: sets up what is missing, then runs a full demand-response
+# day on the real network (demo/src/day.ts; `npm run demo -- --help` lists the options).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT_DIR"
 
-if [ "${1:-}" = "--help" ]; then
-  echo "usage: npm run demo"
-  echo "Sets up, starts the network, submits one transaction per organisation, leaves the network running."
-  exit 0
-fi
+for arg in "$@"; do
+  if [ "$arg" = "--help" ] || [ "$arg" = "-h" ]; then
+    node demo/dist/day.js --help 2>/dev/null || echo "usage: npm run demo [-- --prosumers N --seconds-per-hour S --keep-running]"
+    exit 0
+  fi
+done
 
 bash scripts/setup.sh
-step "network"
-bash network/scripts/up.sh
-step "one transaction per organisation"
-node demo/dist/first-transactions.js
-step "done in $(( $(date +%s) - _t0 ))s"
-cat <<MSG
-The network is still running:  npm run network:status
-Logs:                           .flexproof/network/logs/
-Stop it:                        npm run network:down   (add -- --clean to drop the ledgers)
-MSG
+step "demand-response day"
+node demo/dist/day.js "$@"

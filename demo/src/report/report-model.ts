@@ -12,7 +12,7 @@ export interface ProsumerDay {
   tamperAtHour?: number;
   /** Private view: the request profile and the metered energy per hour, from the edge client's own data. */
   requestWh: number[];
-  actualWh: number[];
+  actualWh: (number | null)[];
   /** From the ledger: verified deviation per hour (null when the hour has no verified proof). */
   deviationWh: (number | null)[];
   outcomes: PeriodOutcome[];
@@ -41,7 +41,8 @@ export interface LedgerTransaction {
 
 export interface AuditPeriod {
   periodIndex: number;
-  status: 'match' | 'mismatch' | 'missing';
+  /** missing: no stored readings; notVerified: the ledger has no verified proof for the hour. */
+  status: 'match' | 'mismatch' | 'missing' | 'notVerified';
 }
 
 export interface DemoReportModel {

@@ -1,0 +1,523 @@
+/**
+ * `npm run demo`: a full demand-response day on the real network.
+ *
+ * The DSO registers the meters, mints tokens and asks for flexibility; the aggregator
+ * offers and the DSO orders; both organisations govern the verification key; the
+ * aggregator enrolls every prosumer with its own request profile and reward, each edge
+ * client accepts with its site key and the rewards are escrowed. The day then runs
+ * accelerated: every hour every edge client proves its deviation and submits it. One
+ * prosumer tampers with its proof at hour 10 and is excluded; another's raw readings of
+ * hour 8 are altered in the off-chain store and the audit finds exactly that hour. At
+ * the end the programs close, the order settles, and the report is drawn and checked in
+ * headless Chromium.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { verificationKeyHash, type Enrollment, type PeriodResult } from '@flexproof/chaincode/client';
+import { SMALL_CIRCUIT_ID, ensureArtifacts, randomSalt, readVerificationKey, requestCommitment } from '@flexproof/circuits';
+import { EdgeStateFile, LoadModel, STATE_FILE, loadConfig, startEmbeddedBroker, silentLogger, type EmbeddedBroker } from '@flexproof/edge-client';
+import { hashToken, tamperWithStoredReadings } from '@flexproof/gateway-api';
+import { OrgApi } from './org-api';
+import { ProcessGroup, waitForHttp } from './processes';
+import { renderReport } from './report/html-report';
+import type { AuditPeriod, DemoReportModel, LedgerTransaction, PeriodOutcome, ProsumerDay, SettlementRow } from './report/report-model';
+import { verifyReportInBrowser } from './report/verify-report';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const HOURS = 24;
+// The third persona tampers with its proof at TAMPER_HOUR; the second one's stored
+// readings of ALTERED_HOUR are altered after submission.
+const PERSONAS = [
+  { name: 'Ada', compliance: 1.0 },
+  { name: 'Bruno', compliance: 0.9 },
+  { name: 'Dara', compliance: 1.0 },
+  { name: 'Chiara', compliance: 0.6 },
+  { name: 'Emil', compliance: 0.3 },
+  { name: 'Farah', compliance: 0.8 },
+  { name: 'Goran', compliance: 0.5 },
+  { name: 'Hana', compliance: 0.95 },
+];
+const TAMPER_HOUR = 10;
+const ALTERED_HOUR = 8;
+const REWARD = 2400n;
+const RATE_PER_WH = 1n;
+const TOLERANCE_WH = 100n;
+const PORTS = { aggregatorGateway: 7080, dsoGateway: 9080, aggregatorStore: 7984, dsoStore: 9984, mqtt: Number(process.env.FLEXPROOF_DEMO_MQTT_PORT ?? 1883) };
+
+const HELP = `usage: npm run demo [-- options]
+
+  --prosumers N          prosumers (edge client + meter simulator each), 3 to ${PERSONAS.length}; default 5
+  --seconds-per-hour S   real seconds per simulated hour, default 6
+  --short                the short mode of the tests: 3 prosumers, 4 s per hour
+  --keep-running         leave network, gateways, broker and edge clients up; print URLs
+  --summary FILE         also write the outcome as JSON (used by the test)
+  --help                 this text
+
+Starts what is missing, runs a demand-response day, prints the settlement and the
+path of the HTML report, and stops everything it started (unless --keep-running).`;
+
+interface Site {
+  name: string;
+  compliance: number;
+  tamperAtHour?: number;
+  meterId: string;
+  prosumerId: string;
+  enrollmentId: string;
+  dir: string;
+  configFile: string;
+  requestWh: number[];
+  flexWh: number[];
+}
+
+interface Options {
+  prosumers: number;
+  secondsPerHour: number;
+  keepRunning: boolean;
+  summaryFile?: string;
+}
+
+function parseOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      prosumers: { type: 'string' },
+      'seconds-per-hour': { type: 'string' },
+      short: { type: 'boolean' },
+      'keep-running': { type: 'boolean' },
+      summary: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return undefined;
+  }
+  const prosumers = Number(values.prosumers ?? (values.short ? 3 : 5));
+  const secondsPerHour = Number(values['seconds-per-hour'] ?? (values.short ? 4 : 6));
+  if (!Number.isInteger(prosumers) || prosumers < 3 || prosumers > PERSONAS.length) {
+    throw new Error(`--prosumers: an integer from 3 to ${PERSONAS.length} (an honest one, one whose stored data is altered, one who tampers)`);
+  }
+  if (!Number.isInteger(secondsPerHour) || secondsPerHour < 3 || secondsPerHour > 3600) {
+    throw new Error('--seconds-per-hour: an integer from 3 to 3600');
+  }
+  return { prosumers, secondsPerHour, keepRunning: values['keep-running'] ?? false, summaryFile: values.summary };
+}
+
+class Stages {
+  readonly done: { name: string; seconds: number }[] = [];
+  private current?: { name: string; started: number };
+  begin(name: string): void {
+    this.end();
+    this.current = { name, started: Date.now() };
+    console.log(`\n==> ${name}`);
+  }
+  end(): void {
+    if (this.current) this.done.push({ name: this.current.name, seconds: (Date.now() - this.current.started) / 1000 });
+    this.current = undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+const fmtDuration = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
+
+/** The aggregator's request: the household's natural profile with evening load shifted to the night. */
+function requestProfileFor(seed: number): { requestWh: number[]; flexWh: number[] } {
+  const natural = Array.from({ length: HOURS }, (_, h) => new LoadModel({ seed }).naturalHourWh(h));
+  const requestWh = natural.map((wh, h) => (h >= 17 && h <= 21 ? wh * 0.6 : wh));
+  const shifted = natural.reduce((sum, wh, h) => sum + (wh - requestWh[h]!), 0);
+  for (let h = 1; h <= 4; h++) requestWh[h]! += shifted / 4;
+  const rounded = requestWh.map((wh) => Math.round(wh));
+  return { requestWh: rounded, flexWh: natural.map((wh, h) => Math.max(0, Math.round(wh - rounded[h]!))) };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (!options) return 0;
+  const S = options.secondsPerHour;
+  const runId = `d${Date.now().toString(36)}`;
+  const demoDir = path.join(ROOT, '.flexproof', 'demo', runId);
+  mkdirSync(demoDir, { recursive: true });
+  const stages = new Stages();
+  const processes = new ProcessGroup(path.join(demoDir, 'logs'));
+  const transactions: LedgerTransaction[] = [];
+  const record = (org: string) => (transaction: string, txId: string, detail: string) =>
+    transactions.push({ time: new Date().toISOString().slice(11, 19), org, transaction, txId, detail });
+  let broker: EmbeddedBroker | undefined;
+  let keepRunning = false;
+  let networkStartedHere = false;
+  const started = Date.now();
+
+  try {
+    stages.begin('network');
+    // A network that already runs is used and left running; one started here is stopped at the end.
+    networkStartedHere = spawnSync('bash', [path.join(ROOT, 'network', 'scripts', 'status.sh')], { stdio: 'ignore' }).status !== 0;
+    const up = spawnSync('bash', [path.join(ROOT, 'network', 'scripts', 'up.sh')], { stdio: 'inherit' });
+    if (up.status !== 0) throw new Error('network:up failed');
+
+    stages.begin('gateways, off-chain store and MQTT broker');
+    const tokens = { dso: randomBytes(24).toString('hex'), aggregator: randomBytes(24).toString('hex'), auditor: randomBytes(24).toString('hex') };
+    const gatewayEnv = (org: 'dso' | 'aggregator') => ({
+      FLEXPROOF_GATEWAY_ORG: org,
+      FLEXPROOF_GATEWAY_TOKENS: JSON.stringify([
+        { name: `${org}-ops`, role: org, sha256: hashToken(tokens[org]) },
+        { name: 'auditor', role: 'auditor', sha256: hashToken(tokens.auditor) },
+      ]),
+      FLEXPROOF_LOG_LEVEL: 'warn',
+    });
+    const gateways = {
+      aggregator: processes.start('gateway-aggregator', process.execPath, [path.join(ROOT, 'gateway-api', 'dist', 'server.js')], gatewayEnv('aggregator')),
+      dso: processes.start('gateway-dso', process.execPath, [path.join(ROOT, 'gateway-api', 'dist', 'server.js')], gatewayEnv('dso')),
+    };
+    const aggUrl = `http://127.0.0.1:${PORTS.aggregatorGateway}`;
+    const dsoUrl = `http://127.0.0.1:${PORTS.dsoGateway}`;
+    await Promise.all([
+      waitForHttp(`${aggUrl}/readyz`, 60_000, 'aggregator gateway', () => gateways.aggregator.child.exitCode === null),
+      waitForHttp(`${dsoUrl}/readyz`, 60_000, 'DSO gateway', () => gateways.dso.child.exitCode === null),
+    ]);
+    const dso = new OrgApi(dsoUrl, tokens.dso, record('DsoMSP'));
+    const aggregator = new OrgApi(aggUrl, tokens.aggregator, record('AggregatorMSP'));
+    const auditor = new OrgApi(aggUrl, tokens.auditor);
+    broker = await startEmbeddedBroker({ port: PORTS.mqtt, logger: silentLogger });
+    console.log(`gateways ${aggUrl} (aggregator) and ${dsoUrl} (DSO) ready; raw-data store on 127.0.0.1:${PORTS.aggregatorStore}; MQTT broker on 127.0.0.1:${PORTS.mqtt}`);
+
+    stages.begin('sites: key pairs at the edge, meters registered by the DSO');
+    const sites: Site[] = PERSONAS.slice(0, options.prosumers).map((p, i) => {
+      const id = `${runId}-${p.name.toLowerCase()}`;
+      const dir = path.join(demoDir, 'sites', p.name.toLowerCase());
+      mkdirSync(dir, { recursive: true });
+      return {
+        name: p.name,
+        compliance: p.compliance,
+        ...(i === 2 ? { tamperAtHour: TAMPER_HOUR } : {}),
+        meterId: `meter-${id}`,
+        prosumerId: `prosumer-${id}`,
+        enrollmentId: `enr-${id}`,
+        dir,
+        configFile: path.join(dir, 'flexproof-edge.json'),
+        ...requestProfileFor(i + 1),
+      };
+    });
+    const alteredSite = sites[1]!;
+    const tamperer = sites.find((s) => s.tamperAtHour !== undefined)!;
+    const congestionPoint = `cp-${runId}`;
+    for (const site of sites) {
+      const init = spawnSync(process.execPath, [path.join(ROOT, 'edge-client', 'dist', 'cli.js'), 'init', '--config', site.configFile, '--meter-id', site.meterId, '--key-type', 'ec-p256'], { encoding: 'utf8' });
+      if (init.status !== 0) throw new Error(`flexproof-edge init for ${site.name} failed: ${init.stderr}`);
+      await dso.post('/v1/meters', { meterId: site.meterId, prosumerId: site.prosumerId, publicKeyPem: init.stdout, congestionPoint }, 'RegisterMeter', site.meterId);
+    }
+    console.log(`${sites.length} meters registered at congestion point ${congestionPoint}`);
+
+    stages.begin('market: tokens, flexibility request, offer, order; verification key');
+    const price = 200n * BigInt(sites.length);
+    await dso.post('/v1/tokens/mint', { account: 'org:AggregatorMSP', amount: (REWARD * BigInt(sites.length)).toString() }, 'Mint', 'rewards budget of the aggregator');
+    await dso.post('/v1/tokens/mint', { account: 'org:DsoMSP', amount: price.toString() }, 'Mint', 'flexibility budget of the DSO');
+    const offeredWh = Array.from({ length: HOURS }, (_, h) => sites.reduce((sum, s) => sum + s.flexWh[h]!, 0).toString());
+    const day = new Date().toISOString().slice(0, 10);
+    const requestId = `req-${runId}`;
+    await dso.post('/v1/flex-requests', { requestId, congestionPoint, day, requestedWh: offeredWh }, 'CreateFlexRequest', `${congestionPoint} ${day}`);
+    await aggregator.post(`/v1/flex-requests/${requestId}/offers`, { offerId: `offer-${runId}`, offeredWh, price: price.toString() }, 'SubmitFlexOffer', `price ${price}`);
+    const orderId = `order-${runId}`;
+    await dso.post(`/v1/flex-offers/offer-${runId}/order`, { orderId }, 'AcceptFlexOffer', orderId);
+    const artifacts = await ensureArtifacts(SMALL_CIRCUIT_ID);
+    const verificationKey = readVerificationKey(artifacts);
+    const circuitId = `${SMALL_CIRCUIT_ID}.${runId}`;
+    await dso.post('/v1/verification-keys', { circuitId, verificationKey }, 'ProposeVerificationKey', circuitId);
+    await aggregator.post(`/v1/verification-keys/${circuitId}/approve`, { keyHash: verificationKeyHash(verificationKey) }, 'ApproveVerificationKey', 'reviewed and approved by the other organisation');
+    console.log(`order ${orderId} at price ${price}; verification key ${circuitId} active after both organisations`);
+
+    stages.begin('enrollments: offered, accepted by each edge client, rewards escrowed');
+    const leadMs = (20 + 2 * sites.length) * 1000;
+    const startMs = Math.ceil((Date.now() + leadMs) / 1000) * 1000;
+    const startTime = new Date(startMs).toISOString().replace('.000Z', 'Z');
+    const graceSeconds = Math.max(60, 4 * S);
+    for (const [i, site] of sites.entries()) {
+      const commitmentSalt = randomSalt();
+      const commitment = requestCommitment(site.requestWh, commitmentSalt).toString();
+      await aggregator.post('/v1/enrollments', {
+        enrollmentId: site.enrollmentId, orderId, meterId: site.meterId, circuitId, requestCommitment: commitment,
+        reward: REWARD.toString(), ratePerWh: RATE_PER_WH.toString(), toleranceWh: TOLERANCE_WH.toString(),
+        flexWh: site.flexWh.map(String), startTime, periodSeconds: S, graceSeconds,
+      }, 'OfferEnrollment', site.enrollmentId);
+      // The private terms reach the prosumer off-chain: written into its site config.
+      const config = JSON.parse(readFileSync(site.configFile, 'utf8')) as Record<string, unknown>;
+      Object.assign(config, {
+        prosumerId: site.prosumerId,
+        gatewayUrl: aggUrl,
+        mqtt: { url: `mqtt://127.0.0.1:${PORTS.mqtt}` },
+        closeDelaySeconds: Math.min(2, Math.max(1, Math.floor(S / 3))),
+        retry: { initialMs: 500, maxMs: 5000 },
+        logLevel: 'info',
+        enrollments: [{ enrollmentId: site.enrollmentId, circuitId, startTime, periodSeconds: S, graceSeconds,
+          requestProfile: site.requestWh.map(String), commitmentSalt: commitmentSalt.toString(), requestCommitment: commitment }],
+      });
+      writeFileSync(site.configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+      const edgeArgs = [path.join(ROOT, 'edge-client', 'dist', 'cli.js'), 'run', '--config', site.configFile];
+      if (site.tamperAtHour !== undefined) edgeArgs.push('--tamper-period', String(site.tamperAtHour));
+      processes.start(`edge-${site.name.toLowerCase()}`, process.execPath, edgeArgs);
+      processes.start(`meter-${site.name.toLowerCase()}`, process.execPath, [path.join(ROOT, 'edge-client', 'dist', 'cli.js'), 'simulate',
+        '--config', site.configFile, '--enrollment', site.enrollmentId, '--compliance', String(site.compliance), '--seed', String(i + 1),
+        // 40 samples per simulated hour at 4 s/hour: the heat pump cycles every 30 minutes.
+        '--interval-ms', String(Math.max(50, Math.min(1000, Math.round((S * 1000) / 40))))]);
+    }
+    const funded = new Set<string>();
+    const fundDeadline = startMs + S * 1000;
+    while (funded.size < sites.length) {
+      for (const site of sites) {
+        if (funded.has(site.enrollmentId)) continue;
+        const view = await aggregator.get<{ enrollment: Enrollment }>(`/v1/enrollments/${site.enrollmentId}`);
+        if (view.enrollment.status === 'accepted') {
+          await aggregator.post(`/v1/enrollments/${site.enrollmentId}/fund`, {}, 'DepositReward', `${site.enrollmentId}: ${REWARD} into escrow`);
+          funded.add(site.enrollmentId);
+          console.log(`${site.name.padEnd(7)} accepted (signed by its site key); reward ${REWARD} escrowed`);
+        }
+      }
+      if (funded.size < sites.length) {
+        if (Date.now() > fundDeadline) throw new Error('edge clients did not accept their enrollments in time (see the logs in ' + path.join(demoDir, 'logs') + ')');
+        await sleep(500);
+      }
+    }
+
+    stages.begin(`the day: 24 hours of ${S} s, starting ${startTime}`);
+    const views = new Map<string, { enrollment: Enrollment; escrow: string }>();
+    const refresh = async () => {
+      for (const site of sites) views.set(site.enrollmentId, await aggregator.get(`/v1/enrollments/${site.enrollmentId}`));
+    };
+    let altered = false;
+    for (let h = 0; h < HOURS; h++) {
+      const hourEnd = startMs + (h + 1) * S * 1000;
+      const waitUntil = hourEnd + Math.max(3, S) * 1000;
+      for (;;) {
+        await sleep(Math.min(1000, waitUntil - Date.now()));
+        await refresh();
+        const settledAll = sites.every((s) => {
+          const v = views.get(s.enrollmentId)!;
+          return v.enrollment.status === 'excluded' || v.enrollment.results[h] !== null;
+        });
+        if (settledAll || Date.now() >= waitUntil + 30_000) break;
+      }
+      if (!altered && h >= ALTERED_HOUR) altered = await alterStoredHour(`http://127.0.0.1:${PORTS.aggregatorStore}`, alteredSite);
+      printHourLine(h, sites, views, startMs, S);
+    }
+
+    stages.begin('close: missed periods claimed, programs closed, order settled, audit');
+    const lastDeadline = startMs + (HOURS * S + graceSeconds) * 1000;
+    await refresh();
+    for (const site of sites) {
+      const v = views.get(site.enrollmentId)!;
+      if (v.enrollment.status !== 'active') continue;
+      const missing = v.enrollment.results.map((r, p) => (r === null ? p : -1)).filter((p) => p >= 0);
+      if (missing.length > 0) {
+        console.log(`${site.name}: ${missing.length} hour(s) without a proof; waiting for their deadline to claim them`);
+        await sleep(lastDeadline + 1000 - Date.now());
+        for (const p of missing) await aggregator.post(`/v1/enrollments/${site.enrollmentId}/periods/${p}/claim`, {}, 'ClaimMissedPeriod', `${site.enrollmentId} hour ${p}`);
+      }
+      await aggregator.post(`/v1/enrollments/${site.enrollmentId}/close`, {}, 'CloseEnrollment', `${site.enrollmentId}: rest released to the prosumer`);
+    }
+    await aggregator.post(`/v1/flex-orders/${orderId}/settle`, {}, 'SettleFlexOrder', orderId);
+    if (!altered) altered = await alterStoredHour(`http://127.0.0.1:${PORTS.aggregatorStore}`, alteredSite);
+    const audit = await auditor.get<{ periods: { periodIndex: number; verdict: string }[] }>(`/v1/enrollments/${alteredSite.enrollmentId}/audit`);
+    await refresh();
+
+    stages.begin('report');
+    const model = await buildModel({ runId, sites, views, dso, aggregator, orderId, audit, alteredSite, transactions, stages: stages.done, S, circuitId });
+    const reportPath = path.join(demoDir, 'report.html');
+    writeFileSync(reportPath, renderReport(model));
+    const screenshotPath = path.join(demoDir, 'report.png');
+    const problems = await verifyReportInBrowser(reportPath, {
+      finalBalances: Object.fromEntries(model.settlement.map((r) => [r.name, r.finalBalance])),
+      mismatchedHours: model.audit.periods.filter((p) => p.status === 'mismatch').map((p) => p.periodIndex),
+      chartIds: ['chart-balances', 'chart-deviation', ...sites.map((_, i) => `chart-private-${i}`)],
+      screenshotPath,
+    });
+    if (problems.length > 0) throw new Error(`the report failed its browser check:\n  ${problems.join('\n  ')}`);
+    stages.end();
+
+    printSettlement(model, tamperer.name);
+    console.log('\nstages:');
+    for (const s of stages.done) console.log(`  ${s.name.padEnd(72)} ${s.seconds.toFixed(1).padStart(6)} s`);
+    console.log(`  ${'total'.padEnd(72)} ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s`);
+    console.log(`\nreport: ${reportPath}  (checked in headless Chromium; screenshot ${screenshotPath})`);
+    if (options.summaryFile) {
+      const meter = await dso.get<{ status: string }>(`/v1/meters/${tamperer.meterId}`);
+      writeFileSync(options.summaryFile, `${JSON.stringify(summaryOf(model, tamperer, alteredSite, meter.status), null, 2)}\n`);
+    }
+
+    if (options.keepRunning) {
+      keepRunning = true;
+      console.log(`\nStill running:
+  API docs      ${aggUrl}/docs (aggregator)  ${dsoUrl}/docs (DSO)
+  events        curl -N -H 'authorization: Bearer ${tokens.dso}' ${dsoUrl}/v1/events
+  report        ${reportPath}
+  processes     ${processes.pids().map((p) => `${p.name}:${p.pid}`).join(' ')}
+Stop with Ctrl-C (gateways, edge clients, broker), then: npm run network:down`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+    }
+    return 0;
+  } finally {
+    stages.end();
+    await processes.stopAll();
+    await broker?.close();
+    // --keep-running leaves the network up after Ctrl-C; network:down stops it.
+    if (!keepRunning && networkStartedHere) spawnSync('bash', [path.join(ROOT, 'network', 'scripts', 'down.sh')], { stdio: 'inherit' });
+  }
+}
+
+async function alterStoredHour(storeUrl: string, site: Site): Promise<boolean> {
+  try {
+    await tamperWithStoredReadings(storeUrl, { meterId: site.meterId, enrollmentId: site.enrollmentId, periodIndex: ALTERED_HOUR }, (readings) =>
+      readings.map((r, i) => (i === 0 ? String(BigInt(r) + 123n) : r)));
+    console.log(`  (an insider alters ${site.name}'s stored raw readings of hour ${ALTERED_HOUR} in the off-chain store)`);
+    return true;
+  } catch {
+    return false; // not uploaded yet: try again after the next hour
+  }
+}
+
+function printHourLine(h: number, sites: Site[], views: Map<string, { enrollment: Enrollment; escrow: string }>, startMs: number, S: number): void {
+  let verified = 0;
+  let penalties = 0n;
+  let excluded = 0;
+  for (const site of sites) {
+    const v = views.get(site.enrollmentId)!;
+    if (v.enrollment.status === 'excluded') excluded += 1;
+    const r = v.enrollment.results[h];
+    if (r?.outcome === 'verified') {
+      verified += 1;
+      penalties += BigInt(r.penalty);
+    }
+  }
+  const done = h + 1;
+  const bar = '█'.repeat(done) + '░'.repeat(HOURS - done);
+  const left = Math.max(0, (startMs + HOURS * S * 1000 - Date.now()) / 1000);
+  console.log(`hour ${String(h).padStart(2, '0')} ${bar} proofs verified ${verified}/${sites.length}  penalties ${String(penalties).padStart(4)}  excluded ${excluded}  ~${fmtDuration(left)} left`);
+}
+
+interface ModelInput {
+  runId: string;
+  sites: Site[];
+  views: Map<string, { enrollment: Enrollment; escrow: string }>;
+  dso: OrgApi;
+  aggregator: OrgApi;
+  orderId: string;
+  audit: { periods: { periodIndex: number; verdict: string }[] };
+  alteredSite: Site;
+  transactions: LedgerTransaction[];
+  stages: { name: string; seconds: number }[];
+  S: number;
+  circuitId: string;
+}
+
+async function buildModel(input: ModelInput): Promise<DemoReportModel> {
+  const { sites, views, dso } = input;
+  const prosumers: ProsumerDay[] = [];
+  const settlement: SettlementRow[] = [];
+  for (const site of sites) {
+    const { enrollment } = views.get(site.enrollmentId)!;
+    const results = enrollment.results;
+    // The prosumer's private view comes from its edge client's own store, not from the ledger.
+    const state = await EdgeStateFile.open(path.join(loadConfig(site.configFile, {}).dataDir, STATE_FILE), site.meterId);
+    const local = state.data.enrollments[site.enrollmentId]?.periods ?? {};
+    const actualWh = Array.from({ length: HOURS }, (_, h) => {
+      const readings = local[String(h)]?.readings;
+      return readings ? readings.reduce((sum, r) => sum + Number(r), 0) : null;
+    });
+    const outcomes: PeriodOutcome[] = results.map((r) => (r === null ? (enrollment.status === 'excluded' ? 'excluded' : 'pending') : r.outcome));
+    let escrow = Number(REWARD);
+    const tokensOverDay = [escrow];
+    let penalties = 0;
+    let forfeited = 0;
+    let claimed = 0;
+    for (const r of results as (PeriodResult | null)[]) {
+      if (r?.outcome === 'verified') penalties += Number(r.penalty);
+      if (r?.outcome === 'invalidProof') forfeited += Number(r.forfeited);
+      if (r?.outcome === 'missed') claimed += Number(r.claimed);
+      escrow = Number(REWARD) - penalties - forfeited - claimed;
+      tokensOverDay.push(escrow);
+    }
+    const balance = Number((await dso.get<{ balance: string }>(`/v1/accounts/prosumer:${site.prosumerId}/balance`)).balance);
+    tokensOverDay[tokensOverDay.length - 1] = enrollment.status === 'closed' ? balance : escrow;
+    prosumers.push({
+      name: site.name, meterId: site.meterId, prosumerId: site.prosumerId, enrollmentId: site.enrollmentId, compliance: site.compliance,
+      ...(site.tamperAtHour !== undefined ? { tamperAtHour: site.tamperAtHour } : {}),
+      requestWh: site.requestWh, actualWh,
+      deviationWh: results.map((r) => (r?.outcome === 'verified' ? Number(r.deviationWh) : null)),
+      outcomes, tokensOverDay,
+    });
+    settlement.push({ name: site.name, reward: Number(REWARD), penalties, forfeited, claimed, released: Number(enrollment.released ?? 0), finalBalance: balance, status: enrollment.status });
+    for (const r of results) {
+      if (r) input.transactions.push({ time: r.settledAt.slice(11, 19), txId: r.txId, org: 'edge (relayed)', transaction: r.outcome === 'missed' ? 'ClaimMissedPeriod' : 'SubmitPeriod', detail: `${site.name} hour ${r.periodIndex}: ${r.outcome}` });
+    }
+  }
+  const order = await dso.get<{ order: { price: string; settlement?: { penalty: string; aggregatorAmount?: string; dsoAmount?: string } } }>(`/v1/flex-orders/${input.orderId}`);
+  const price = Number(order.order.price);
+  const penalty = Number(order.order.settlement?.penalty ?? 0);
+  const supply = await dso.get<{ minted: string; burned: string; outstanding: string }>('/v1/tokens/supply');
+  const accounts = await dso.get<{ accounts: { balance: string }[] }>('/v1/accounts');
+  const audit: AuditPeriod[] = input.audit.periods.map((p) => ({
+    periodIndex: p.periodIndex,
+    status: p.verdict === 'match' ? 'match' : p.verdict === 'mismatch' ? 'mismatch' : p.verdict === 'missingData' ? 'missing' : 'notVerified',
+  }));
+  input.transactions.sort((a, b) => a.time.localeCompare(b.time));
+  return {
+    title: 'flexproof: a demand-response day',
+    generatedAt: new Date().toISOString(),
+    parameters: { prosumers: sites.length, secondsPerHour: input.S, circuitId: input.circuitId },
+    prosumers,
+    settlement,
+    order: { orderId: input.orderId, price, penalty, aggregatorReceived: price - penalty, dsoRefund: penalty },
+    supply: {
+      minted: Number(supply.minted), burned: Number(supply.burned), outstanding: Number(supply.outstanding),
+      sumOfAccounts: accounts.accounts.reduce((sum, a) => sum + Number(a.balance), 0),
+    },
+    audit: { prosumer: input.alteredSite.name, enrollmentId: input.alteredSite.enrollmentId, alteredHour: ALTERED_HOUR, periods: audit },
+    transactions: input.transactions,
+    stages: input.stages,
+  };
+}
+
+function printSettlement(m: DemoReportModel, tamperer: string): void {
+  console.log('\nsettlement (tokens):');
+  const header = ['prosumer', 'status', 'reward', 'penalties', 'forfeited', 'claimed', 'released', 'balance'];
+  const rows = m.settlement.map((r) => [r.name + (r.name === tamperer ? ' (tampered)' : ''), r.status, r.reward, r.penalties, r.forfeited, r.claimed, r.released, r.finalBalance].map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(`  ${line(header)}`);
+  for (const r of rows) console.log(`  ${line(r)}`);
+  console.log(`order ${m.order.orderId}: price ${m.order.price}, deficiency penalty ${m.order.penalty} → aggregator ${m.order.aggregatorReceived}, DSO ${m.order.dsoRefund}`);
+  console.log(`supply: minted ${m.supply.minted} − burned ${m.supply.burned} = ${m.supply.outstanding}; all accounts and escrows ${m.supply.sumOfAccounts} ${m.supply.outstanding === m.supply.sumOfAccounts ? '✓' : '✗'}`);
+  const flagged = m.audit.periods.filter((p) => p.status === 'mismatch').map((p) => p.periodIndex);
+  console.log(`audit of ${m.audit.prosumer}: hours whose stored readings no longer match the ledger: ${flagged.join(', ') || 'none'}`);
+}
+
+export interface DemoSummary {
+  tamperer: { name: string; status: string; forfeited: number; meterExcluded: boolean };
+  audit: { prosumer: string; alteredHour: number; mismatchedHours: number[] };
+  supply: DemoReportModel['supply'];
+  settlement: SettlementRow[];
+}
+
+function summaryOf(m: DemoReportModel, tamperer: Site, altered: Site, meterStatus: string): DemoSummary {
+  const row = m.settlement.find((r) => r.name === tamperer.name)!;
+  return {
+    tamperer: { name: tamperer.name, status: row.status, forfeited: row.forfeited, meterExcluded: meterStatus === 'excluded' },
+    audit: { prosumer: altered.name, alteredHour: ALTERED_HOUR, mismatchedHours: m.audit.periods.filter((p) => p.status === 'mismatch').map((p) => p.periodIndex) },
+    supply: m.supply,
+    settlement: m.settlement,
+  };
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
