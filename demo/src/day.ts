@@ -180,7 +180,9 @@ export async function main(argv: string[]): Promise<number> {
     const dso = new OrgApi(dsoUrl, tokens.dso, record('DsoMSP'));
     const aggregator = new OrgApi(aggUrl, tokens.aggregator, record('AggregatorMSP'));
     const auditor = new OrgApi(aggUrl, tokens.auditor);
-    broker = await startEmbeddedBroker({ port: PORTS.mqtt, logger: silentLogger });
+    broker = await startEmbeddedBroker({ port: PORTS.mqtt, logger: silentLogger }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE' ? new Error(`MQTT port ${PORTS.mqtt} is taken: stop what holds it or set FLEXPROOF_DEMO_MQTT_PORT`) : err;
+    });
     console.log(`gateways ${aggUrl} (aggregator) and ${dsoUrl} (DSO) ready; raw-data store on 127.0.0.1:${PORTS.aggregatorStore}; MQTT broker on 127.0.0.1:${PORTS.mqtt}`);
 
     stages.begin('sites: key pairs at the edge, meters registered by the DSO');
