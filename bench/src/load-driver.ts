@@ -1,0 +1,200 @@
+/**
+ * Drives the simulated prosumers: each submits its periods in order (period p chains
+ * from p-1's fingerprint, so a prosumer has at most one submission in flight), signed
+ * with its own key, through its gateway.
+ *
+ * - closed loop: `concurrency` workers; each takes the next idle prosumer, submits, and
+ *   waits for the answer before taking another. Measures capacity at that concurrency.
+ * - open loop: submissions arrive at `ratePerSecond` whatever the answers; an arrival
+ *   with no idle prosumer waits in a queue, and its latency counts from its arrival
+ *   (no coordinated omission). Shows the latency at an offered load.
+ *
+ * A failed submission is retried (same proof, same period) up to `maxAttempts` times;
+ * every failure is recorded with its kind.
+ */
+import { ACTION_SUBMIT_PERIOD, signPayload } from '@flexproof/chaincode/client';
+import { PERIODS_PER_DAY } from '@flexproof/circuits';
+import type { OrgName } from './gateway-processes';
+import type { Prosumer } from './portfolio';
+import type { ProofPool } from './proof-pool';
+import { edgeCall, errorKind, type Answer } from './rest-client';
+
+export interface LoadOptions {
+  mode: 'closed' | 'open';
+  concurrency: number;
+  ratePerSecond: number;
+  durationMs: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  /** Prosumers stop before this period (several runs share one portfolio); default 24. */
+  untilPeriod?: number;
+  /**
+   * Least time between a prosumer's commit and its next submission. Both peers endorse,
+   * and the other organisation's peer may commit the block a moment after the gateway's
+   * own peer: a next period sent at once can be refused there ("period p must be settled
+   * before p+1"). Real prosumers submit one period an hour.
+   */
+  gapMs: number;
+}
+
+export interface Sample {
+  prosumer: number;
+  period: number;
+  org: OrgName;
+  /** When the submission was due (open loop: its arrival) and when its answer came (epoch ms). */
+  startMs: number;
+  endMs: number;
+  ok: boolean;
+  kind?: string;
+  /** The gateway's message, for failures. */
+  message?: string;
+}
+
+export interface LoadProgress {
+  elapsedMs: number;
+  committed: number;
+  failed: number;
+  inFlight: number;
+  queued: number;
+}
+
+export interface LoadResult {
+  samples: Sample[];
+  startMs: number;
+  /** When the last submission was started (the load stopped: duration over or no period left). */
+  loadEndMs: number;
+  /** When the last answer came. */
+  endMs: number;
+  /** Open loop: arrivals never served because no prosumer had a period left or the run ended. */
+  unserved: number;
+  /** Every prosumer submitted all its periods before the duration ran out. */
+  exhausted: boolean;
+}
+
+export async function runLoad(
+  prosumers: Prosumer[],
+  pool: ProofPool,
+  circuitId: string,
+  options: LoadOptions,
+  onProgress: (p: LoadProgress) => void,
+): Promise<LoadResult> {
+  const samples: Sample[] = [];
+  const until = Math.min(options.untilPeriod ?? PERIODS_PER_DAY, PERIODS_PER_DAY);
+  const idle: Prosumer[] = prosumers.filter((p) => p.nextPeriod < until);
+  const attempts = new Map<Prosumer, number>();
+  let inFlight = 0;
+  let failed = 0;
+  let wake: (() => void) | undefined;
+  const signal = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  const waitForChange = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+
+  const startMs = Date.now();
+  const stopAt = startMs + options.durationMs;
+  let loadEndMs = startMs;
+  const remaining = (): number => prosumers.reduce((n, p) => n + Math.max(0, until - p.nextPeriod), 0);
+
+  async function submit(p: Prosumer, dueMs: number): Promise<void> {
+    const period = p.nextPeriod;
+    const item = pool.chains[p.chain]?.proofs[period];
+    if (!item) throw new Error(`no pooled proof for chain ${p.chain} period ${period}`);
+    const payload = {
+      type: ACTION_SUBMIT_PERIOD,
+      enrollmentId: p.enrollmentId,
+      meterId: p.meterId,
+      prosumerId: p.prosumerId,
+      circuitId,
+      periodIndex: period,
+      submissionHash: item.submissionHash,
+    } as const;
+    const body = { payload, signature: signPayload(payload, p.key), proof: item.proof, publicSignals: item.publicSignals };
+    inFlight++;
+    loadEndMs = Date.now();
+    let answer: Answer | 'timeout' | 'connection';
+    try {
+      answer = await edgeCall(p.gateway.url, p.meterId, p.key, 'POST', `/v1/edge/enrollments/${p.enrollmentId}/periods/${period}`, body, options.timeoutMs);
+    } catch (err) {
+      answer = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError' ? 'timeout' : 'connection';
+    }
+    inFlight--;
+    const endMs = Date.now();
+    const ok = answer !== 'timeout' && answer !== 'connection' && answer.status === 200;
+    samples.push({
+      prosumer: p.index,
+      period,
+      org: p.gateway.org,
+      startMs: dueMs,
+      endMs,
+      ok,
+      ...(ok ? {} : { kind: errorKind(answer), message: typeof answer === 'string' ? answer : String(answer.body.message ?? '') }),
+    });
+    if (ok) {
+      p.nextPeriod++;
+      attempts.delete(p);
+    } else {
+      failed++;
+      attempts.set(p, (attempts.get(p) ?? 0) + 1);
+    }
+    const giveUp = (attempts.get(p) ?? 0) >= options.maxAttempts;
+    if (p.nextPeriod < until && !giveUp) {
+      await new Promise((r) => setTimeout(r, options.gapMs));
+      idle.push(p);
+    }
+    signal();
+  }
+
+  const arrivals: number[] = [];
+  const ticker = setInterval(() => {
+    onProgress({ elapsedMs: Date.now() - startMs, committed: samples.filter((s) => s.ok).length, failed, inFlight, queued: arrivals.length });
+  }, 1000);
+  let unserved = 0;
+  const running = new Set<Promise<void>>();
+  const launch = (p: Prosumer, dueMs: number): void => {
+    // A task runs until the prosumer is idle again (its gap included); the loop wakes when it ends.
+    const task = submit(p, dueMs).finally(() => {
+      running.delete(task);
+      signal();
+    });
+    running.add(task);
+  };
+
+  try {
+    if (options.mode === 'closed') {
+      for (;;) {
+        if (Date.now() >= stopAt) break;
+        if (idle.length === 0 && running.size === 0) break; // every period submitted (or given up)
+        if (inFlight < options.concurrency && idle.length > 0) {
+          launch(idle.shift() as Prosumer, Date.now());
+          continue;
+        }
+        await waitForChange(Math.max(1, stopAt - Date.now()));
+      }
+    } else {
+      const interval = 1000 / options.ratePerSecond;
+      let k = 0;
+      for (;;) {
+        const now = Date.now();
+        while (startMs + k * interval <= now && startMs + k * interval < stopAt) arrivals.push(startMs + k++ * interval);
+        while (arrivals.length > 0 && idle.length > 0) launch(idle.shift() as Prosumer, arrivals.shift() as number);
+        if (now >= stopAt) break;
+        if (remaining() === 0 && running.size === 0) break;
+        await waitForChange(Math.max(1, Math.min(stopAt, startMs + k * interval) - Date.now()));
+      }
+      unserved = arrivals.length;
+      arrivals.length = 0;
+    }
+    while (running.size > 0) await Promise.race(running);
+  } finally {
+    clearInterval(ticker);
+  }
+  return { samples, startMs, loadEndMs, endMs: Date.now(), unserved, exhausted: remaining() === 0 };
+}

@@ -1,0 +1,113 @@
+/**
+ * The proofs the simulated prosumers submit, made before the run (proving is not part
+ * of the throughput) and cached under .flexproof/bench/pool/, keyed by the circuit's
+ * artifacts (the zkey's sha256), the number of chains and the deviation.
+ *
+ * A chain is one set of secrets (request profile, commitment salt, fingerprint salts,
+ * readings) and its 24 proofs, each chaining from the previous fingerprint. Prosumers
+ * share chains (prosumer i uses chain i mod chains): every enrollment carries the chain's
+ * request commitment and starts at the genesis fingerprint, so period p of every
+ * prosumer on a chain has the same public signals and the same proof bytes. Each
+ * submission is still distinct and fully checked on the ledger: its own enrollment,
+ * meter, signature, period window and chain head. Real prosumers would each have their
+ * own secrets; the verifier's work per proof is the same either way.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import {
+  PERIODS_PER_DAY,
+  buildDeviationInput,
+  circuitShape,
+  proveDeviation,
+  randomSalt,
+  requestCommitment,
+  submissionHash,
+  type CircuitArtifacts,
+  type CircuitId,
+} from '@flexproof/circuits';
+import { BENCH_DIR } from './paths';
+
+/** Requested energy per hour of every bench profile (Wh). */
+export const REQUESTED_WH = 1000n;
+
+export interface PooledProof {
+  proof: Record<string, unknown>;
+  publicSignals: string[];
+  submissionHash: string;
+}
+
+export interface ProofChain {
+  requestCommitment: string;
+  /** proofs[p]: period p, chaining from proofs[p-1]'s new fingerprint (genesis 0 for p = 0). */
+  proofs: PooledProof[];
+}
+
+export interface ProofPool {
+  circuitId: CircuitId;
+  zkeySha256: string;
+  deviationWh: number;
+  chains: ProofChain[];
+  /** Proving time of each proof when the pool was made (ms). */
+  proveMs: number[];
+  createdAt: string;
+}
+
+/** The readings of one period: the request spread evenly, plus `deviationWh` on the last interval. */
+export function periodReadings(readingsPerPeriod: number, deviationWh: number): bigint[] {
+  const n = BigInt(readingsPerPeriod);
+  const base = REQUESTED_WH / n;
+  const readings = Array.from({ length: readingsPerPeriod }, () => base);
+  readings[readingsPerPeriod - 1] = REQUESTED_WH - base * (n - 1n) + BigInt(deviationWh);
+  return readings;
+}
+
+export async function loadOrMakePool(
+  artifacts: CircuitArtifacts,
+  chains: number,
+  deviationWh: number,
+  onProgress: (done: number, total: number) => void,
+): Promise<{ pool: ProofPool; cached: boolean; file: string }> {
+  const circuitId = artifacts.circuitId;
+  const zkeySha256 = artifacts.manifest.files.zkey.sha256;
+  const file = path.join(BENCH_DIR, 'pool', `${circuitId}-${zkeySha256.slice(0, 12)}-c${chains}-d${deviationWh}.json`);
+  if (existsSync(file)) {
+    const pool = JSON.parse(readFileSync(file, 'utf8')) as ProofPool;
+    if (pool.zkeySha256 === zkeySha256 && pool.chains.length === chains) return { pool, cached: true, file };
+  }
+  const { readingsPerPeriod } = circuitShape(circuitId);
+  const profile = Array.from({ length: PERIODS_PER_DAY }, () => REQUESTED_WH);
+  const readings = periodReadings(readingsPerPeriod, deviationWh);
+  const total = chains * PERIODS_PER_DAY;
+  const proveMs: number[] = [];
+  const out: ProofChain[] = [];
+  for (let c = 0; c < chains; c++) {
+    const commitmentSalt = randomSalt();
+    const commitment = requestCommitment(profile, commitmentSalt);
+    const proofs: PooledProof[] = [];
+    let prev = 0n;
+    for (let p = 0; p < PERIODS_PER_DAY; p++) {
+      const input = buildDeviationInput({
+        circuitId,
+        prevFingerprint: prev,
+        periodIndex: p,
+        readings,
+        requestProfile: profile,
+        commitmentSalt,
+        fingerprintSalt: randomSalt(),
+        requestCommitment: commitment,
+      });
+      const t0 = performance.now();
+      const { proof, publicSignals } = await proveDeviation(circuitId, input, artifacts);
+      proveMs.push(performance.now() - t0);
+      proofs.push({ proof: proof as unknown as Record<string, unknown>, publicSignals, submissionHash: submissionHash(proof, publicSignals) });
+      prev = BigInt(publicSignals[0] as string);
+      onProgress(c * PERIODS_PER_DAY + p + 1, total);
+    }
+    out.push({ requestCommitment: commitment.toString(), proofs });
+  }
+  const pool: ProofPool = { circuitId, zkeySha256, deviationWh, chains: out, proveMs, createdAt: new Date().toISOString() };
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify(pool));
+  renameSync(`${file}.tmp`, file);
+  return { pool, cached: false, file };
+}
