@@ -42,7 +42,7 @@ const PERSONAS = [
 ];
 const TAMPER_HOUR = 10;
 const ALTERED_HOUR = 8;
-const REWARD = 2400n;
+const REWARD = 24_000n; // token base units per prosumer-day; penalties are 1 per Wh beyond the tolerance
 const RATE_PER_WH = 1n;
 const TOLERANCE_WH = 100n;
 const PORTS = { aggregatorGateway: 7080, dsoGateway: 9080, aggregatorStore: 7984, dsoStore: 9984, mqtt: Number(process.env.FLEXPROOF_DEMO_MQTT_PORT ?? 1883) };
