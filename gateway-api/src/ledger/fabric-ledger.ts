@@ -161,6 +161,11 @@ export function toLedgerError(err: unknown, txId?: string): unknown {
     const own = parseChaincodeMessage(err.message);
     if (own) return new ChaincodeRefusal(own.code, own.message, id);
     if (UNAVAILABLE_CODES.has(err.code)) return new LedgerUnavailable('the ledger did not answer in time', id, err);
+    // ABORTED without a chaincode code: the endorsements could not be assembled, typically
+    // because the two organisations' peers answered differently while one was a block
+    // behind ("ProposalResponsePayloads do not match"). Nothing was ordered; a retry a
+    // moment later succeeds, so the caller gets a 503 with Retry-After rather than a 500.
+    if (err.code === GrpcStatus.ABORTED) return new LedgerUnavailable('the peers returned inconsistent endorsements (one is catching up)', id, err);
   }
   return err;
 }

@@ -29,6 +29,8 @@ describe('gateway Fabric adapter: error classification and idempotency', () => {
     assert.equal(refusal.txId, 'tx1');
     assert.ok(toLedgerError(gatewayError(14, []), 'tx2') instanceof LedgerUnavailable);
     assert.ok(toLedgerError(gatewayError(4, []), 'tx3') instanceof LedgerUnavailable);
+    // Endorsements that do not match (a peer one block behind): retryable, not a 500.
+    assert.ok(toLedgerError(gatewayError(10, ['ProposalResponsePayloads do not match']), 'tx4') instanceof LedgerUnavailable);
     const other = gatewayError(2, ['access denied']);
     assert.equal(toLedgerError(other), other, 'unclassified errors pass through (a logged 500)');
   });
