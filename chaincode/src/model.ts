@@ -6,6 +6,8 @@
  * salts, no private keys.
  */
 
+import type { EnrollmentTerms } from './signing';
+
 /** Number of settlement periods (ISPs) in a program day and in a flexibility request. */
 export const PERIODS_PER_DAY = 24;
 /** Fingerprint chain head of an enrollment before its first settled period. */
@@ -139,25 +141,13 @@ export type PeriodResult =
       settledAt: string;
     };
 
-export interface Enrollment {
-  enrollmentId: string;
-  orderId: string;
+/**
+ * An enrollment: the terms the prosumer signs (EnrollmentTerms: ids, circuit, request
+ * commitment, reward, rate, tolerance, flexWh, time base) plus what the ledger keeps.
+ */
+export interface Enrollment extends EnrollmentTerms {
   requestId: string;
-  meterId: string;
-  prosumerId: string;
   aggregatorMsp: string;
-  circuitId: string;
-  /** Commitment to the prosumer's private request profile (public input of the proof). */
-  requestCommitment: string;
-  /** Reward for the whole day, escrowed by DepositReward. */
-  reward: string;
-  ratePerWh: string;
-  toleranceWh: string;
-  /** Flexibility this enrollment contributes to its order, per period (Wh); public volumes, not a profile. */
-  flexWh: string[];
-  startTime: string;
-  periodSeconds: number;
-  graceSeconds: number;
   periodCount: number;
   status: EnrollmentStatus;
   /** Fingerprint of the last verified period ("0" before the first). */

@@ -12,6 +12,7 @@ import {
   type VerificationKey,
 } from '@flexproof/circuits';
 import { verifyPayloadSignature } from '@flexproof/chaincode/client';
+import type { EnrollmentTerms } from '@flexproof/chaincode/client';
 import {
   GatewayError,
   type EnrollmentView,
@@ -20,20 +21,8 @@ import {
   type ReadingsUpload,
 } from '../../../../edge-client/src/gateway-port';
 
-export interface FakeEnrollment {
-  enrollmentId: string;
-  orderId: string;
-  meterId: string;
-  prosumerId: string;
-  circuitId: string;
-  requestCommitment: string;
-  reward: string;
-  ratePerWh: string;
-  toleranceWh: string;
-  flexWh: string[];
-  startTime: string;
-  periodSeconds: number;
-  graceSeconds: number;
+/** An enrollment as the fake ledger keeps it: the signed terms plus status and chain head. */
+export interface FakeEnrollment extends EnrollmentTerms {
   status: string;
   chainHead: string;
 }
