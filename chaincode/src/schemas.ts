@@ -162,6 +162,9 @@ export const ProposeVerificationKeyInput = Type.Object(
 export const ApproveVerificationKeyInput = Type.Object({ circuitId: CircuitId, keyHash: Sha256Hex }, Strict);
 export const CircuitIdInput = Type.Object({ circuitId: CircuitId }, Strict);
 
+export const RecordHeartbeatInput = Type.Object({ note: Type.String({ minLength: 1, maxLength: 200 }) }, Strict);
+export const GetHeartbeatInput = Type.Object({ mspId: Type.String({ minLength: 1, maxLength: 128 }) }, Strict);
+
 // ---- validation -----------------------------------------------------------------
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();

@@ -1,6 +1,7 @@
 import { Context, Contract, Info, Transaction, Returns } from 'fabric-contract-api';
 import { ChaincodeError } from './errors';
 import { callerRole, txTimeIso } from './identity';
+import { GetHeartbeatInput, parseInput, RecordHeartbeatInput } from './schemas';
 import { stableStringify } from './stable-json';
 
 export const CHAINCODE_NAME = 'flexproof';
@@ -16,25 +17,6 @@ export interface HeartbeatRecord {
 }
 
 const HEARTBEAT_PREFIX = 'heartbeat';
-const MAX_NOTE_LENGTH = 200;
-
-function parseHeartbeatInput(json: string): { note: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    throw new ChaincodeError('BAD_INPUT', 'argument must be a JSON object');
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ChaincodeError('BAD_INPUT', 'argument must be a JSON object');
-  }
-  const note = (value as Record<string, unknown>).note;
-  if (typeof note !== 'string' || note.length === 0 || note.length > MAX_NOTE_LENGTH) {
-    throw new ChaincodeError('BAD_INPUT', `note: must be a string of 1 to ${MAX_NOTE_LENGTH} characters`);
-  }
-  return { note };
-}
-
 /**
  * Operational transactions: a liveness check of the whole endorsement path for each
  * organisation. Used by `network:up`, the demo and the network test suite.
@@ -61,7 +43,7 @@ export class SystemContract extends Contract {
   @Returns('string')
   public async RecordHeartbeat(ctx: Context, inputJson: string): Promise<string> {
     const role = callerRole(ctx);
-    const { note } = parseHeartbeatInput(inputJson);
+    const { note } = parseInput(RecordHeartbeatInput, inputJson);
     const mspId = ctx.clientIdentity.getMSPID();
     const record: HeartbeatRecord = { mspId, role, note, txId: ctx.stub.getTxID(), time: txTimeIso(ctx) };
     const key = ctx.stub.createCompositeKey(HEARTBEAT_PREFIX, [mspId]);
@@ -75,15 +57,7 @@ export class SystemContract extends Contract {
   @Transaction(false)
   @Returns('string')
   public async GetHeartbeat(ctx: Context, inputJson: string): Promise<string> {
-    let mspId: unknown;
-    try {
-      mspId = (JSON.parse(inputJson) as Record<string, unknown>)?.mspId;
-    } catch {
-      throw new ChaincodeError('BAD_INPUT', 'argument must be a JSON object');
-    }
-    if (typeof mspId !== 'string' || mspId.length === 0) {
-      throw new ChaincodeError('BAD_INPUT', 'mspId: must be a non-empty string');
-    }
+    const { mspId } = parseInput(GetHeartbeatInput, inputJson);
     const bytes = await ctx.stub.getState(ctx.stub.createCompositeKey(HEARTBEAT_PREFIX, [mspId]));
     if (!bytes || bytes.length === 0) {
       throw new ChaincodeError('NOT_FOUND', `no heartbeat recorded for ${mspId}`);
