@@ -12,16 +12,13 @@ import * as path from 'node:path';
 import { verificationKeyHash } from '@flexproof/chaincode/client';
 import { SMALL_CIRCUIT_ID, ensureArtifacts, readVerificationKey } from '@flexproof/circuits';
 import {
-  hashToken,
-  identityOf,
   readNetworkDescriptor,
   startGateway,
-  type GatewayConfig,
   type GatewayInstance,
-  type NetworkDescriptor,
 } from '@flexproof/gateway-api';
 import { LoadModel } from '../../../edge-client/src/load-model';
 import { MeterSimulator } from '../../../edge-client/src/meter-simulator';
+import { call, testGatewayConfig } from '../../support/gateway-http';
 import { NETWORK_JSON } from '../../support/paths';
 import { makeSite, type TestSite } from '../../unit/edge-client/support/site';
 import { buildEdgeClient, CliProcess } from './support/cli-process';
@@ -31,34 +28,6 @@ const TOKEN = { dso: 'edge-it-dso-token-0123456789abcdef', aggregator: 'edge-it-
 const PERIOD_SECONDS = 6;
 const GRACE_SECONDS = 60;
 const PERIODS = 2;
-
-function gatewayConfig(network: NetworkDescriptor, org: 'aggregator' | 'dso', storeDir: string): GatewayConfig {
-  return {
-    org,
-    host: '127.0.0.1',
-    port: 0,
-    tokens: [
-      { name: `${org}-edge-it`, role: org, sha256: hashToken(TOKEN[org]) },
-      { name: 'auditor-edge-it', role: 'auditor', sha256: hashToken(TOKEN.auditor) },
-    ],
-    fabric: { ...identityOf(network.orgs[org]), channel: network.channel, chaincode: network.chaincode },
-    store: { kind: 'embedded', dataDir: storeDir, port: 0 },
-    bodyLimit: 256 * 1024,
-    edgeWindowSeconds: 300,
-    mvccRetries: 3,
-    logLevel: 'warn',
-  };
-}
-
-async function call(base: string, method: string, url: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${base}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -87,7 +56,7 @@ describe('edge-client on the real network: periods proven at the edge and settle
     for (const org of ['dso', 'aggregator'] as const) {
       const dir = mkdtempSync(path.join(tmpdir(), `flexproof-edge-gw-${org}-`));
       dirs.push(dir);
-      const instance = await startGateway(gatewayConfig(network, org, dir), { logger: false });
+      const instance = await startGateway(testGatewayConfig(network, org, dir, TOKEN), { logger: false });
       if (org === 'dso') dso = instance;
       else agg = instance;
     }
@@ -105,8 +74,8 @@ describe('edge-client on the real network: periods proven at the edge and settle
   it(`proves, signs and settles ${PERIODS} periods through the gateway; the audit matches the uploaded readings`, async () => {
     const d = dso as GatewayInstance;
     const a = agg as GatewayInstance;
-    const dsoCall = (m: string, u: string, body?: unknown) => call(d.url, m, u, TOKEN.dso, body);
-    const aggCall = (m: string, u: string, body?: unknown) => call(a.url, m, u, TOKEN.aggregator, body);
+    const dsoCall = (m: string, u: string, body?: unknown) => call(d.url, m, u, { token: TOKEN.dso, body });
+    const aggCall = (m: string, u: string, body?: unknown) => call(a.url, m, u, { token: TOKEN.aggregator, body });
     const ok = (answer: { status: number; body: unknown }, status: number, what: string): void =>
       assert.equal(answer.status, status, `${what}: ${JSON.stringify(answer.body)}`);
     const perIsp = (v: string) => Array.from({ length: 24 }, () => v);
@@ -191,7 +160,7 @@ describe('edge-client on the real network: periods proven at the edge and settle
 
     // Off-chain: the readings were uploaded, and the audit recomputes the same fingerprints.
     await until(() => edge!.lines.filter((l) => l.event === 'readings.uploaded').length >= PERIODS, 30_000, 'the readings uploaded');
-    const audit = await call(a.url, 'GET', `/v1/enrollments/${enrollmentId}/audit`, TOKEN.auditor);
+    const audit = await call(a.url, 'GET', `/v1/enrollments/${enrollmentId}/audit`, { token: TOKEN.auditor });
     ok(audit, 200, 'audit');
     const summary = (audit.body as { summary: { match: number; mismatch: number } }).summary;
     assert.ok(summary.match >= PERIODS && summary.mismatch === 0, JSON.stringify(summary));

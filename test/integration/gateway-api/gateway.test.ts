@@ -30,42 +30,19 @@ import {
   type CircuitArtifacts,
 } from '@flexproof/circuits';
 import {
-  hashToken,
-  identityOf,
   readNetworkDescriptor,
   signEdgeRequest,
   startGateway,
   tamperWithStoredReadings,
-  type GatewayConfig,
   type GatewayInstance,
   type NetworkDescriptor,
 } from '@flexproof/gateway-api';
+import { call, testGatewayConfig, type Answer } from '../../support/gateway-http';
 import { NETWORK_JSON } from '../../support/paths';
 
 const TOKEN = { dso: 'it-dso-token-0123456789abcdef01234', aggregator: 'it-agg-token-0123456789abcdef01234', auditor: 'it-aud-token-0123456789abcdef01234' };
 const PERIOD_SECONDS = 4;
 const GRACE_SECONDS = 60;
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown> & { code?: string; txId?: string; result?: Record<string, unknown> };
-}
-
-async function call(base: string, method: string, url: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Answer> {
-  const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-  const res = await fetch(`${base}${url}`, {
-    method,
-    headers: {
-      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...options.headers,
-    },
-    body: payload,
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Answer['body']) : {} };
-}
 
 interface Site {
   meterId: string;
@@ -79,25 +56,6 @@ async function edge(base: string, site: Site, method: 'GET' | 'POST' | 'PUT', ur
   const raw = body === undefined ? undefined : JSON.stringify(body);
   const headers = signEdgeRequest({ method, pathWithQuery: url, body: raw ?? '' }, site.meterId, site.privateKey);
   return call(base, method, url, { headers, ...(raw === undefined ? {} : { raw }) });
-}
-
-function configFor(network: NetworkDescriptor, org: 'aggregator' | 'dso', storeDir: string): GatewayConfig {
-  const role = org;
-  return {
-    org,
-    host: '127.0.0.1',
-    port: 0,
-    tokens: [
-      { name: `${org}-it`, role, sha256: hashToken(TOKEN[org]) },
-      { name: 'auditor-it', role: 'auditor', sha256: hashToken(TOKEN.auditor) },
-    ],
-    fabric: { ...identityOf(network.orgs[org]), channel: network.channel, chaincode: network.chaincode },
-    store: { kind: 'embedded', dataDir: storeDir, port: 0 },
-    bodyLimit: 256 * 1024,
-    edgeWindowSeconds: 300,
-    mvccRetries: 3,
-    logLevel: 'warn',
-  };
 }
 
 const sleepUntil = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms - Date.now())));
@@ -129,7 +87,7 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
     for (const org of ['dso', 'aggregator'] as const) {
       const dir = mkdtempSync(path.join(tmpdir(), `flexproof-gw-${org}-`));
       dirs.push(dir);
-      const instance = await startGateway(configFor(network, org, dir), { logger: false });
+      const instance = await startGateway(testGatewayConfig(network, org, dir, TOKEN), { logger: false });
       if (org === 'dso') dso = instance;
       else agg = instance;
     }
@@ -318,7 +276,7 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
     // A gateway whose peer is down: 503 with Retry-After, not ready.
     const dir = mkdtempSync(path.join(tmpdir(), 'flexproof-gw-down-'));
     dirs.push(dir);
-    const config = configFor(network, 'dso', dir);
+    const config = testGatewayConfig(network, 'dso', dir, TOKEN);
     const down = await startGateway({ ...config, fabric: { ...config.fabric, peerEndpoint: '127.0.0.1:1' } }, { logger: false });
     try {
       const res = await call(down.url, 'GET', `/v1/meters/${site.meterId}`, { token: TOKEN.dso });
