@@ -11,4 +11,10 @@ export * from './model';
 export * as schemas from './schemas';
 export { stableStringify } from './stable-json';
 export { verificationKeyHash } from './rules/verifiers';
+export {
+  DEFAULT_CHAINCODE_NAME,
+  DEFAULT_MAX_CLOCK_SKEW_SECONDS,
+  chaincodeNameFrom,
+  maxClockSkewSecondsFrom,
+} from './settings';
 export { orgAccount, prosumerAccount, enrollmentEscrow, orderEscrow } from './rules/accounts';

@@ -20,7 +20,13 @@ export type ChaincodeErrorCode =
   /** The submission window of a period has closed (the aggregator may now claim it as missed). */
   | 'DEADLINE_PASSED'
   /** The enrollment or meter was excluded after an invalid proof: nothing more is accepted for it. */
-  | 'EXCLUDED';
+  | 'EXCLUDED'
+  /**
+   * The proposal timestamp is more than the allowed skew (MAX_CLOCK_SKEW_SECONDS) from this
+   * peer's clock: the peer refuses to endorse. Only a client that builds its own proposals
+   * with a wrong clock (or on purpose) gets it; gateways stamp proposals with their own clock.
+   */
+  | 'CLOCK_SKEW';
 
 /** Every code, for clients that map codes to statuses and for tests. */
 export const CHAINCODE_ERROR_CODES: readonly ChaincodeErrorCode[] = [
@@ -33,6 +39,7 @@ export const CHAINCODE_ERROR_CODES: readonly ChaincodeErrorCode[] = [
   'REPLAY',
   'DEADLINE_PASSED',
   'EXCLUDED',
+  'CLOCK_SKEW',
 ];
 
 export class ChaincodeError extends Error {

@@ -21,10 +21,15 @@ export { VerifiersContract } from './contracts/verifiers-contract';
 export * from './client';
 export {
   CircuitsProofVerifier,
+  CircuitsVerificationKeyValidator,
   ProofInputError,
+  VerificationKeyError,
   type DecodedPublicSignals,
   type ProofVerifier,
+  type VerificationKeyValidator,
 } from './verifier-port';
+export { SYSTEM_PEER_CLOCK, type PeerClock } from './peer-clock';
+export { CHAINCODE_NAME, MAX_CLOCK_SKEW_SECONDS } from './server-settings';
 
 export const contracts: unknown[] = [
   SystemContract,

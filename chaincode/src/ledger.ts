@@ -16,6 +16,7 @@ import { accountsTouched, applyMovements, changesSupply, type TokenMovement, typ
 /** Object types of the composite keys (records, then indexes named `record~by`). */
 export const KEY = {
   meter: 'meter',
+  prosumer: 'prosumer',
   meterByCongestionPoint: 'meter~cp',
   account: 'account',
   supply: 'supply',
@@ -28,6 +29,8 @@ export const KEY = {
   enrollment: 'enrollment',
   enrollmentByOrder: 'enrollment~order',
   enrollmentByOrderMeter: 'enrollment~order~meter',
+  /** [circuitId, enrollmentId] of every live enrollment (offered, accepted, active): retirement checks it. */
+  liveEnrollmentByCircuit: 'enrollment~circuit',
   verificationKey: 'vkey',
 } as const;
 

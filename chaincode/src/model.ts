@@ -34,6 +34,22 @@ export interface Meter {
   statusReason?: string;
 }
 
+/**
+ * A prosumer id and the key it is bound to: the key of its first meter. A further meter
+ * under the id with another key needs the prosumer's authorisation signed by this key
+ * (AuthorizeMeterPayload), so the DSO cannot add a key of its own and withdraw.
+ */
+export interface ProsumerRecord {
+  prosumerId: string;
+  /** SPKI PEM of the bound key. It does not move when a meter with another key is authorised. */
+  publicKeyPem: string;
+  keyType: ProsumerKeyType;
+  /** Last nonce of an accepted AuthorizeMeterPayload (decimal string, starts at "0"). */
+  nonce: string;
+  registeredAt: string;
+  updatedAt: string;
+}
+
 /** A token account: `org:<MSP>`, `prosumer:<id>`, `escrow:enrollment:<id>` or `escrow:order:<id>`. */
 export interface Account {
   accountId: string;
@@ -103,6 +119,11 @@ export interface FlexOrder {
   /** Copied from the request, so settlement does not depend on the request record. */
   day: string;
   offeredWh: string[];
+  /**
+   * Per period, the flexWh of the order's enrollments that are not cancelled (Wh): never
+   * above offeredWh. OfferEnrollment adds to it, CancelEnrollment gives it back.
+   */
+  enrolledWh: string[];
   price: string;
   status: FlexOrderStatus;
   createdAt: string;

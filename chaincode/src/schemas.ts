@@ -8,7 +8,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ChaincodeError } from './errors';
 import { DECIMAL_PATTERN } from './rules/amounts';
-import { ACTION_ACCEPT_ENROLLMENT, ACTION_SUBMIT_PERIOD, ACTION_WITHDRAW } from './signing';
+import { ACTION_ACCEPT_ENROLLMENT, ACTION_AUTHORIZE_METER, ACTION_SUBMIT_PERIOD, ACTION_WITHDRAW } from './signing';
 import { PERIODS_PER_DAY } from './model';
 
 // ---- building blocks ------------------------------------------------------------
@@ -34,19 +34,40 @@ export const Base64Signature = Type.String({ pattern: '^[A-Za-z0-9+/]{16,256}={0
 export const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$' });
 export const Nonce = PositiveAmount;
 export const PeriodIndex = Type.Integer({ minimum: 0, maximum: PERIODS_PER_DAY - 1 });
+/** A Fabric channel name (Fabric's rule: lower case, digits, '.', '-'). */
+export const ChannelName = Type.String({ pattern: '^[a-z][a-z0-9.-]{0,248}$' });
+/** A chaincode name (Fabric's rule: letters and digits, single '-' or '_' between them). */
+export const ChaincodeName = Type.String({ maxLength: 128, pattern: '^[A-Za-z0-9]+([-_][A-Za-z0-9]+)*$' });
+/** SPKI PEM of a prosumer key (its kind is checked by prosumerKeyType). */
+export const PublicKeyPem = Type.String({ minLength: 64, maxLength: 1024 });
 const Strict = { additionalProperties: false } as const;
 
 // ---- meters ---------------------------------------------------------------------
 
+export const AuthorizeMeterPayloadSchema = Type.Object(
+  {
+    type: Type.Literal(ACTION_AUTHORIZE_METER),
+    channel: ChannelName,
+    chaincode: ChaincodeName,
+    prosumerId: Id,
+    meterId: Id,
+    publicKeyPem: PublicKeyPem,
+    nonce: Nonce,
+  },
+  Strict,
+);
 export const RegisterMeterInput = Type.Object(
   {
     meterId: Id,
     prosumerId: Id,
-    publicKeyPem: Type.String({ minLength: 64, maxLength: 1024 }),
+    publicKeyPem: PublicKeyPem,
     congestionPoint: Id,
+    /** Needed when the prosumer id is bound to another key: the prosumer's consent, signed by that key. */
+    authorization: Type.Optional(Type.Object({ payload: AuthorizeMeterPayloadSchema, signature: Base64Signature }, Strict)),
   },
   Strict,
 );
+export const ProsumerIdInput = Type.Object({ prosumerId: Id }, Strict);
 export const MeterStatusChangeInput = Type.Object(
   { meterId: Id, reason: Type.String({ minLength: 1, maxLength: 200 }) },
   Strict,
@@ -60,7 +81,15 @@ export const MintInput = Type.Object({ account: AccountId, amount: PositiveAmoun
 export const BurnInput = MintInput;
 export const TransferInput = Type.Object({ to: AccountId, amount: PositiveAmount }, Strict);
 export const WithdrawPayloadSchema = Type.Object(
-  { type: Type.Literal(ACTION_WITHDRAW), meterId: Id, prosumerId: Id, amount: PositiveAmount, nonce: Nonce },
+  {
+    type: Type.Literal(ACTION_WITHDRAW),
+    channel: ChannelName,
+    chaincode: ChaincodeName,
+    meterId: Id,
+    prosumerId: Id,
+    amount: PositiveAmount,
+    nonce: Nonce,
+  },
   Strict,
 );
 export const WithdrawInput = Type.Object({ payload: WithdrawPayloadSchema, signature: Base64Signature }, Strict);
@@ -108,6 +137,8 @@ export const EnrollmentIdInput = Type.Object({ enrollmentId: Id }, Strict);
 export const AcceptEnrollmentPayloadSchema = Type.Object(
   {
     type: Type.Literal(ACTION_ACCEPT_ENROLLMENT),
+    channel: ChannelName,
+    chaincode: ChaincodeName,
     nonce: Nonce,
     enrollmentId: Id,
     orderId: Id,
@@ -132,6 +163,8 @@ export const AcceptEnrollmentInput = Type.Object(
 export const SubmitPeriodPayloadSchema = Type.Object(
   {
     type: Type.Literal(ACTION_SUBMIT_PERIOD),
+    channel: ChannelName,
+    chaincode: ChaincodeName,
     enrollmentId: Id,
     meterId: Id,
     prosumerId: Id,

@@ -5,18 +5,30 @@
  *
  * The signed bytes are the canonical encoding of the payload: UTF-8 of its JSON with
  * keys sorted at every level (stable-json.ts). Every payload names its action type
- * (domain separation) and the meter and prosumer; replays are refused by a nonce
- * strictly above the last one accepted (accept, withdraw) or by the period index, which
- * settles once (submit). Signatures are base64: ECDSA P-256 over SHA-256 in DER
- * encoding, or Ed25519.
+ * (domain separation), the ledger it is for (channel and chaincode name, so a signature
+ * means nothing on another channel or network) and the meter and prosumer; replays are
+ * refused by a nonce strictly above the last one accepted (accept, withdraw, authorise a
+ * meter) or by the period index, which settles once (submit). Signatures are base64:
+ * ECDSA P-256 over SHA-256 in DER encoding, or Ed25519.
  */
-import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { stableStringify } from './stable-json';
 import type { ProsumerKeyType } from './model';
 
-export const ACTION_ACCEPT_ENROLLMENT = 'flexproof.acceptEnrollment.v1';
-export const ACTION_SUBMIT_PERIOD = 'flexproof.submitPeriod.v1';
-export const ACTION_WITHDRAW = 'flexproof.withdraw.v1';
+// v2: the payloads name the channel and chaincode (v1 payloads did not, and are refused).
+export const ACTION_ACCEPT_ENROLLMENT = 'flexproof.acceptEnrollment.v2';
+export const ACTION_SUBMIT_PERIOD = 'flexproof.submitPeriod.v2';
+export const ACTION_WITHDRAW = 'flexproof.withdraw.v2';
+export const ACTION_AUTHORIZE_METER = 'flexproof.authorizeMeter.v2';
+
+/** The ledger a signed payload is for: the Fabric channel and the chaincode's name on it. */
+export interface LedgerTarget {
+  channel: string;
+  chaincode: string;
+}
+
+/** The channel and chaincode of the flexproof networks (dev, test, demo). */
+export const DEFAULT_LEDGER_TARGET: Readonly<LedgerTarget> = Object.freeze({ channel: 'flexchannel', chaincode: 'flexproof' });
 
 /** The enrollment terms a prosumer agrees to; every field must equal the ledger's. */
 export interface EnrollmentTerms {
@@ -35,12 +47,12 @@ export interface EnrollmentTerms {
   graceSeconds: number;
 }
 
-export interface AcceptEnrollmentPayload extends EnrollmentTerms {
+export interface AcceptEnrollmentPayload extends EnrollmentTerms, LedgerTarget {
   type: typeof ACTION_ACCEPT_ENROLLMENT;
   nonce: string;
 }
 
-export interface SubmitPeriodPayload {
+export interface SubmitPeriodPayload extends LedgerTarget {
   type: typeof ACTION_SUBMIT_PERIOD;
   enrollmentId: string;
   meterId: string;
@@ -51,7 +63,7 @@ export interface SubmitPeriodPayload {
   submissionHash: string;
 }
 
-export interface WithdrawPayload {
+export interface WithdrawPayload extends LedgerTarget {
   type: typeof ACTION_WITHDRAW;
   meterId: string;
   prosumerId: string;
@@ -59,7 +71,21 @@ export interface WithdrawPayload {
   nonce: string;
 }
 
-export type ProsumerPayload = AcceptEnrollmentPayload | SubmitPeriodPayload | WithdrawPayload;
+/**
+ * A prosumer's consent to a further meter under its id with another key: signed by the
+ * key the prosumer id is bound to (its first meter's), naming the new meter and its key.
+ * The nonce is the prosumer's (not a meter's): above the last one its record accepted.
+ */
+export interface AuthorizeMeterPayload extends LedgerTarget {
+  type: typeof ACTION_AUTHORIZE_METER;
+  prosumerId: string;
+  meterId: string;
+  /** SPKI PEM of the new meter's key. */
+  publicKeyPem: string;
+  nonce: string;
+}
+
+export type ProsumerPayload = AcceptEnrollmentPayload | SubmitPeriodPayload | WithdrawPayload | AuthorizeMeterPayload;
 
 /** A prosumer action as a transaction carries it. */
 export interface SignedAction<P extends ProsumerPayload = ProsumerPayload> {
@@ -93,6 +119,9 @@ export function enrollmentTerms(e: EnrollmentTerms): EnrollmentTerms {
 
 /** Which kind of prosumer key a PEM holds; undefined if it is not an accepted key. */
 export function prosumerKeyType(publicKeyPem: string): ProsumerKeyType | undefined {
+  // createPublicKey also derives the public half of a private key: refuse those, so a
+  // private key sent by mistake is never stored on the ledger.
+  if (isPrivateKey(publicKeyPem)) return undefined;
   let key: KeyObject;
   try {
     key = createPublicKey(publicKeyPem);
@@ -102,6 +131,21 @@ export function prosumerKeyType(publicKeyPem: string): ProsumerKeyType | undefin
   if (key.asymmetricKeyType === 'ed25519') return 'ed25519';
   if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ec-p256';
   return undefined;
+}
+
+/**
+ * True if both PEMs hold the same public key (compared as SPKI DER, so line breaks and
+ * armour do not matter); false if either is not a public key.
+ */
+export function samePublicKey(aPem: string, bPem: string): boolean {
+  if (isPrivateKey(aPem) || isPrivateKey(bPem)) return false;
+  try {
+    const a = createPublicKey(aPem).export({ type: 'spki', format: 'der' });
+    const b = createPublicKey(bPem).export({ type: 'spki', format: 'der' });
+    return a.equals(b);
+  } catch {
+    return false;
+  }
 }
 
 /** Signs a payload with a prosumer's private key (PEM or KeyObject); returns base64. */
@@ -118,6 +162,15 @@ export function verifyPayloadSignature(payload: unknown, signature: string, publ
     const sig = Buffer.from(signature, 'base64');
     if (sig.length === 0 || sig.toString('base64') !== signature) return false;
     return verify(keyAlgorithm(key), canonicalEncoding(payload), key, sig);
+  } catch {
+    return false;
+  }
+}
+
+function isPrivateKey(pem: string): boolean {
+  try {
+    createPrivateKey(pem);
+    return true;
   } catch {
     return false;
   }

@@ -1,10 +1,13 @@
-import { Context, Contract, Info, Transaction, Returns } from 'fabric-contract-api';
+import { Context, Info, Transaction, Returns } from 'fabric-contract-api';
+import { FlexproofContract } from './contracts/flexproof-contract';
 import { ChaincodeError } from './errors';
 import { callerRole, txTimeIso } from './identity';
+import type { PeerClock } from './peer-clock';
 import { GetHeartbeatInput, parseInput, RecordHeartbeatInput } from './schemas';
+import { CHAINCODE_NAME } from './server-settings';
 import { stableStringify } from './stable-json';
 
-export const CHAINCODE_NAME = 'flexproof';
+export { CHAINCODE_NAME } from './server-settings';
 export const CHAINCODE_VERSION = '0.1.0';
 
 /** What `Heartbeat` stores for each organisation: the last transaction it endorsed and committed. */
@@ -22,9 +25,10 @@ const HEARTBEAT_PREFIX = 'heartbeat';
  * organisation. Used by `network:up`, the demo and the network test suite.
  */
 @Info({ title: 'System', description: 'Liveness of the flexproof chaincode and of each organisation' })
-export class SystemContract extends Contract {
-  constructor() {
-    super('org.flexproof.system');
+export class SystemContract extends FlexproofContract {
+  /** `clock` is a seam for tests; Fabric constructs the contract with the peer's clock. */
+  constructor(clock?: PeerClock) {
+    super('org.flexproof.system', clock);
   }
 
   /** Name and version of the running chaincode, and who is asking. */

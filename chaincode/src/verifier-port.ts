@@ -1,7 +1,8 @@
 /**
- * The port through which the programs contract checks deviation proofs, and its default
- * adapter onto @flexproof/circuits. This is the only file that knows the circuits
- * library; tests inject a fake through the ProgramsContract constructor.
+ * The ports through which the programs contract checks deviation proofs and the
+ * verifiers contract checks proposed keys, and their default adapters onto
+ * @flexproof/circuits. This is the only file that knows the circuits library; tests
+ * inject a fake proof verifier through the ProgramsContract constructor.
  */
 
 /** Public signals of the deviation circuit, by meaning (decimal strings). */
@@ -38,11 +39,33 @@ export interface ProofVerifier {
   submissionHash(proof: unknown, publicSignals: string[]): Promise<string>;
 }
 
-/** The agreed surface of @flexproof/circuits that this adapter uses. */
+/** A proposed verification key that cannot be the key of the deviation circuit; `path` names the field. */
+export class VerificationKeyError extends Error {
+  constructor(
+    readonly path: string,
+    readonly rule: string,
+  ) {
+    super(`${path}: ${rule}`);
+    this.name = 'VerificationKeyError';
+  }
+}
+
+export interface VerificationKeyValidator {
+  /**
+   * Resolves when the key is a well-formed Groth16 key over BN254 for the deviation
+   * circuit's public signals (points on the curve, G2 points in the subgroup, IC of the
+   * right length); rejects with VerificationKeyError otherwise.
+   */
+  validate(verificationKey: unknown): Promise<void>;
+}
+
+/** The agreed surface of @flexproof/circuits that these adapters use. */
 interface CircuitsLibrary {
+  PUBLIC_SIGNAL_COUNT: number;
   verifyDeviationProof(vkey: unknown, proof: unknown, publicSignals: string[]): Promise<boolean>;
   decodePublicSignals(publicSignals: string[]): DecodedPublicSignals;
   submissionHash(proof: unknown, publicSignals: string[]): string;
+  validateVerificationKey(vkey: unknown, expectedPublicSignals: number): Promise<unknown>;
 }
 
 /** Error codes of CircuitError that mean "malformed input", not "invalid proof". */
@@ -97,6 +120,24 @@ export class CircuitsProofVerifier implements ProofVerifier {
       return lib.submissionHash(proof, publicSignals);
     } catch (err) {
       translateCircuitError(err);
+    }
+  }
+}
+
+/** The production key validator: validateVerificationKey of @flexproof/circuits, on snarkjs's curve. */
+export class CircuitsVerificationKeyValidator implements VerificationKeyValidator {
+  async validate(verificationKey: unknown): Promise<void> {
+    const lib = await loadCircuits();
+    try {
+      await lib.validateVerificationKey(verificationKey, lib.PUBLIC_SIGNAL_COUNT);
+    } catch (err) {
+      const e = err as { name?: unknown; code?: unknown; details?: { path?: unknown; rule?: unknown } } | null;
+      if (e?.name === 'CircuitError' && e.code === 'MALFORMED_VERIFICATION_KEY') {
+        const path = typeof e.details?.path === 'string' ? e.details.path : '$';
+        const rule = typeof e.details?.rule === 'string' ? e.details.rule : 'malformed';
+        throw new VerificationKeyError(path, rule);
+      }
+      throw err;
     }
   }
 }

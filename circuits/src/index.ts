@@ -29,6 +29,7 @@ export type { Groth16Proof, VerificationKey, G1Point, G2Point } from './proof-fo
 export { proveDeviation } from './prove';
 export type { DeviationProof } from './prove';
 export { verifyDeviationProof } from './verify';
+export { validateVerificationKey } from './verification-key';
 export {
   cacheRoot,
   artifactsDir,

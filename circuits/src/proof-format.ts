@@ -66,14 +66,15 @@ function isOnTwist(x: Fq2, y: Fq2): boolean {
   return lhs[0] === rhs[0] && lhs[1] === rhs[1];
 }
 
-class ShapeChecker {
+export class ShapeChecker {
   constructor(
     private readonly code: CircuitErrorCode,
     private readonly what: string,
   ) {}
 
+  /** Throws this checker's error; `details.path` names the offending field and `details.rule` the rule it breaks. */
   fail(message: string, path: string): never {
-    throw new CircuitError(this.code, `${this.what}: ${message}`, { details: { path } });
+    throw new CircuitError(this.code, `${this.what}: ${message}`, { details: { path, rule: message } });
   }
 
   coordinate(value: unknown, path: string): bigint {
@@ -150,18 +151,27 @@ export function checkProof(proof: unknown): Groth16Proof {
  * verification reads; throws MALFORMED_VERIFICATION_KEY.
  */
 export function checkVerificationKey(verificationKey: unknown): VerificationKey {
+  return checkVerificationKeyShape(verificationKey, PUBLIC_SIGNAL_COUNT);
+}
+
+/**
+ * The shape checks of checkVerificationKey for a circuit with `nPublic` public signals:
+ * protocol, curve, nPublic, IC length nPublic + 1, canonical coordinates below q,
+ * affine points (never infinity) on the curve or the twist. Internal to the package.
+ */
+export function checkVerificationKeyShape(verificationKey: unknown, nPublic: number): VerificationKey {
   const check = new ShapeChecker('MALFORMED_VERIFICATION_KEY', 'malformed verification key');
   const vk = check.record(verificationKey);
   if (vk.protocol !== 'groth16') check.fail('protocol must be "groth16"', 'protocol');
   if (vk.curve !== 'bn128') check.fail('curve must be "bn128"', 'curve');
-  if (vk.nPublic !== PUBLIC_SIGNAL_COUNT) check.fail(`nPublic must be ${PUBLIC_SIGNAL_COUNT}`, 'nPublic');
-  if (!Array.isArray(vk.IC) || vk.IC.length !== PUBLIC_SIGNAL_COUNT + 1) {
-    check.fail(`IC must hold ${PUBLIC_SIGNAL_COUNT + 1} points`, 'IC');
+  if (vk.nPublic !== nPublic) check.fail(`nPublic must be ${nPublic}`, 'nPublic');
+  if (!Array.isArray(vk.IC) || vk.IC.length !== nPublic + 1) {
+    check.fail(`IC must hold ${nPublic + 1} points`, 'IC');
   }
   return {
     protocol: 'groth16',
     curve: 'bn128',
-    nPublic: PUBLIC_SIGNAL_COUNT,
+    nPublic,
     vk_alpha_1: check.g1(vk.vk_alpha_1, 'vk_alpha_1'),
     vk_beta_2: check.g2(vk.vk_beta_2, 'vk_beta_2'),
     vk_gamma_2: check.g2(vk.vk_gamma_2, 'vk_gamma_2'),

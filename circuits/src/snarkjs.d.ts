@@ -11,6 +11,15 @@ declare module 'snarkjs' {
   /** A BN254 curve engine of ffjavascript (only the members used here). */
   export interface Bn128Curve {
     r: bigint;
+    G1: {
+      fromObject(point: bigint[]): Uint8Array;
+    };
+    /** The target group of the pairing, Fq12 written as [[[c, c], [c, c], [c, c]], [[c, c], [c, c], [c, c]]]. */
+    Gt: {
+      toObject(element: Uint8Array): bigint[][][];
+    };
+    /** The optimal ate pairing with its final exponentiation, as snarkjs computes vk_alphabeta_12. */
+    pairing(g1: Uint8Array, g2: Uint8Array): Uint8Array;
     G2: {
       fromObject(point: bigint[][]): Uint8Array;
       timesScalar(point: Uint8Array, scalar: bigint): Uint8Array;

@@ -9,8 +9,11 @@ import { checkPublicSignals } from './public-signals';
 
 let cachedCurve: Promise<snarkjs.Bn128Curve> | undefined;
 
-/** The single-threaded BN254 engine shared by every verification in this process (built once, ~0.1 s). */
-function singleThreadCurve(): Promise<snarkjs.Bn128Curve> {
+/**
+ * The single-threaded BN254 engine shared by every verification in this process (built
+ * once, ~0.1 s). Internal to the package (verification-key.ts uses it too).
+ */
+export function singleThreadCurve(): Promise<snarkjs.Bn128Curve> {
   if (cachedCurve === undefined) {
     const building = snarkjs.curves.getCurveFromName('bn128', { singleThread: true });
     cachedCurve = building;

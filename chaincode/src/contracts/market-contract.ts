@@ -1,4 +1,4 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
 import { ChaincodeError } from '../errors';
 import { callerMsp, callerRole, DSO_MSP, requireRole, txTimeIso, txTimeMs } from '../identity';
 import {
@@ -12,7 +12,8 @@ import {
   writeIndex,
   writeRecord,
 } from '../ledger';
-import { PERIODS_PER_DAY, type Enrollment, type FlexOffer, type FlexOrder, type FlexRequest } from '../model';
+import type { Enrollment, FlexOffer, FlexOrder, FlexRequest } from '../model';
+import type { PeerClock } from '../peer-clock';
 import { orderEscrow, orgAccount } from '../rules/accounts';
 import {
   assertOrderSettleable,
@@ -30,6 +31,7 @@ import {
   SubmitFlexOfferInput,
 } from '../schemas';
 import { stableStringify } from '../stable-json';
+import { FlexproofContract } from './flexproof-contract';
 
 async function enrollmentsOfOrder(ctx: Context, orderId: string): Promise<Enrollment[]> {
   const out: Enrollment[] = [];
@@ -45,9 +47,10 @@ async function enrollmentsOfOrder(ctx: Context, orderId: string): Promise<Enroll
  * FlexOffer -> FlexOrder (price escrowed) -> order settlement from verified deviations.
  */
 @Info({ title: 'Market', description: 'Flexibility requests, offers, orders and order settlement' })
-export class MarketContract extends Contract {
-  constructor() {
-    super('org.flexproof.market');
+export class MarketContract extends FlexproofContract {
+  /** `clock` is a seam for tests; Fabric constructs the contract with the peer's clock. */
+  constructor(clock?: PeerClock) {
+    super('org.flexproof.market', clock);
   }
 
   /** DSO: asks for flexibility at a congestion point on a day, per hourly ISP (Wh). */
@@ -132,6 +135,7 @@ export class MarketContract extends Contract {
       aggregatorMsp: offer.aggregatorMsp,
       day: request.day,
       offeredWh: offer.offeredWh,
+      enrolledWh: offer.offeredWh.map(() => '0'),
       price: offer.price,
       status: 'open',
       createdAt: txTimeIso(ctx),
@@ -146,7 +150,7 @@ export class MarketContract extends Contract {
 
   /**
    * Either organisation, once every enrollment of the order is final (the DSO also waits
-   * for the end of the day): splits the escrowed price into price - penalty for the
+   * for the end of the day plus the clock skew): splits the escrowed price into price - penalty for the
    * aggregator and the penalty back to the DSO.
    */
   @Transaction()
@@ -165,16 +169,14 @@ export class MarketContract extends Contract {
       role === 'aggregator',
       txTimeMs(ctx),
       dayEndMs(order.day),
+      this.clock.maxSkewSeconds * 1000,
     );
+    const offeredWh = order.offeredWh.map((v) => BigInt(v));
     const delivered = deliveredPerPeriod(
       enrollments.map((e) => ({ status: e.status, flexWh: e.flexWh.map((v) => BigInt(v)), results: e.results })),
-      PERIODS_PER_DAY,
+      offeredWh,
     );
-    const split = splitOrderPrice(
-      BigInt(order.price),
-      order.offeredWh.map((v) => BigInt(v)),
-      delivered,
-    );
+    const split = splitOrderPrice(BigInt(order.price), offeredWh, delivered);
     await applyTokenMovements(
       ctx,
       orderSettlementMovements(split, orderEscrow(orderId), orgAccount(order.aggregatorMsp), orgAccount(DSO_MSP)),

@@ -1,23 +1,40 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
 import { ChaincodeError } from '../errors';
 import { callerRole, requireRole, txTimeIso } from '../identity';
 import { emitEvent, KEY, listIndex, readRecord, recordExists, requireRecord, writeIndex, writeRecord } from '../ledger';
-import type { Meter } from '../model';
-import { CongestionPointInput, MeterIdInput, MeterStatusChangeInput, parseInput, RegisterMeterInput } from '../schemas';
+import type { Meter, ProsumerRecord } from '../model';
+import type { PeerClock } from '../peer-clock';
+import { authorizeMeterKey } from '../prosumer-auth';
+import {
+  CongestionPointInput,
+  MeterIdInput,
+  MeterStatusChangeInput,
+  parseInput,
+  ProsumerIdInput,
+  RegisterMeterInput,
+} from '../schemas';
 import { prosumerKeyType } from '../signing';
 import { stableStringify } from '../stable-json';
+import { FlexproofContract } from './flexproof-contract';
 
 /**
  * Meter registry. The DSO registers each meter with its prosumer's public key; that key
- * is what every signed prosumer action is checked against.
+ * is what every signed prosumer action is checked against. A prosumer id is bound to the
+ * key of its first meter; a meter with another key under it needs the prosumer's
+ * authorization, signed by the bound key.
  */
 @Info({ title: 'Meters', description: 'Meter registry: meters, prosumer keys, congestion points' })
-export class MetersContract extends Contract {
-  constructor() {
-    super('org.flexproof.meters');
+export class MetersContract extends FlexproofContract {
+  /** `clock` is a seam for tests; Fabric constructs the contract with the peer's clock. */
+  constructor(clock?: PeerClock) {
+    super('org.flexproof.meters', clock);
   }
 
-  /** DSO: registers a meter with its prosumer's public key (ECDSA P-256 or Ed25519, SPKI PEM). */
+  /**
+   * DSO: registers a meter with its prosumer's public key (ECDSA P-256 or Ed25519, SPKI
+   * PEM). The first meter of a prosumer binds the prosumer id to its key; a meter with
+   * another key needs `authorization` signed by the bound key.
+   */
   @Transaction()
   @Returns('string')
   public async RegisterMeter(ctx: Context, inputJson: string): Promise<string> {
@@ -31,6 +48,8 @@ export class MetersContract extends Contract {
       throw new ChaincodeError('CONFLICT', `meter ${input.meterId} is already registered`);
     }
     const now = txTimeIso(ctx);
+    const prosumer = await readRecord<ProsumerRecord>(ctx, KEY.prosumer, [input.prosumerId]);
+    const nextProsumer = authorizeMeterKey(prosumer, { ...input, keyType }, ctx.stub.getChannelID(), now);
     const meter: Meter = {
       meterId: input.meterId,
       prosumerId: input.prosumerId,
@@ -44,10 +63,12 @@ export class MetersContract extends Contract {
     };
     await writeRecord(ctx, KEY.meter, [meter.meterId], meter);
     await writeIndex(ctx, KEY.meterByCongestionPoint, [meter.congestionPoint, meter.meterId]);
+    if (nextProsumer) await writeRecord(ctx, KEY.prosumer, [meter.prosumerId], nextProsumer);
     emitEvent(ctx, 'MeterRegistered', {
       meterId: meter.meterId,
       prosumerId: meter.prosumerId,
       congestionPoint: meter.congestionPoint,
+      authorized: input.authorization !== undefined,
     });
     return stableStringify(meter);
   }
@@ -91,6 +112,15 @@ export class MetersContract extends Contract {
     callerRole(ctx);
     const { meterId } = parseInput(MeterIdInput, inputJson);
     return stableStringify(await requireRecord<Meter>(ctx, KEY.meter, [meterId], `meter ${meterId}`));
+  }
+
+  /** Either organisation: a prosumer id with the key it is bound to and its authorization nonce. */
+  @Transaction(false)
+  @Returns('string')
+  public async GetProsumer(ctx: Context, inputJson: string): Promise<string> {
+    callerRole(ctx);
+    const { prosumerId } = parseInput(ProsumerIdInput, inputJson);
+    return stableStringify(await requireRecord<ProsumerRecord>(ctx, KEY.prosumer, [prosumerId], `prosumer ${prosumerId}`));
   }
 
   /** Either organisation: the meters at a congestion point, by meter id. */

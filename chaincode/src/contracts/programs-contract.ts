@@ -1,4 +1,4 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
 import { ChaincodeError } from '../errors';
 import { callerMsp, callerRole, requireRole, txTimeIso, txTimeMs } from '../identity';
 import {
@@ -25,6 +25,7 @@ import {
   type PeriodResult,
   type VerificationKeyRecord,
 } from '../model';
+import type { PeerClock } from '../peer-clock';
 import { consumeNonce, requireProsumerSignature } from '../prosumer-auth';
 import { enrollmentEscrow, orgAccount, prosumerAccount } from '../rules/accounts';
 import {
@@ -40,6 +41,7 @@ import {
   type EscrowParties,
   type ProgramTiming,
 } from '../rules/programs';
+import { bookOrderFlex, releaseOrderFlex } from '../rules/market';
 import { assertKeyActive } from '../rules/verifiers';
 import {
   AcceptEnrollmentInput,
@@ -52,6 +54,7 @@ import {
 import { enrollmentTerms } from '../signing';
 import { stableStringify } from '../stable-json';
 import { CircuitsProofVerifier, ProofInputError, type ProofVerifier } from '../verifier-port';
+import { FlexproofContract } from './flexproof-contract';
 
 const FIELD_DECIMAL = /^(0|[1-9][0-9]{0,76})$/;
 
@@ -70,6 +73,19 @@ function partiesOf(e: Enrollment): EscrowParties {
     aggregatorAccount: orgAccount(e.aggregatorMsp),
     prosumerAccount: prosumerAccount(e.prosumerId),
   };
+}
+
+/** The flexibility booked per period by an order's enrollments (zeros for an order that predates the record). */
+function enrolledWhOf(order: FlexOrder): bigint[] {
+  return order.offeredWh.map((_, p) => BigInt(order.enrolledWh?.[p] ?? '0'));
+}
+
+/**
+ * An enrollment stops needing its circuit's key when it is closed, cancelled or
+ * excluded: drop it from the index that key retirement checks.
+ */
+async function endLiveEnrollment(ctx: Context, e: Enrollment): Promise<void> {
+  await deleteIndex(ctx, KEY.liveEnrollmentByCircuit, [e.circuitId, e.enrollmentId]);
 }
 
 async function requireEnrollment(ctx: Context, enrollmentId: string): Promise<Enrollment> {
@@ -107,16 +123,20 @@ async function viaVerifier<T>(call: () => Promise<T>): Promise<T> {
  * proof checked on-chain against the registered verification key.
  */
 @Info({ title: 'Programs', description: 'DR enrollments, reward escrow, proof-settled periods, claims and close' })
-export class ProgramsContract extends Contract {
+export class ProgramsContract extends FlexproofContract {
   private readonly verifier: ProofVerifier;
 
-  /** `verifier` is a seam for tests; Fabric constructs the contract with the default. */
-  constructor(verifier: ProofVerifier = new CircuitsProofVerifier()) {
-    super('org.flexproof.programs');
+  /** `verifier` and `clock` are seams for tests; Fabric constructs the contract with the defaults. */
+  constructor(verifier: ProofVerifier = new CircuitsProofVerifier(), clock?: PeerClock) {
+    super('org.flexproof.programs', clock);
     this.verifier = verifier;
   }
 
-  /** Aggregator of the order: offers an enrollment of a meter under an open order. */
+  /**
+   * Aggregator of the order: offers an enrollment of a meter under an open order. Its
+   * flexWh is booked on the order: per period, the enrollments that are not cancelled
+   * never add up to more than the order offered.
+   */
   @Transaction()
   @Returns('string')
   public async OfferEnrollment(ctx: Context, inputJson: string): Promise<string> {
@@ -141,6 +161,12 @@ export class ProgramsContract extends Contract {
     }
     const startMs = Date.parse(input.startTime);
     if (Number.isNaN(startMs)) throw new ChaincodeError('BAD_INPUT', 'startTime: must be a valid ISO 8601 UTC time');
+    const enrolledWh = bookOrderFlex(
+      order.orderId,
+      order.offeredWh.map((v) => BigInt(v)),
+      enrolledWhOf(order),
+      input.flexWh.map((v) => BigInt(v)),
+    );
     const enrollment: Enrollment = {
       enrollmentId: input.enrollmentId,
       orderId: order.orderId,
@@ -164,8 +190,10 @@ export class ProgramsContract extends Contract {
       createdAt: txTimeIso(ctx),
     };
     await writeRecord(ctx, KEY.enrollment, [enrollment.enrollmentId], enrollment);
+    await writeRecord(ctx, KEY.order, [order.orderId], { ...order, enrolledWh: enrolledWh.map(String) });
     await writeIndex(ctx, KEY.enrollmentByOrder, [order.orderId, enrollment.enrollmentId]);
     await writeIndex(ctx, KEY.enrollmentByOrderMeter, [order.orderId, meter.meterId]);
+    await writeIndex(ctx, KEY.liveEnrollmentByCircuit, [enrollment.circuitId, enrollment.enrollmentId]);
     emitEvent(ctx, 'EnrollmentOffered', {
       enrollmentId: enrollment.enrollmentId,
       orderId: order.orderId,
@@ -175,7 +203,7 @@ export class ProgramsContract extends Contract {
     return stableStringify(enrollment);
   }
 
-  /** Enrolling aggregator: withdraws an enrollment that is not funded yet. */
+  /** Enrolling aggregator: withdraws an enrollment that is not funded yet; its flexWh goes back to the order. */
   @Transaction()
   @Returns('string')
   public async CancelEnrollment(ctx: Context, inputJson: string): Promise<string> {
@@ -183,9 +211,13 @@ export class ProgramsContract extends Contract {
     const e = await requireEnrollment(ctx, enrollmentId);
     requireEnrollingAggregator(ctx, e, 'CancelEnrollment');
     assertEnrollmentStatus(e.status, ['offered', 'accepted'], 'CancelEnrollment');
+    const order = await requireRecord<FlexOrder>(ctx, KEY.order, [e.orderId], `order ${e.orderId}`);
+    const enrolledWh = releaseOrderFlex(enrolledWhOf(order), e.flexWh.map((v) => BigInt(v)));
     const next: Enrollment = { ...e, status: 'cancelled', finishedAt: txTimeIso(ctx) };
     await writeRecord(ctx, KEY.enrollment, [enrollmentId], next);
+    await writeRecord(ctx, KEY.order, [order.orderId], { ...order, enrolledWh: enrolledWh.map(String) });
     await deleteIndex(ctx, KEY.enrollmentByOrderMeter, [e.orderId, e.meterId]);
+    await endLiveEnrollment(ctx, e);
     emitEvent(ctx, 'EnrollmentCancelled', { enrollmentId, orderId: e.orderId, meterId: e.meterId });
     return stableStringify(next);
   }
@@ -201,7 +233,7 @@ export class ProgramsContract extends Contract {
     const { payload, signature } = parseInput(AcceptEnrollmentInput, inputJson);
     const e = await requireEnrollment(ctx, payload.enrollmentId);
     const meter = await requireRecord<Meter>(ctx, KEY.meter, [e.meterId], `meter ${e.meterId}`);
-    requireProsumerSignature(meter, payload, signature);
+    requireProsumerSignature(meter, payload, signature, ctx.stub.getChannelID());
     const now = txTimeIso(ctx);
     const nextMeter = consumeNonce(meter, payload.nonce, now);
     assertEnrollmentStatus(e.status, ['offered'], 'AcceptEnrollment');
@@ -246,7 +278,7 @@ export class ProgramsContract extends Contract {
     const { payload, signature, proof, publicSignals } = parseInput(SubmitPeriodInput, inputJson);
     const e = await requireEnrollment(ctx, payload.enrollmentId);
     const meter = await requireRecord<Meter>(ctx, KEY.meter, [e.meterId], `meter ${e.meterId}`);
-    requireProsumerSignature(meter, payload, signature);
+    requireProsumerSignature(meter, payload, signature, ctx.stub.getChannelID());
     assertEnrollmentStatus(e.status, ['active'], 'SubmitPeriod');
     if (meter.status === 'excluded') throw new ChaincodeError('EXCLUDED', `meter ${meter.meterId} is excluded`);
     if (payload.circuitId !== e.circuitId) {
@@ -311,6 +343,7 @@ export class ProgramsContract extends Contract {
       };
       await writeRecord(ctx, KEY.enrollment, [e.enrollmentId], next);
       await writeRecord(ctx, KEY.meter, [meter.meterId], excludedMeter);
+      await endLiveEnrollment(ctx, e);
       emitEvent(ctx, 'EnrollmentExcluded', {
         enrollmentId: e.enrollmentId,
         meterId: meter.meterId,
@@ -353,7 +386,10 @@ export class ProgramsContract extends Contract {
     return stableStringify({ outcome: 'verified', enrollmentId: e.enrollmentId, periodIndex: p, result });
   }
 
-  /** Enrolling aggregator: after a period's deadline with no submission, recovers its share of the reward. */
+  /**
+   * Enrolling aggregator: after a period's deadline plus the clock skew with no
+   * submission, recovers its share of the reward.
+   */
   @Transaction()
   @Returns('string')
   public async ClaimMissedPeriod(ctx: Context, inputJson: string): Promise<string> {
@@ -370,6 +406,7 @@ export class ProgramsContract extends Contract {
       txTimeMs(ctx),
       BigInt(e.reward),
       escrow,
+      this.clock.maxSkewSeconds * 1000,
     );
     await applyTokenMovements(ctx, settlement.movements);
     const results = [...e.results];
@@ -408,6 +445,7 @@ export class ProgramsContract extends Contract {
       released: settlement.amount.toString(),
     };
     await writeRecord(ctx, KEY.enrollment, [enrollmentId], next);
+    await endLiveEnrollment(ctx, e);
     emitEvent(ctx, 'EnrollmentClosed', {
       enrollmentId,
       orderId: e.orderId,

@@ -1,4 +1,4 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
 import { ChaincodeError } from '../errors';
 import { callerMsp, callerRole, MEMBER_MSPS, requireRole, txTimeIso } from '../identity';
 import {
@@ -13,7 +13,8 @@ import {
 } from '../ledger';
 import type { Account, Meter, Redemption } from '../model';
 import { consumeNonce, requireProsumerSignature } from '../prosumer-auth';
-import { isEscrowAccount, orgAccount, prosumerAccount } from '../rules/accounts';
+import type { PeerClock } from '../peer-clock';
+import { isEscrowAccount, isProsumerAccount, orgAccount, prosumerAccount } from '../rules/accounts';
 import {
   AccountInput,
   AccountsInput,
@@ -25,6 +26,7 @@ import {
   WithdrawInput,
 } from '../schemas';
 import { stableStringify } from '../stable-json';
+import { FlexproofContract } from './flexproof-contract';
 
 /** Minting and burning are for member organisations' and prosumers' accounts only. */
 function requireHolderAccount(accountId: string, action: string): void {
@@ -42,9 +44,10 @@ function requireHolderAccount(accountId: string, action: string): void {
  * balance with a signed request, which burns it and records a redemption.
  */
 @Info({ title: 'Tokens', description: 'Settlement token, balances, escrow accounts and redemptions' })
-export class TokensContract extends Contract {
-  constructor() {
-    super('org.flexproof.tokens');
+export class TokensContract extends FlexproofContract {
+  /** `clock` is a seam for tests; Fabric constructs the contract with the peer's clock. */
+  constructor(clock?: PeerClock) {
+    super('org.flexproof.tokens', clock);
   }
 
   /** DSO: creates tokens in an organisation or prosumer account. */
@@ -59,12 +62,18 @@ export class TokensContract extends Contract {
     return stableStringify({ account, amount });
   }
 
-  /** DSO: destroys tokens of an organisation or prosumer account (redeemed off-chain). */
+  /**
+   * DSO: destroys tokens of an organisation account (redeemed off-chain). A prosumer's
+   * tokens leave its account only by its own signed withdrawal (Withdraw).
+   */
   @Transaction()
   @Returns('string')
   public async Burn(ctx: Context, inputJson: string): Promise<string> {
     requireRole(ctx, 'dso', 'Burn');
     const { account, amount } = parseInput(BurnInput, inputJson);
+    if (isProsumerAccount(account)) {
+      throw new ChaincodeError('FORBIDDEN', `account: ${account} is burned only by the prosumer's signed withdrawal (Withdraw)`);
+    }
     requireHolderAccount(account, 'Burn');
     await applyTokenMovements(ctx, [{ from: account, to: null, amount: BigInt(amount) }]);
     emitEvent(ctx, 'TokensBurned', { account, amount });
@@ -94,7 +103,7 @@ export class TokensContract extends Contract {
     callerRole(ctx);
     const { payload, signature } = parseInput(WithdrawInput, inputJson);
     const meter = await requireRecord<Meter>(ctx, KEY.meter, [payload.meterId], `meter ${payload.meterId}`);
-    requireProsumerSignature(meter, payload, signature);
+    requireProsumerSignature(meter, payload, signature, ctx.stub.getChannelID());
     const now = txTimeIso(ctx);
     const nextMeter = consumeNonce(meter, payload.nonce, now);
     const account = prosumerAccount(meter.prosumerId);

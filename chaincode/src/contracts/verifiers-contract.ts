@@ -1,8 +1,17 @@
-import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
+import { ChaincodeError } from '../errors';
 import { callerMsp, callerRole, txTimeIso } from '../identity';
-import { emitEvent, KEY, listRecords, readRecord, requireRecord, writeRecord } from '../ledger';
+import { emitEvent, KEY, listIndex, listRecords, readRecord, requireRecord, writeRecord } from '../ledger';
 import type { VerificationKeyRecord } from '../model';
-import { approveKey, approveRetirement, proposeKey, proposeRetirement, verificationKeyHash } from '../rules/verifiers';
+import type { PeerClock } from '../peer-clock';
+import {
+  approveKey,
+  approveRetirement,
+  assertNoLiveEnrollments,
+  proposeKey,
+  proposeRetirement,
+  verificationKeyHash,
+} from '../rules/verifiers';
 import {
   ApproveVerificationKeyInput,
   CircuitIdInput,
@@ -11,9 +20,16 @@ import {
   ProposeVerificationKeyInput,
 } from '../schemas';
 import { stableStringify } from '../stable-json';
+import { CircuitsVerificationKeyValidator, VerificationKeyError, type VerificationKeyValidator } from '../verifier-port';
+import { FlexproofContract } from './flexproof-contract';
 
 function requireKey(ctx: Context, circuitId: string): Promise<VerificationKeyRecord> {
   return requireRecord<VerificationKeyRecord>(ctx, KEY.verificationKey, [circuitId], `circuit ${circuitId}`);
+}
+
+/** Refuses retiring a key that live enrollments (offered, accepted, active) still need. */
+async function requireNoLiveEnrollments(ctx: Context, circuitId: string): Promise<void> {
+  assertNoLiveEnrollments(circuitId, (await listIndex(ctx, KEY.liveEnrollmentByCircuit, [circuitId])).length);
 }
 
 /**
@@ -21,17 +37,32 @@ function requireKey(ctx: Context, circuitId: string): Promise<VerificationKeyRec
  * governance (one organisation proposes a key or its retirement, the other approves).
  */
 @Info({ title: 'Verifiers', description: 'Verification keys by circuit id, proposed by one organisation, approved by the other' })
-export class VerifiersContract extends Contract {
-  constructor() {
-    super('org.flexproof.verifiers');
+export class VerifiersContract extends FlexproofContract {
+  private readonly keyValidator: VerificationKeyValidator;
+
+  /** `keyValidator` and `clock` are seams for tests; Fabric constructs the contract with the defaults. */
+  constructor(keyValidator: VerificationKeyValidator = new CircuitsVerificationKeyValidator(), clock?: PeerClock) {
+    super('org.flexproof.verifiers', clock);
+    this.keyValidator = keyValidator;
   }
 
-  /** Either organisation: proposes the verification key of a new circuit id. */
+  /**
+   * Either organisation: proposes the verification key of a new circuit id. The key must
+   * be a valid Groth16 key for the deviation circuit (BAD_INPUT naming the field); it is
+   * stored and hashed exactly as given.
+   */
   @Transaction()
   @Returns('string')
   public async ProposeVerificationKey(ctx: Context, inputJson: string): Promise<string> {
     const msp = callerMsp(ctx);
     const { circuitId, verificationKey } = parseInput(ProposeVerificationKeyInput, inputJson);
+    try {
+      await this.keyValidator.validate(verificationKey);
+    } catch (err) {
+      if (!(err instanceof VerificationKeyError)) throw err;
+      const field = err.path === '$' ? 'verificationKey' : `verificationKey.${err.path}`;
+      throw new ChaincodeError('BAD_INPUT', `${field}: ${err.rule}`);
+    }
     const existing = await readRecord<VerificationKeyRecord>(ctx, KEY.verificationKey, [circuitId]);
     const keyHash = verificationKeyHash(verificationKey);
     const record = proposeKey(existing, circuitId, verificationKey, keyHash, msp, txTimeIso(ctx));
@@ -52,25 +83,33 @@ export class VerifiersContract extends Contract {
     return stableStringify(record);
   }
 
-  /** Either organisation: proposes retiring an active key. */
+  /** Either organisation: proposes retiring an active key that no live enrollment uses. */
   @Transaction()
   @Returns('string')
   public async ProposeVerificationKeyRetirement(ctx: Context, inputJson: string): Promise<string> {
     const msp = callerMsp(ctx);
     const { circuitId } = parseInput(CircuitIdInput, inputJson);
-    const record = proposeRetirement(await requireKey(ctx, circuitId), msp, txTimeIso(ctx));
+    const key = await requireKey(ctx, circuitId);
+    await requireNoLiveEnrollments(ctx, circuitId);
+    const record = proposeRetirement(key, msp, txTimeIso(ctx));
     await writeRecord(ctx, KEY.verificationKey, [circuitId], record);
     emitEvent(ctx, 'VerificationKeyRetirementProposed', { circuitId, proposedBy: msp });
     return stableStringify(record);
   }
 
-  /** The other organisation: approves the retirement; submissions naming the circuit are refused from then on. */
+  /**
+   * The other organisation: approves the retirement, if still no live enrollment uses the
+   * key (one may have been offered since the proposal); submissions naming the circuit
+   * are refused from then on.
+   */
   @Transaction()
   @Returns('string')
   public async ApproveVerificationKeyRetirement(ctx: Context, inputJson: string): Promise<string> {
     const msp = callerMsp(ctx);
     const { circuitId } = parseInput(CircuitIdInput, inputJson);
-    const record = approveRetirement(await requireKey(ctx, circuitId), msp, txTimeIso(ctx));
+    const key = await requireKey(ctx, circuitId);
+    await requireNoLiveEnrollments(ctx, circuitId);
+    const record = approveRetirement(key, msp, txTimeIso(ctx));
     await writeRecord(ctx, KEY.verificationKey, [circuitId], record);
     emitEvent(ctx, 'VerificationKeyRetired', { circuitId, retiredBy: msp });
     return stableStringify(record);

@@ -22,3 +22,7 @@ export function orderEscrow(orderId: string): string {
 export function isEscrowAccount(accountId: string): boolean {
   return accountId.startsWith('escrow:');
 }
+
+export function isProsumerAccount(accountId: string): boolean {
+  return accountId.startsWith('prosumer:');
+}

@@ -1,6 +1,7 @@
 /** The domain rules: pure functions over plain data, no Fabric import. */
 export * from './accounts';
 export * from './amounts';
+export * from './clock';
 export * from './market';
 export * from './nonces';
 export * from './programs';

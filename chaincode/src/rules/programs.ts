@@ -33,6 +33,11 @@ export function periodDeadlineMs(t: ProgramTiming, periodIndex: number): number 
   return periodEndMs(t, periodIndex) + t.graceSeconds * 1000;
 }
 
+/** A missed period p may be claimed once the time is strictly after this (ms): deadline + skew. */
+export function claimOpensAfterMs(t: ProgramTiming, periodIndex: number, maxSkewMs: number): number {
+  return periodDeadlineMs(t, periodIndex) + maxSkewMs;
+}
+
 /**
  * Share of the reward attached to period p: floor(reward / count), with the remainder
  * on the last period, so the shares add up to the reward exactly.
@@ -146,8 +151,9 @@ export function settleInvalidProof(parties: EscrowParties, escrow: bigint): Sett
 
 /**
  * The aggregator claims a period nobody submitted in time: its share of the reward
- * (never more than what is left in escrow) goes to the aggregator. Refused while the
- * period can still be submitted, and if it is already settled.
+ * (never more than what is left in escrow) goes to the aggregator. Refused if it is
+ * already settled, and until nowMs > deadline(p) + maxSkewMs: a claim stamped up to the
+ * skew ahead of real time still cannot take a period whose prosumer may submit.
  */
 export function claimMissedPeriod(
   parties: EscrowParties,
@@ -157,6 +163,7 @@ export function claimMissedPeriod(
   nowMs: number,
   reward: bigint,
   escrow: bigint,
+  maxSkewMs: number,
 ): Settlement {
   if (!Number.isInteger(periodIndex) || periodIndex < 0 || periodIndex >= t.periodCount) {
     throw new ChaincodeError('BAD_INPUT', `periodIndex: must be an integer from 0 to ${t.periodCount - 1}`);
@@ -164,8 +171,11 @@ export function claimMissedPeriod(
   if (isSettled(results, periodIndex)) {
     throw new ChaincodeError('CONFLICT', `period ${periodIndex} is already settled`);
   }
-  if (nowMs <= periodDeadlineMs(t, periodIndex)) {
-    throw new ChaincodeError('RULE_VIOLATION', `period ${periodIndex} can still be submitted until its deadline`);
+  if (nowMs <= claimOpensAfterMs(t, periodIndex, maxSkewMs)) {
+    throw new ChaincodeError(
+      'RULE_VIOLATION',
+      `period ${periodIndex} may be claimed only ${maxSkewMs / 1000} s (the clock skew) after its deadline`,
+    );
   }
   const amount = minBig(escrow, periodShare(reward, periodIndex, t.periodCount));
   return { amount, movements: movement(parties.escrowAccount, parties.aggregatorAccount, amount) };

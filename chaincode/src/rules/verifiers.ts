@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ChaincodeError } from '../errors';
-import type { VerificationKeyRecord } from '../model';
+import type { EnrollmentStatus, VerificationKeyRecord } from '../model';
 import { stableStringify } from '../stable-json';
 
 /**
@@ -72,4 +72,28 @@ export function assertKeyActive(record: VerificationKeyRecord | undefined, circu
     throw new ChaincodeError('RULE_VIOLATION', `circuit ${circuitId} has no active verification key`);
   }
   return record;
+}
+
+/** Enrollment states in which an enrollment still needs its circuit's key. */
+export const LIVE_ENROLLMENT_STATES: readonly EnrollmentStatus[] = ['offered', 'accepted', 'active'];
+
+export function isLiveEnrollment(status: EnrollmentStatus): boolean {
+  return LIVE_ENROLLMENT_STATES.includes(status);
+}
+
+/**
+ * A key cannot be retired under live enrollments (offered, accepted or active): a
+ * retired key refuses every submission while missed-period claims still work, so the
+ * aggregator would collect the rest of the escrow. We refuse the retirement rather than
+ * let periods after it close without penalty: the key is the prosumer's only way to be
+ * paid, and a key that must go (a broken set-up) is replaced by a new circuit id for new
+ * enrollments while the live ones finish.
+ */
+export function assertNoLiveEnrollments(circuitId: string, liveEnrollments: number): void {
+  if (liveEnrollments > 0) {
+    throw new ChaincodeError(
+      'RULE_VIOLATION',
+      `circuit ${circuitId}: ${liveEnrollments} live enrollment(s) (offered, accepted or active) use its key; retire it once they are closed or cancelled`,
+    );
+  }
 }

@@ -8,11 +8,13 @@ import {
   flat,
   GRACE_SECONDS,
   newProsumer,
+  offerInput,
   openOrder,
   OUTSIDER,
   periodEnd,
   registerCircuit,
   registerMeter,
+  SKEW_MS,
   submission,
   T0,
   tokenImbalance,
@@ -89,11 +91,66 @@ describe('contract org.flexproof.market', () => {
     assert.equal(await tokenImbalance(h), 0n);
   });
 
-  it('the DSO may settle after the end of the day', async () => {
+  it('the DSO may settle only after the end of the day plus the clock skew', async () => {
     const h = new ChaincodeHarness();
     await openOrder(h, 'order-1', '2400');
-    h.advanceTo(T0 + 86_400_000);
+    h.advanceTo(T0 + 86_400_000 + SKEW_MS);
+    const before = new Map(h.stub.snapshot());
+    await expectCode(h.call(DSO, 'market', 'SettleFlexOrder', { orderId: 'order-1' }), 'RULE_VIOLATION');
+    assert.deepEqual(h.stub.snapshot(), before);
+    h.advanceTo(T0 + 86_400_000 + SKEW_MS + 1);
     const settled = await h.call(DSO, 'market', 'SettleFlexOrder', { orderId: 'order-1' });
     assert.equal(settled.settlement.penalty, '2400');
+  });
+
+  it('T2: enrollments book the order: flexWh beyond the offer is refused and changes nothing; cancelling gives it back', async () => {
+    const h = new ChaincodeHarness();
+    await registerCircuit(h);
+    const [a, b, c] = [newProsumer(0), newProsumer(1), newProsumer(2)];
+    for (const p of [a, b, c]) await registerMeter(h, p);
+    await openOrder(h, 'order-1', '2400', flat('1000'));
+    await h.call(AGGREGATOR, 'programs', 'OfferEnrollment', offerInput('enr-a', 'order-1', a, { flexWh: flat('600') }));
+    assert.deepEqual((await h.call(DSO, 'market', 'GetFlexOrder', { orderId: 'order-1' })).order.enrolledWh, flat('600'));
+
+    const before = new Map(h.stub.snapshot());
+    const events = h.stub.events.length;
+    const over = flat('400');
+    over[7] = '401';
+    const err = await expectCode(h.call(AGGREGATOR, 'programs', 'OfferEnrollment', offerInput('enr-b', 'order-1', b, { flexWh: over })), 'RULE_VIOLATION');
+    assert.match(err.message, /flexWh\[7\]: .*1001 Wh in period 7, above the 1000 Wh offered/);
+    const absurd = flat('0');
+    absurd[0] = (10n ** 30n).toString();
+    await expectCode(h.call(AGGREGATOR, 'programs', 'OfferEnrollment', offerInput('enr-b', 'order-1', b, { flexWh: absurd })), 'RULE_VIOLATION');
+    assert.deepEqual(h.stub.snapshot(), before, 'refused offers leave the ledger untouched');
+    assert.equal(h.stub.events.length, events);
+
+    await h.call(AGGREGATOR, 'programs', 'OfferEnrollment', offerInput('enr-b', 'order-1', b, { flexWh: flat('400') }));
+    await expectCode(h.call(AGGREGATOR, 'programs', 'OfferEnrollment', offerInput('enr-c', 'order-1', c, { flexWh: flat('1') })), 'RULE_VIOLATION');
+    await h.call(AGGREGATOR, 'programs', 'CancelEnrollment', { enrollmentId: 'enr-b' });
+    assert.deepEqual((await h.call(DSO, 'market', 'GetFlexOrder', { orderId: 'order-1' })).order.enrolledWh, flat('600'));
+    await h.call(AGGREGATOR, 'programs', 'OfferEnrollment', offerInput('enr-c', 'order-1', c, { flexWh: flat('400') }));
+    assert.deepEqual((await h.call(DSO, 'market', 'GetFlexOrder', { orderId: 'order-1' })).order.enrolledWh, flat('1000'));
+  });
+
+  it('T2: enrollments that deliver exactly what they booked earn the whole price, no more', async () => {
+    const h = new ChaincodeHarness();
+    await registerCircuit(h);
+    const a = newProsumer(0);
+    await registerMeter(h, a);
+    // Offered 100 Wh per ISP; the enrollment books exactly that and delivers it every period.
+    await openOrder(h, 'order-1', '2400', flat('100'));
+    await activeEnrollment(h, a, 'enr-a', 'order-1', { flexWh: flat('100'), toleranceWh: '0', ratePerWh: '0' });
+    let head = '0';
+    for (let q = 0; q < 24; q++) {
+      h.advanceTo(periodEnd(q));
+      await h.call(DSO, 'programs', 'SubmitPeriod', await submission(h, a, 'enr-a', q, head));
+      head = String(1000 + q);
+    }
+    await h.call(AGGREGATOR, 'programs', 'CloseEnrollment', { enrollmentId: 'enr-a' });
+    const settled = await h.call(AGGREGATOR, 'market', 'SettleFlexOrder', { orderId: 'order-1' });
+    assert.deepEqual(settled.settlement.deliveredWh, flat('100'));
+    assert.equal(settled.settlement.penalty, '0');
+    assert.equal(settled.settlement.toAggregator, '2400');
+    assert.equal(await tokenImbalance(h), 0n);
   });
 });

@@ -7,6 +7,7 @@ import {
   CIRCUIT_ID,
   DSO,
   expectCode,
+  claimOpens,
   GRACE_SECONDS,
   newProsumer,
   offerInput,
@@ -17,6 +18,7 @@ import {
   registerMeter,
   signedAccept,
   submission,
+  TARGET,
   tokenImbalance,
   VKEY,
   type Prosumer,
@@ -51,9 +53,13 @@ describe('contract org.flexproof.programs', () => {
     assert.equal(h.lastEvent()?.payload.enrollmentId, 'enr-1');
     assert.deepEqual(h.verifier.keysSeen, [VKEY], 'the registered key is used');
 
-    // Period 1 is missed: after its deadline the aggregator claims its share (2400/24 = 100).
+    // Period 1 is missed: after its deadline (plus the clock skew) the aggregator claims its share (2400/24 = 100).
     h.advanceTo(periodEnd(1) + GRACE_SECONDS * 1000 + 1);
     await expectCode(h.call(DSO, 'programs', 'SubmitPeriod', await submission(h, p, 'enr-1', 1, '1000')), 'DEADLINE_PASSED');
+    await expectCode(h.call(AGGREGATOR, 'programs', 'ClaimMissedPeriod', { enrollmentId: 'enr-1', periodIndex: 1 }), 'RULE_VIOLATION');
+    h.advanceTo(claimOpens(1) - 1);
+    await expectCode(h.call(AGGREGATOR, 'programs', 'ClaimMissedPeriod', { enrollmentId: 'enr-1', periodIndex: 1 }), 'RULE_VIOLATION');
+    h.advanceTo(claimOpens(1));
     await h.call(AGGREGATOR, 'programs', 'ClaimMissedPeriod', { enrollmentId: 'enr-1', periodIndex: 1 });
     await expectCode(h.call(AGGREGATOR, 'programs', 'ClaimMissedPeriod', { enrollmentId: 'enr-1', periodIndex: 1 }), 'CONFLICT');
     await expectCode(h.call(AGGREGATOR, 'programs', 'ClaimMissedPeriod', { enrollmentId: 'enr-1', periodIndex: 5 }), 'RULE_VIOLATION');
@@ -82,6 +88,9 @@ describe('contract org.flexproof.programs', () => {
     const history = await h.call(AGGREGATOR, 'programs', 'GetEnrollmentHistory', { enrollmentId: 'enr-1' });
     assert.equal(history.history.length, 3 + 24 + 1); // offer, accept, deposit, 24 periods, close
     await expectCode(h.call(DSO, 'programs', 'CloseEnrollment', { enrollmentId: 'enr-1' }), 'CONFLICT');
+    // Closed, it no longer holds its circuit's key: the key may be retired.
+    await h.call(DSO, 'verifiers', 'ProposeVerificationKeyRetirement', { circuitId: CIRCUIT_ID });
+    await h.call(AGGREGATOR, 'verifiers', 'ApproveVerificationKeyRetirement', { circuitId: CIRCUIT_ID });
   });
 
   it('only the enrolling aggregator offers, funds, claims and cancels; the DSO and outsiders are refused', async () => {
@@ -101,7 +110,7 @@ describe('contract org.flexproof.programs', () => {
     await expectCode(h.call(DSO, 'programs', 'CancelEnrollment', { enrollmentId: 'enr-1' }), 'FORBIDDEN');
     await h.call(AGGREGATOR, 'programs', 'DepositReward', { enrollmentId: 'enr-1' });
     await expectCode(h.call(AGGREGATOR, 'programs', 'DepositReward', { enrollmentId: 'enr-1' }), 'RULE_VIOLATION');
-    h.advanceTo(periodEnd(0) + GRACE_SECONDS * 1000 + 1);
+    h.advanceTo(claimOpens(0));
     await expectCode(h.call(DSO, 'programs', 'ClaimMissedPeriod', { enrollmentId: 'enr-1', periodIndex: 0 }), 'FORBIDDEN');
     await expectCode(h.call(OUTSIDER, 'programs', 'SubmitPeriod', await submission(h, p, 'enr-1', 1, '0')), 'FORBIDDEN');
     await expectCode(h.call(OUTSIDER, 'programs', 'GetEnrollment', { enrollmentId: 'enr-1' }), 'FORBIDDEN');
@@ -121,6 +130,9 @@ describe('contract org.flexproof.programs', () => {
     await expectCode(h.call(AGGREGATOR, 'programs', 'AcceptEnrollment', { ...signed, payload: { ...signed.payload, reward: '1' } }), 'BAD_SIGNATURE');
     await expectCode(h.call(AGGREGATOR, 'programs', 'AcceptEnrollment', signedAccept(p, { ...offered, reward: '1' }, '3')), 'RULE_VIOLATION');
     await expectCode(h.call(AGGREGATOR, 'programs', 'AcceptEnrollment', signedAccept(other, { ...offered, meterId: other.meterId, prosumerId: other.prosumerId }, '4')), 'FORBIDDEN');
+    const elsewhere = await expectCode(h.call(AGGREGATOR, 'programs', 'AcceptEnrollment', signedAccept(p, offered, '5', p.privateKey, { ...TARGET, channel: 'otherchannel' })), 'BAD_SIGNATURE');
+    assert.match(elsewhere.message, /payload\.channel: signed for channel otherchannel, this is channel flexchannel/);
+    await expectCode(h.call(AGGREGATOR, 'programs', 'AcceptEnrollment', signedAccept(p, offered, '6', p.privateKey, { ...TARGET, chaincode: 'other' })), 'BAD_SIGNATURE');
     await h.call(AGGREGATOR, 'programs', 'AcceptEnrollment', signed);
     await expectCode(h.call(AGGREGATOR, 'programs', 'AcceptEnrollment', signed), 'REPLAY');
     await expectCode(h.call(AGGREGATOR, 'programs', 'AcceptEnrollment', signedAccept(p, offered, '9')), 'RULE_VIOLATION');
@@ -143,6 +155,10 @@ describe('contract org.flexproof.programs', () => {
     await expectCode(h.call(DSO, 'programs', 'SubmitPeriod', await submission(h, p, 'enr-1', 0, '0', { requestCommitment: '5' })), 'RULE_VIOLATION');
     await expectCode(h.call(DSO, 'programs', 'SubmitPeriod', await submission(h, p, 'enr-1', 0, '0', { signalPeriod: '1' })), 'RULE_VIOLATION');
     await expectCode(h.call(DSO, 'programs', 'SubmitPeriod', { ...good, verificationKey: { attacker: true } }), 'BAD_INPUT');
+    const wrongChannel = await expectCode(h.call(DSO, 'programs', 'SubmitPeriod', await submission(h, p, 'enr-1', 0, '0', { target: { ...TARGET, channel: 'otherchannel' } })), 'BAD_SIGNATURE');
+    assert.match(wrongChannel.message, /payload\.channel: /);
+    const wrongChaincode = await expectCode(h.call(DSO, 'programs', 'SubmitPeriod', await submission(h, p, 'enr-1', 0, '0', { target: { ...TARGET, chaincode: 'other' } })), 'BAD_SIGNATURE');
+    assert.match(wrongChaincode.message, /payload\.chaincode: /);
     const short = await submission(h, p, 'enr-1', 0, '0');
     short.publicSignals.pop();
     short.payload.submissionHash = await h.verifier.submissionHash(short.proof, short.publicSignals);
@@ -159,13 +175,39 @@ describe('contract org.flexproof.programs', () => {
     assert.equal(view.escrow, String(2400 - 20));
   });
 
-  it('a retired circuit is refused; the key always comes from the ledger', async () => {
-    const { h, p } = await setup();
-    await h.call(DSO, 'verifiers', 'ProposeVerificationKeyRetirement', { circuitId: CIRCUIT_ID });
-    await h.call(AGGREGATOR, 'verifiers', 'ApproveVerificationKeyRetirement', { circuitId: CIRCUIT_ID });
+  it('a key with live enrollments cannot be retired; once retired, its circuit takes no enrollment', async () => {
+    const { h, p } = await setup(); // enr-1 is active on CIRCUIT_ID
+    const before = new Map(h.stub.snapshot());
+    const refused = await expectCode(h.call(DSO, 'verifiers', 'ProposeVerificationKeyRetirement', { circuitId: CIRCUIT_ID }), 'RULE_VIOLATION');
+    assert.match(refused.message, /1 live enrollment/);
+    assert.deepEqual(h.stub.snapshot(), before, 'a refused retirement changes nothing');
     h.advanceTo(periodEnd(0));
-    await expectCode(h.call(DSO, 'programs', 'SubmitPeriod', await submission(h, p, 'enr-1', 0, '0')), 'RULE_VIOLATION');
-    assert.equal(h.verifier.keysSeen.length, 0);
+    await h.call(DSO, 'programs', 'SubmitPeriod', await submission(h, p, 'enr-1', 0, '0'));
+    assert.equal(h.verifier.keysSeen.length, 1, 'the active key from the ledger was used');
+
+    // A retirement proposed while nothing used the key is not approved once an enrollment uses it.
+    const h2 = new ChaincodeHarness();
+    const q = newProsumer(1);
+    await registerCircuit(h2);
+    await registerMeter(h2, q);
+    await openOrder(h2);
+    await h2.call(DSO, 'verifiers', 'ProposeVerificationKeyRetirement', { circuitId: CIRCUIT_ID });
+    await h2.call(AGGREGATOR, 'programs', 'OfferEnrollment', offerInput('enr-q', 'order-1', q));
+    const pending = new Map(h2.stub.snapshot());
+    await expectCode(h2.call(AGGREGATOR, 'verifiers', 'ApproveVerificationKeyRetirement', { circuitId: CIRCUIT_ID }), 'RULE_VIOLATION');
+    assert.deepEqual(h2.stub.snapshot(), pending);
+    await h2.call(AGGREGATOR, 'programs', 'CancelEnrollment', { enrollmentId: 'enr-q' });
+    await h2.call(AGGREGATOR, 'verifiers', 'ApproveVerificationKeyRetirement', { circuitId: CIRCUIT_ID });
+    await expectCode(h2.call(AGGREGATOR, 'programs', 'OfferEnrollment', offerInput('enr-r', 'order-1', q)), 'RULE_VIOLATION');
+  });
+
+  it('an excluded enrollment no longer holds its key: the key may be retired after the exclusion', async () => {
+    const { h, p } = await setup();
+    h.advanceTo(periodEnd(0));
+    await h.call(AGGREGATOR, 'programs', 'SubmitPeriod', await submission(h, p, 'enr-1', 0, '0', { valid: false }));
+    await h.call(DSO, 'verifiers', 'ProposeVerificationKeyRetirement', { circuitId: CIRCUIT_ID });
+    const retired = await h.call(AGGREGATOR, 'verifiers', 'ApproveVerificationKeyRetirement', { circuitId: CIRCUIT_ID });
+    assert.equal(retired.status, 'retired');
   });
 
   it('an invalid proof with a valid signature commits: escrow to the aggregator, enrollment and meter excluded', async () => {
@@ -184,7 +226,7 @@ describe('contract org.flexproof.programs', () => {
     // Nothing more is accepted for it.
     h.advanceTo(periodEnd(1));
     await expectCode(h.call(DSO, 'programs', 'SubmitPeriod', await submission(h, p, 'enr-1', 1, '1000')), 'EXCLUDED');
-    h.advanceTo(periodEnd(2) + GRACE_SECONDS * 1000 + 1);
+    h.advanceTo(claimOpens(2));
     await expectCode(h.call(AGGREGATOR, 'programs', 'ClaimMissedPeriod', { enrollmentId: 'enr-1', periodIndex: 2 }), 'EXCLUDED');
     await expectCode(h.call(AGGREGATOR, 'programs', 'CloseEnrollment', { enrollmentId: 'enr-1' }), 'EXCLUDED');
     await expectCode(h.call(DSO, 'meters', 'ReactivateMeter', { meterId: p.meterId, reason: 'x' }), 'EXCLUDED');

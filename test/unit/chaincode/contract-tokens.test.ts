@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { ACTION_WITHDRAW, signPayload, type WithdrawPayload } from './support/chaincode';
-import { AGGREGATOR, ChaincodeHarness, DSO, expectCode, newProsumer, OUTSIDER, registerMeter, tokenImbalance, type Prosumer } from './support/harness';
+import { AGGREGATOR, ChaincodeHarness, DSO, expectCode, newProsumer, OUTSIDER, registerMeter, TARGET, tokenImbalance, type Prosumer } from './support/harness';
 
-function withdraw(p: Prosumer, amount: string, nonce: string, key = p.privateKey) {
-  const payload: WithdrawPayload = { type: ACTION_WITHDRAW, meterId: p.meterId, prosumerId: p.prosumerId, amount, nonce };
+function withdraw(p: Prosumer, amount: string, nonce: string, key = p.privateKey, target = TARGET) {
+  const payload: WithdrawPayload = { type: ACTION_WITHDRAW, ...target, meterId: p.meterId, prosumerId: p.prosumerId, amount, nonce };
   return { payload, signature: signPayload(payload, key) };
 }
 
@@ -58,5 +58,44 @@ describe('contract org.flexproof.tokens', () => {
     assert.deepEqual(redemptions.map((r: { amount: string }) => r.amount), ['30', '70']);
     assert.deepEqual(await h.call(DSO, 'tokens', 'GetSupply', {}), { minted: '100', burned: '100', outstanding: '0' });
     assert.equal((await h.call(DSO, 'meters', 'GetMeter', { meterId: p.meterId })).nonce, '5');
+  });
+
+  it('T5: the DSO cannot burn a prosumer balance (FORBIDDEN, nothing changes); organisation accounts it can', async () => {
+    const h = new ChaincodeHarness();
+    const p = newProsumer(0);
+    await registerMeter(h, p);
+    await h.call(DSO, 'tokens', 'Mint', { account: `prosumer:${p.prosumerId}`, amount: '100' });
+    await h.call(DSO, 'tokens', 'Mint', { account: 'org:DsoMSP', amount: '100' });
+    const before = new Map(h.stub.snapshot());
+    const err = await expectCode(h.call(DSO, 'tokens', 'Burn', { account: `prosumer:${p.prosumerId}`, amount: '100' }), 'FORBIDDEN');
+    assert.match(err.message, /account: prosumer:prosumer-0 is burned only by the prosumer's signed withdrawal/);
+    await expectCode(h.call(DSO, 'tokens', 'Burn', { account: 'prosumer:someone-else', amount: '1' }), 'FORBIDDEN');
+    assert.deepEqual(h.stub.snapshot(), before);
+    await h.call(DSO, 'tokens', 'Burn', { account: 'org:DsoMSP', amount: '40' });
+    await h.call(AGGREGATOR, 'tokens', 'Withdraw', withdraw(p, '100', '1'));
+    assert.deepEqual(await h.call(DSO, 'tokens', 'GetSupply', {}), { minted: '200', burned: '140', outstanding: '60' });
+  });
+
+  it('T6: a withdrawal signed for another channel or chaincode, or in the v1 format, is refused and changes nothing', async () => {
+    const h = new ChaincodeHarness();
+    const p = newProsumer(0);
+    await registerMeter(h, p);
+    await h.call(DSO, 'tokens', 'Mint', { account: `prosumer:${p.prosumerId}`, amount: '100' });
+    const before = new Map(h.stub.snapshot());
+    const channel = await expectCode(h.call(DSO, 'tokens', 'Withdraw', withdraw(p, '10', '1', p.privateKey, { ...TARGET, channel: 'otherchannel' })), 'BAD_SIGNATURE');
+    assert.match(channel.message, /^\[BAD_SIGNATURE\] payload\.channel: signed for channel otherchannel, this is channel flexchannel$/);
+    const chaincode = await expectCode(h.call(DSO, 'tokens', 'Withdraw', withdraw(p, '10', '1', p.privateKey, { ...TARGET, chaincode: 'flexproof2' })), 'BAD_SIGNATURE');
+    assert.match(chaincode.message, /^\[BAD_SIGNATURE\] payload\.chaincode: signed for chaincode flexproof2, this is chaincode flexproof$/);
+    // The same signed bytes replayed on another channel of the same network.
+    const signed = withdraw(p, '10', '1');
+    h.channelId = 'otherchannel';
+    await expectCode(h.call(DSO, 'tokens', 'Withdraw', signed), 'BAD_SIGNATURE');
+    h.channelId = 'flexchannel';
+    const v1 = { type: 'flexproof.withdraw.v1', meterId: p.meterId, prosumerId: p.prosumerId, amount: '10', nonce: '1' };
+    await expectCode(h.call(DSO, 'tokens', 'Withdraw', { payload: v1, signature: signPayload(v1 as unknown as WithdrawPayload, p.privateKey) }), 'BAD_INPUT');
+    const { channel: _c, ...noChannel } = signed.payload;
+    await expectCode(h.call(DSO, 'tokens', 'Withdraw', { payload: noChannel, signature: signed.signature }), 'BAD_INPUT');
+    assert.deepEqual(h.stub.snapshot(), before);
+    await h.call(DSO, 'tokens', 'Withdraw', signed);
   });
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { SMALL_CIRCUIT_ID, ensureArtifacts, readVerificationKey } from '@flexproof/circuits';
+import { twistPointFromSeed, twistPointJson } from '../circuits/reference';
 import { verificationKeyHash } from './support/chaincode';
-import { AGGREGATOR, ChaincodeHarness, DSO, expectCode, OUTSIDER, VKEY } from './support/harness';
+import { AGGREGATOR, ChaincodeHarness, DSO, expectCode, G1_GENERATOR, OUTSIDER, VKEY } from './support/harness';
 
 describe('contract org.flexproof.verifiers', () => {
   it('one organisation proposes, the other approves; approving your own proposal is FORBIDDEN', async () => {
@@ -33,5 +35,35 @@ describe('contract org.flexproof.verifiers', () => {
     assert.deepEqual(keys.map((k: { circuitId: string; status: string }) => [k.circuitId, k.status]), [['c1', 'retired']]);
     assert.equal(keys[0].verificationKey, undefined);
     await expectCode(h.call(DSO, 'verifiers', 'GetVerificationKey', { circuitId: 'nope' }), 'NOT_FOUND');
+  });
+
+  it('T4/T11: a proposed key must be a valid Groth16 key of the circuit; a refusal names the field and changes nothing', async () => {
+    const h = new ChaincodeHarness();
+    const outside = twistPointJson(twistPointFromSeed(5n));
+    const cases: [string, unknown, RegExp][] = [
+      ['junk', { junk: 1 }, /^\[BAD_INPUT\] verificationKey\.junk: unknown field/],
+      ['wrong IC length', { ...VKEY, IC: VKEY.IC.slice(1) }, /^\[BAD_INPUT\] verificationKey\.IC: IC must hold 7 points$/],
+      ['nPublic', { ...VKEY, nPublic: 7, IC: [...VKEY.IC, G1_GENERATOR] }, /verificationKey\.nPublic: nPublic must be 6/],
+      ['a G1 point off the curve', { ...VKEY, IC: [...VKEY.IC.slice(0, 6), ['1', '3', '1']] }, /verificationKey\.IC\[6\]: point is not on the curve/],
+      ['a G2 point outside the subgroup', { ...VKEY, vk_delta_2: outside }, /verificationKey\.vk_delta_2: point is not in the prime-order subgroup of G2/],
+      ['a non-canonical coordinate', { ...VKEY, vk_alpha_1: ['01', '2', '1'] }, /verificationKey\.vk_alpha_1\[0\]: coordinate is not a canonical decimal string/],
+      ['an empty object', {}, /verificationKey\.protocol: /],
+    ];
+    const before = new Map(h.stub.snapshot());
+    for (const [name, verificationKey, message] of cases) {
+      const err = await expectCode(h.call(AGGREGATOR, 'verifiers', 'ProposeVerificationKey', { circuitId: 'c-bad', verificationKey }), 'BAD_INPUT');
+      assert.match(err.message, message, name);
+    }
+    assert.deepEqual(h.stub.snapshot(), before);
+    assert.equal(h.stub.events.length, 0);
+  });
+
+  it('the real dev key passes in the normalised form the demo proposes, and is stored and hashed as given', async function () {
+    this.timeout(600_000);
+    const verificationKey = readVerificationKey(await ensureArtifacts(SMALL_CIRCUIT_ID));
+    const h = new ChaincodeHarness();
+    const proposed = await h.call(DSO, 'verifiers', 'ProposeVerificationKey', { circuitId: SMALL_CIRCUIT_ID, verificationKey });
+    assert.equal(proposed.keyHash, verificationKeyHash(verificationKey));
+    assert.deepEqual(proposed.verificationKey, verificationKey);
   });
 });

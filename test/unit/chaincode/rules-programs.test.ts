@@ -54,16 +54,40 @@ describe('rules/programs', () => {
     assert.equal(codeOf(() => rules.assertSubmissionWindow(results, timing, 0, now)), 'CONFLICT');
   });
 
-  it('a missed period is claimable only after its deadline, once, for its share capped by the escrow', () => {
+  it('a missed period is claimable only after its deadline plus the skew, once, for its share capped by the escrow', () => {
     const deadline = rules.periodDeadlineMs(timing, 3);
-    assert.equal(codeOf(() => rules.claimMissedPeriod(parties, empty(), timing, 3, deadline, 2400n, 2400n)), 'RULE_VIOLATION');
-    const claim = rules.claimMissedPeriod(parties, empty(), timing, 3, deadline + 1, 2400n, 2400n);
+    const skew = 120_000;
+    assert.equal(rules.claimOpensAfterMs(timing, 3, skew), deadline + skew);
+    assert.equal(codeOf(() => rules.claimMissedPeriod(parties, empty(), timing, 3, deadline, 2400n, 2400n, skew)), 'RULE_VIOLATION');
+    assert.equal(codeOf(() => rules.claimMissedPeriod(parties, empty(), timing, 3, deadline + 1, 2400n, 2400n, skew)), 'RULE_VIOLATION');
+    assert.equal(codeOf(() => rules.claimMissedPeriod(parties, empty(), timing, 3, deadline + skew, 2400n, 2400n, skew)), 'RULE_VIOLATION');
+    const claim = rules.claimMissedPeriod(parties, empty(), timing, 3, deadline + skew + 1, 2400n, 2400n, skew);
     assert.equal(claim.amount, 100n);
     assert.deepEqual(claim.movements, [{ from: parties.escrowAccount, to: parties.aggregatorAccount, amount: 100n }]);
-    assert.equal(rules.claimMissedPeriod(parties, empty(), timing, 3, deadline + 1, 2400n, 30n).amount, 30n);
+    assert.equal(rules.claimMissedPeriod(parties, empty(), timing, 3, deadline + skew + 1, 2400n, 30n, skew).amount, 30n);
+    assert.equal(rules.claimMissedPeriod(parties, empty(), timing, 3, deadline + 1, 2400n, 2400n, 0).amount, 100n, 'skew 0: right after the deadline');
     const results = empty();
     results[3] = missed(3);
-    assert.equal(codeOf(() => rules.claimMissedPeriod(parties, results, timing, 3, deadline + 1, 2400n, 2400n)), 'CONFLICT');
+    assert.equal(codeOf(() => rules.claimMissedPeriod(parties, results, timing, 3, deadline + skew + 1, 2400n, 2400n, skew)), 'CONFLICT');
+  });
+
+  it('property: a claim and a submission are never both possible, however far within the skew a proposal is stamped', () => {
+    // T1: a member may stamp its proposal up to the skew off real time. A claim stamped
+    // `ahead` ms early and a submission stamped `behind` ms late never overlap in real time.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 23 }),
+        fc.integer({ min: 0, max: 600_000 }),
+        fc.integer({ min: 0, max: 30 * 86_400_000 }),
+        fc.integer({ min: -1, max: 1 }),
+        (p, skew, realMs, sign) => {
+          const stamp = realMs + sign * skew; // the stamp any client can choose, at most skew away
+          const claimable = codeOf(() => rules.claimMissedPeriod(parties, empty(), timing, p, stamp, 2400n, 2400n, skew)) === undefined;
+          const submittableInRealTime = realMs <= rules.periodDeadlineMs(timing, p);
+          return !(claimable && submittableInRealTime);
+        },
+      ),
+    );
   });
 
   it('an invalid proof forfeits the whole escrow to the aggregator', () => {
@@ -159,7 +183,7 @@ describe('rules/programs: program invariants (property)', () => {
                 settledCount.set(a.period, (settledCount.get(a.period) ?? 0) + 1);
                 if (a.kind === 'invalid') status = 'excluded';
               } else if (a.kind === 'claim') {
-                const s = rules.claimMissedPeriod(parties, results, short, a.period, a.atOffsetMs, reward, escrow);
+                const s = rules.claimMissedPeriod(parties, results, short, a.period, a.atOffsetMs, reward, escrow, 2_000);
                 movements = s.movements;
                 results[a.period] = { outcome: 'missed', periodIndex: a.period, claimed: String(s.amount), txId: 't', settledAt: 'x' };
                 settledCount.set(a.period, (settledCount.get(a.period) ?? 0) + 1);

@@ -67,3 +67,97 @@ export const G2_TWIST_POINT_OUTSIDE_SUBGROUP = [
 export function wellFormedProof(): { pi_a: string[]; pi_b: string[][]; pi_c: string[]; protocol: string; curve: string } {
   return { pi_a: [...G1_GENERATOR], pi_b: G2_GENERATOR.map((c) => [...c]), pi_c: [...G1_GENERATOR], protocol: 'groth16', curve: 'bn128' };
 }
+
+// ---- the G2 twist over Fq2 = Fq[u]/(u^2 + 1), in plain bigint (independent of ffjavascript) ----
+// E'(Fq2): y^2 = x^3 + 3/(9 + u). Its group order is r times a huge cofactor, so most
+// points on it are outside the r-torsion subgroup G2 the pairing is defined on.
+
+export type Fq2 = [bigint, bigint];
+const md = (a: bigint): bigint => ((a % Q) + Q) % Q;
+function fqPow(b: bigint, e: bigint): bigint {
+  let out = 1n;
+  let x = md(b);
+  for (let k = e; k > 0n; k >>= 1n) {
+    if (k & 1n) out = (out * x) % Q;
+    x = (x * x) % Q;
+  }
+  return out;
+}
+const fqInv = (a: bigint): bigint => fqPow(a, Q - 2n);
+/** Square root in Fq (q = 3 mod 4), or undefined for a non-residue. */
+function fqSqrt(a: bigint): bigint | undefined {
+  const s = fqPow(a, (Q + 1n) / 4n);
+  return md(s * s) === md(a) ? s : undefined;
+}
+const f2add = (a: Fq2, b: Fq2): Fq2 => [md(a[0] + b[0]), md(a[1] + b[1])];
+const f2sub = (a: Fq2, b: Fq2): Fq2 => [md(a[0] - b[0]), md(a[1] - b[1])];
+const f2mul = (a: Fq2, b: Fq2): Fq2 => [md(a[0] * b[0] - a[1] * b[1]), md(a[0] * b[1] + a[1] * b[0])];
+function f2inv(a: Fq2): Fq2 {
+  const n = fqInv(md(a[0] * a[0] + a[1] * a[1]));
+  return [md(a[0] * n), md(-a[1] * n)];
+}
+const f2eq = (a: Fq2, b: Fq2): boolean => a[0] === b[0] && a[1] === b[1];
+/** Square root in Fq2 by the norm: x = x0 + x1·u with x0^2 = (a0 ± sqrt(a0^2 + a1^2)) / 2 and x1 = a1 / (2·x0). */
+function f2sqrt(a: Fq2): Fq2 | undefined {
+  const n = fqSqrt(md(a[0] * a[0] + a[1] * a[1]));
+  if (n === undefined) return undefined;
+  const half = fqInv(2n);
+  for (const d of [md((a[0] + n) * half), md((a[0] - n) * half)]) {
+    const x0 = fqSqrt(d);
+    if (x0 === undefined || x0 === 0n) continue;
+    const x: Fq2 = [x0, md(a[1] * fqInv(2n * x0))];
+    if (f2eq(f2mul(x, x), a)) return x;
+  }
+  return undefined;
+}
+const TWIST_B: Fq2 = f2mul([3n, 0n], f2inv([9n, 1n]));
+
+/** An affine twist point, or null for infinity. */
+export type TwistPoint = { x: Fq2; y: Fq2 } | null;
+
+export function onTwist(p: { x: Fq2; y: Fq2 }): boolean {
+  return f2eq(f2mul(p.y, p.y), f2add(f2mul(f2mul(p.x, p.x), p.x), TWIST_B));
+}
+
+function twistAdd(a: TwistPoint, b: TwistPoint): TwistPoint {
+  if (a === null) return b;
+  if (b === null) return a;
+  let lambda: Fq2;
+  if (f2eq(a.x, b.x)) {
+    if (!f2eq(a.y, b.y) || f2eq(a.y, [0n, 0n])) return null;
+    const x2 = f2mul(a.x, a.x);
+    lambda = f2mul(f2add(f2add(x2, x2), x2), f2inv(f2add(a.y, a.y)));
+  } else {
+    lambda = f2mul(f2sub(b.y, a.y), f2inv(f2sub(b.x, a.x)));
+  }
+  const x = f2sub(f2sub(f2mul(lambda, lambda), a.x), b.x);
+  return { x, y: f2sub(f2mul(lambda, f2sub(a.x, x)), a.y) };
+}
+
+export function twistTimes(p: TwistPoint, k: bigint): TwistPoint {
+  let out: TwistPoint = null;
+  let acc = p;
+  for (let e = k; e > 0n; e >>= 1n) {
+    if (e & 1n) out = twistAdd(out, acc);
+    acc = twistAdd(acc, acc);
+  }
+  return out;
+}
+
+/**
+ * Hash to the twist: the first x = (seed + i) + 1·u for which x^3 + b' is a square, with
+ * its square root as y. Such a point lies on the twist; checking r·P ≠ 0 shows it is
+ * outside G2 (almost every point is).
+ */
+export function twistPointFromSeed(seed: bigint): { x: Fq2; y: Fq2 } {
+  for (let i = 0n; ; i++) {
+    const x: Fq2 = [md(seed + i), 1n];
+    const y = f2sqrt(f2add(f2mul(f2mul(x, x), x), TWIST_B));
+    if (y !== undefined) return { x, y };
+  }
+}
+
+/** A twist point as snarkjs JSON: [[x0, x1], [y0, y1], ["1", "0"]]. */
+export function twistPointJson(p: { x: Fq2; y: Fq2 }): string[][] {
+  return [p.x.map(String), p.y.map(String), ['1', '0']];
+}

@@ -1,7 +1,10 @@
 /**
  * Runs contract transactions against the in-memory stub, as a given organisation, at a
- * controllable transaction time: each call is one transaction that commits if it
- * returns and leaves nothing behind if it throws.
+ * controllable time: each call is one transaction that commits if it returns and leaves
+ * nothing behind if it throws. As on a peer, the contract's beforeTransaction (the
+ * clock-skew guard) runs first. One fake clock drives both the proposal timestamp and
+ * the peer clock the guard reads; `callStamped` stamps a proposal with another time, as
+ * a member building its own proposal can.
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
@@ -11,6 +14,7 @@ import {
   ACTION_ACCEPT_ENROLLMENT,
   ACTION_SUBMIT_PERIOD,
   ChaincodeError,
+  DEFAULT_LEDGER_TARGET,
   enrollmentTerms,
   MarketContract,
   MetersContract,
@@ -23,6 +27,8 @@ import {
   type AcceptEnrollmentPayload,
   type ChaincodeErrorCode,
   type Enrollment,
+  type LedgerTarget,
+  type PeerClock,
   type SubmitPeriodPayload,
 } from './chaincode';
 import { FakeProofVerifier } from './fake-proof-verifier';
@@ -38,27 +44,51 @@ export type ContractName = 'system' | 'meters' | 'tokens' | 'market' | 'programs
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
+/**
+ * The skew the harness peers tolerate by default. Harness periods last 10 s (like the dev
+ * network's), so the skew is small too, as the dev network sets it; the clock-guard
+ * tests also run with the production default (HarnessOptions.maxSkewSeconds).
+ */
+export const SKEW_SECONDS = 2;
+export const SKEW_MS = SKEW_SECONDS * 1000;
+/** The channel the harness pretends to run on, and what harness payloads are signed for. */
+export const CHANNEL = DEFAULT_LEDGER_TARGET.channel;
+export const TARGET: LedgerTarget = { ...DEFAULT_LEDGER_TARGET };
+
+export interface HarnessOptions {
+  maxSkewSeconds?: number;
+}
+
 export class ChaincodeHarness {
   readonly stub = new InMemoryStubForTests();
   readonly verifier = new FakeProofVerifier();
+  /** The fake clock: the peer's clock, and the timestamp of every proposal `call` makes. */
   nowMs = T0;
+  channelId = CHANNEL;
+  readonly clock: PeerClock;
   private seq = 0;
   private readonly instances: Record<ContractName, object>;
 
-  constructor() {
+  constructor(options: HarnessOptions = {}) {
+    this.clock = { nowMs: () => this.nowMs, maxSkewSeconds: options.maxSkewSeconds ?? SKEW_SECONDS };
     this.instances = {
-      system: new SystemContract(),
-      meters: new MetersContract(),
-      tokens: new TokensContract(),
-      market: new MarketContract(),
-      programs: new ProgramsContract(this.verifier),
-      verifiers: new VerifiersContract(),
+      system: new SystemContract(this.clock),
+      meters: new MetersContract(this.clock),
+      tokens: new TokensContract(this.clock),
+      market: new MarketContract(this.clock),
+      programs: new ProgramsContract(this.verifier, this.clock),
+      verifiers: new VerifiersContract(undefined, this.clock),
     };
   }
 
   /** Runs `contract.method(ctx, JSON.stringify(input))` as `mspId`; returns the parsed result. */
   async call(mspId: string, contract: ContractName, method: string, input: unknown = {}): Promise<Json> {
-    const instance = this.instances[contract] as Record<string, unknown>;
+    return this.callStamped(this.nowMs, mspId, contract, method, input);
+  }
+
+  /** Like `call`, with the proposal stamped `proposalMs` while the peer clock stays at `nowMs`. */
+  async callStamped(proposalMs: number, mspId: string, contract: ContractName, method: string, input: unknown = {}): Promise<Json> {
+    const instance = this.instances[contract] as Record<string, unknown> & { beforeTransaction(ctx: Context): Promise<void> };
     const fn = instance[method];
     if (typeof fn !== 'function') throw new Error(`no transaction ${contract}.${method}`);
     const clientIdentity: Partial<ClientIdentity> = {
@@ -67,8 +97,9 @@ export class ChaincodeHarness {
     };
     const ctx = { stub: this.stub.asStub(), clientIdentity } as unknown as Context;
     this.seq += 1;
-    this.stub.beginTransaction(`tx${String(this.seq).padStart(5, '0')}`, this.nowMs);
+    this.stub.beginTransaction(`tx${String(this.seq).padStart(5, '0')}`, proposalMs, this.channelId);
     try {
+      await instance.beforeTransaction(ctx);
       const out = (await (fn as (c: Context, a: string) => Promise<string>).call(instance, ctx, JSON.stringify(input)));
       this.stub.commit();
       return JSON.parse(out);
@@ -119,7 +150,24 @@ export function newProsumer(n: number, kind: 'ec' | 'ed25519' = n % 2 === 0 ? 'e
 }
 
 export const CIRCUIT_ID = 'flexdev-v1-r4';
-export const VKEY = { protocol: 'groth16', curve: 'bn128', nPublic: 6, note: 'registered key' };
+/** BN254 generators in snarkjs JSON: points that pass every check of a proposed key. */
+export const G1_GENERATOR = ['1', '2', '1'];
+export const G2_GENERATOR = [
+  ['10857046999023057135944570762232829481370756359578518086990519993285655852781', '11559732032986387107991004021392285783925812861821192530917403151452391805634'],
+  ['8495653923123431417604973247489272438418190587263600148770280649306958101930', '4082367875863433681332203403145435568316851327593401208105741076214120093531'],
+  ['1', '0'],
+];
+/** A verification key that passes validation (generators for every point), not the key of any circuit. */
+export const VKEY = {
+  protocol: 'groth16',
+  curve: 'bn128',
+  nPublic: 6,
+  vk_alpha_1: G1_GENERATOR,
+  vk_beta_2: G2_GENERATOR,
+  vk_gamma_2: G2_GENERATOR,
+  vk_delta_2: G2_GENERATOR,
+  IC: Array.from({ length: 7 }, () => G1_GENERATOR),
+};
 export const COMMITMENT = '1234567890123456789';
 export const PERIOD_SECONDS = 10;
 export const GRACE_SECONDS = 5;
@@ -127,6 +175,11 @@ export const PROGRAM_START = T0 + 60_000;
 
 export function periodEnd(p: number): number {
   return PROGRAM_START + (p + 1) * PERIOD_SECONDS * 1000;
+}
+
+/** The first millisecond a missed period p may be claimed: after its deadline plus the skew. */
+export function claimOpens(p: number): number {
+  return periodEnd(p) + GRACE_SECONDS * 1000 + SKEW_MS + 1;
 }
 
 export function flat(wh: string): string[] {
@@ -188,8 +241,14 @@ export function offerInput(enrollmentId: string, orderId: string, p: Prosumer, o
   };
 }
 
-export function signedAccept(p: Prosumer, enrollment: Enrollment, nonce: string, key: KeyObject = p.privateKey) {
-  const payload: AcceptEnrollmentPayload = { type: ACTION_ACCEPT_ENROLLMENT, nonce, ...enrollmentTerms(enrollment) };
+export function signedAccept(
+  p: Prosumer,
+  enrollment: Enrollment,
+  nonce: string,
+  key: KeyObject = p.privateKey,
+  target: LedgerTarget = TARGET,
+) {
+  const payload: AcceptEnrollmentPayload = { type: ACTION_ACCEPT_ENROLLMENT, ...target, nonce, ...enrollmentTerms(enrollment) };
   return { payload, signature: signPayload(payload, key) };
 }
 
@@ -215,6 +274,7 @@ export interface SubmissionOptions {
   requestCommitment?: string;
   signalPeriod?: string;
   signWith?: KeyObject;
+  target?: LedgerTarget;
 }
 
 /** A signed submission for period p with fake proof and signals in circuit order. */
@@ -237,6 +297,7 @@ export async function submission(
   const proof = { fake: o.valid === false ? 'invalid' : 'valid' };
   const payload: SubmitPeriodPayload = {
     type: ACTION_SUBMIT_PERIOD,
+    ...(o.target ?? TARGET),
     enrollmentId,
     meterId: p.meterId,
     prosumerId: p.prosumerId,

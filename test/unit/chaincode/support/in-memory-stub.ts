@@ -42,12 +42,15 @@ export class InMemoryStubForTests {
   private event: RecordedEvent | undefined;
   private txId = '';
   private nowMs = 0;
+  private channelId = '';
   /** Events of committed transactions, oldest first. */
   readonly events: RecordedEvent[] = [];
 
-  beginTransaction(txId: string, nowMs: number): void {
+  /** Starts a transaction with this id, proposal timestamp and channel. */
+  beginTransaction(txId: string, nowMs: number, channelId = 'flexchannel'): void {
     this.txId = txId;
     this.nowMs = nowMs;
+    this.channelId = channelId;
     this.pending = new Map();
     this.event = undefined;
   }
@@ -123,6 +126,10 @@ export class InMemoryStubForTests {
 
   getTxID(): string {
     return this.txId;
+  }
+
+  getChannelID(): string {
+    return this.channelId;
   }
 
   getTxTimestamp(): { seconds: { toString(): string }; nanos: number } {
