@@ -4,20 +4,22 @@
  * Exit codes: 0 done, 1 runtime failure, 2 usage or configuration error.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { CircuitsProver } from './prover';
 import { configTemplate, loadConfig, type EdgeConfig } from './config';
 import { writeFileAtomicSync } from './durable-file';
 import { EdgeNode } from './edge-node';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
+import { mqttPassword, readSecretFile, siteBrokerAccounts, startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
 import { EdgeError } from './errors';
 import { HttpGateway } from './http-gateway';
 import { LoadModel } from './load-model';
 import { jsonLogger, type Logger } from './log';
+import { acceptByHand, withdrawByHand } from './manual-actions';
 import { MeterSimulator } from './meter-simulator';
-import { MeterSubscription } from './meter-subscription';
+import { MeterSubscription, mqttTlsOptions } from './meter-subscription';
 import { createSiteKey, loadSiteKey, type SiteKeyType } from './site-key';
 import { formatStatus, statusReport } from './status-report';
 
@@ -33,18 +35,44 @@ commands:
              public key for the DSO to register; writes a starter config if none exists
              [--meter-id ID] [--key-type ed25519|ec-p256]
   run        ingest meter readings, prove, sign and submit every period until stopped
-             (SIGINT/SIGTERM) [--tamper-period [ENROLLMENT:]PERIOD]
-  status     what is stored, proven, submitted, settled and pending [--json]
+             (SIGINT/SIGTERM) [--dev-artifacts] [--tamper-period [ENROLLMENT:]PERIOD]
+             Offers are accepted automatically only within each enrollment's acceptPolicy
+             (minReward, maxRatePerWh, minToleranceWh, maxFlexWh, orderId); nothing is
+             signed unless the ledger's verification key is this site's.
+  accept     show an offered enrollment's terms on the ledger next to the acceptPolicy and
+             sign its acceptance on confirmation (y/N on a terminal, or --yes); terms that
+             differ from the config (commitment, circuit, timing) are refused whatever
+             the answer   --enrollment ID [--yes]
+  withdraw   sign a withdrawal (burn for off-chain redemption) of the prosumer's tokens on
+             confirmation   --amount N [--yes]
+  status     what is stored, proven, submitted, settled, pending and held (and why) [--json]
   simulate   a simulated meter publishing to MQTT
              [--enrollment ID] [--compliance 0..1] [--acceleration N] [--interval-ms MS]
              [--duration-seconds S] [--seed N] [--no-ev] [--no-heat-pump] [--url URL] [--topic T]
+             [--username U --password-file F] [--ca-file F] (default: the config's
+             embeddedBroker user of this meter)
+
+--dev-artifacts builds throw-away dev proving artifacts when they are missing (development
+networks only). Without it, run and accept refuse to start without the artifacts, naming
+the directory: proofs made with artifacts that are not the ledger's are found invalid on
+the ledger and cost the escrow.
 
 options for every command:
   --config FILE   site config (JSON); default $FLEXPROOF_EDGE_CONFIG or ./${DEFAULT_CONFIG}
   --help          this text
 
+Config fields of note (README for all): acceptPolicy (site-wide, and per enrollment:
+minReward, maxRatePerWh, minToleranceWh, maxFlexWh, orderId), gatewayMspId (default
+AggregatorMSP: every request signature names the gateway's organisation), ledger
+{channel, chaincode} (named by every signed payload), ratedPowerW (register jumps beyond
+it are dropped), mqtt.username/password/passwordFile and mqtt.tls {caFile, certFile,
+keyFile, rejectUnauthorized}. With embeddedBrokerPort, the embedded broker lets only
+embeddedBroker.users connect (password or passwordFile each), each publishing on its own
+meter topic only; embeddedBroker.tls {keyFile, certFile} makes it mqtts only.
+
 Every config field can be overridden from the environment (FLEXPROOF_EDGE_METER_ID,
-FLEXPROOF_EDGE_MQTT_URL, FLEXPROOF_EDGE_GATEWAY_URL, ...: see the README).
+FLEXPROOF_EDGE_MQTT_URL, FLEXPROOF_EDGE_GATEWAY_URL, FLEXPROOF_EDGE_GATEWAY_MSP_ID, ...:
+see the README).
 
 --tamper-period is for demonstrations only: the client signs a deliberately corrupted
 proof at that period, and the ledger excludes the site.`;
@@ -63,6 +91,10 @@ export async function main(argv: string[]): Promise<number> {
         return init(rest);
       case 'run':
         return await run(rest);
+      case 'accept':
+        return await accept(rest);
+      case 'withdraw':
+        return await withdraw(rest);
       case 'status':
         return await status(rest);
       case 'simulate':
@@ -77,7 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof EdgeError) {
       process.stderr.write(`flexproof-edge: ${error.message}\n`);
-      return error.code === 'CONFIG_INVALID' || error.code === 'USAGE' ? 2 : 1;
+      return error.code === 'CONFIG_INVALID' || error.code === 'USAGE' || error.code === 'ARTIFACTS_MISSING' ? 2 : 1;
     }
     process.stderr.write(`flexproof-edge: ${(error as Error).stack ?? String(error)}\n`);
     return 1;
@@ -129,20 +161,39 @@ function loggerFor(config: EdgeConfig): Logger {
   return jsonLogger({ level: config.logLevel, base: { meterId: config.meterId } });
 }
 
+function gatewayFor(config: EdgeConfig, privateKey: KeyObject): HttpGateway {
+  return new HttpGateway({ baseUrl: config.gatewayUrl, meterId: config.meterId, privateKey, gatewayMspId: config.gatewayMspId });
+}
+
 async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...common, 'tamper-period': { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { ...common, 'tamper-period': { type: 'string' }, 'dev-artifacts': { type: 'boolean' } } });
   if (wantsHelp(values.help)) return 0;
   const env = { ...process.env };
   if (values['tamper-period'] !== undefined) env.FLEXPROOF_EDGE_TAMPER_PERIOD = values['tamper-period'];
   const config = loadConfig(configPath(values.config), env);
   const logger = loggerFor(config);
   const siteKey = loadSiteKey(config.keyFile);
-  const prover = new CircuitsProver(logger);
+  const prover = new CircuitsProver({ logger, devArtifacts: values['dev-artifacts'] === true });
+  if (values['dev-artifacts']) logger.warn('prover.dev-artifacts', { warning: 'missing proving artifacts are built as a throw-away dev set-up: for development networks only' });
   for (const shape of new Set(config.enrollments.map((e) => e.shape))) await prover.prepare(shape);
-  const gateway = new HttpGateway({ baseUrl: config.gatewayUrl, meterId: config.meterId, privateKey: siteKey.privateKey });
+  const gateway = gatewayFor(config, siteKey.privateKey);
   let broker: EmbeddedBroker | undefined;
+  const configuredPassword = mqttPassword(config);
+  let mqttCredentials: { username?: string; password?: string } = {
+    ...(config.mqtt.username !== undefined ? { username: config.mqtt.username } : {}),
+    ...(configuredPassword !== undefined ? { password: configuredPassword } : {}),
+  };
   if (config.embeddedBrokerPort !== undefined) {
-    broker = await startEmbeddedBroker({ port: config.embeddedBrokerPort, host: config.embeddedBrokerHost, logger });
+    const { accounts, subscriber } = siteBrokerAccounts(config);
+    const tls = config.embeddedBroker?.tls;
+    broker = await startEmbeddedBroker({
+      port: config.embeddedBrokerPort,
+      host: config.embeddedBrokerHost,
+      logger,
+      accounts,
+      ...(tls ? { tls: { key: readSecretFile(tls.keyFile, 'embeddedBroker.tls.keyFile'), cert: readFileSync(tls.certFile) } } : {}),
+    });
+    mqttCredentials = subscriber;
   }
   const node = await EdgeNode.open({ config, siteKey, gateway, prover, logger });
   let fatal: unknown;
@@ -150,12 +201,13 @@ async function run(args: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     stopRequested = resolve;
   });
+  const mqttTls = mqttTlsOptions(config.mqtt.tls);
   const subscription = MeterSubscription.start({
     url: config.mqtt.url,
     topic: config.mqtt.topic,
     clientId: config.mqtt.clientId,
-    ...(config.mqtt.username !== undefined ? { username: config.mqtt.username } : {}),
-    ...(config.mqtt.password !== undefined ? { password: config.mqtt.password } : {}),
+    ...mqttCredentials,
+    ...(mqttTls !== undefined ? { tls: mqttTls } : {}),
     onMessage: (payload) => node.ingest(payload),
     onFatal: (error) => {
       fatal = error;
@@ -176,6 +228,53 @@ async function run(args: string[]): Promise<number> {
   await node.close();
   await broker?.close();
   return fatal === undefined ? 0 : 1;
+}
+
+/** y/N on a terminal; without one, only --yes confirms. */
+function confirmation(yes: boolean | undefined): (question: string) => Promise<boolean> {
+  return async (question) => {
+    if (yes) return true;
+    if (!process.stdin.isTTY) throw new UsageError('not a terminal: nothing signed; give --yes to confirm without a prompt');
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      return /^(y|yes)$/i.test((await rl.question(`${question} [y/N] `)).trim());
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+async function accept(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...common, enrollment: { type: 'string' }, yes: { type: 'boolean' }, 'dev-artifacts': { type: 'boolean' } } });
+  if (wantsHelp(values.help)) return 0;
+  if (values.enrollment === undefined) throw new UsageError('accept needs --enrollment ID');
+  const config = loadConfig(configPath(values.config));
+  const siteKey = loadSiteKey(config.keyFile);
+  const outcome = await acceptByHand(
+    {
+      config,
+      gateway: gatewayFor(config, siteKey.privateKey),
+      prover: new CircuitsProver({ logger: loggerFor(config), devArtifacts: values['dev-artifacts'] === true }),
+      privateKey: siteKey.privateKey,
+      confirm: confirmation(values.yes),
+      out: (text) => process.stdout.write(text),
+    },
+    values.enrollment,
+  );
+  return outcome.signed || (outcome.reason === 'not-offered' && outcome.status !== 'cancelled' && outcome.status !== 'excluded') ? 0 : 1;
+}
+
+async function withdraw(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...common, amount: { type: 'string' }, yes: { type: 'boolean' } } });
+  if (wantsHelp(values.help)) return 0;
+  if (values.amount === undefined) throw new UsageError('withdraw needs --amount N (token base units)');
+  const config = loadConfig(configPath(values.config));
+  const siteKey = loadSiteKey(config.keyFile);
+  const outcome = await withdrawByHand(
+    { config, gateway: gatewayFor(config, siteKey.privateKey), privateKey: siteKey.privateKey, confirm: confirmation(values.yes), out: (text) => process.stdout.write(text) },
+    values.amount,
+  );
+  return outcome.signed ? 0 : 1;
 }
 
 async function status(args: string[]): Promise<number> {
@@ -203,6 +302,9 @@ async function simulate(args: string[]): Promise<number> {
       url: { type: 'string' },
       topic: { type: 'string' },
       'initial-register': { type: 'string' },
+      username: { type: 'string' },
+      'password-file': { type: 'string' },
+      'ca-file': { type: 'string' },
     },
   });
   if (wantsHelp(values.help)) return 0;
@@ -217,6 +319,14 @@ async function simulate(args: string[]): Promise<number> {
   const url = values.url ?? config?.mqtt.url;
   const topic = values.topic ?? config?.mqtt.topic;
   if (url === undefined || topic === undefined) throw new UsageError('give --url and --topic, or a --config');
+  // The meter's own broker account: flags, or the config's embeddedBroker user of this meter.
+  const meterUser = config?.embeddedBroker?.users.find((u) => u.meterId === config.meterId);
+  const username = values.username ?? meterUser?.username;
+  let password: string | undefined;
+  if (values['password-file'] !== undefined) password = readSecretFile(path.resolve(values['password-file']), '--password-file');
+  else if (values.username === undefined && meterUser) password = meterUser.password ?? readSecretFile(meterUser.passwordFile as string, `embeddedBroker user ${meterUser.username}`);
+  if (username !== undefined && password === undefined) throw new UsageError('--username needs --password-file');
+  const ca = values['ca-file'] !== undefined ? readFileSync(path.resolve(values['ca-file'])) : undefined;
   let acceleration = number(values.acceleration, 'acceleration', 1);
   let realStartMs: number | undefined;
   let follow: { requestProfileWh: number[]; compliance: number } | undefined;
@@ -243,6 +353,8 @@ async function simulate(args: string[]): Promise<number> {
     ...(realStartMs !== undefined ? { realStartMs } : {}),
     intervalMs: number(values['interval-ms'], 'interval-ms', 1000),
     initialRegisterWh: number(values['initial-register'], 'initial-register', 1_000_000),
+    ...(username !== undefined && password !== undefined ? { username, password } : {}),
+    ...(ca !== undefined ? { tls: { ca } } : {}),
     onPublished: (r) => process.stdout.write(`${JSON.stringify({ ts: r.ts, registerWh: r.registerWh.toString() })}\n`),
   });
   process.stderr.write(`simulating a meter on ${topic} (acceleration ${acceleration}x${follow ? `, following ${values.enrollment} at compliance ${follow.compliance}` : ''})\n`);

@@ -9,6 +9,61 @@ import * as path from 'node:path';
 import { PERIODS_PER_DAY, isCircuitId, requestCommitment, type CircuitId } from '@flexproof/circuits';
 import { EdgeError } from './errors';
 import { isLogLevel, type LogLevel } from './log';
+import { DEFAULT_LEDGER_TARGET, type LedgerTarget } from './prosumer-signing';
+
+/**
+ * The economics a site accepts for an enrollment without asking (auto-accept), all
+ * integers as decimal strings. A term left unset means the site has not agreed to any
+ * value of it: an offer is then not accepted automatically (see accept-policy.ts).
+ */
+export interface AcceptPolicy {
+  /** The enrollment's reward (token base units) must be at least this. */
+  minReward?: string;
+  /** The penalty rate per Wh of deviation beyond the tolerance must be at most this. */
+  maxRatePerWh?: string;
+  /** The tolerance (Wh) must be at least this. */
+  minToleranceWh?: string;
+  /** The flexibility committed per period (Wh) must be at most this: 24 caps (one value in the file means the same cap each period). */
+  maxFlexWh?: string[];
+  /** The order the enrollment belongs to, exactly. */
+  orderId?: string;
+}
+
+export const ACCEPT_POLICY_TERMS = ['minReward', 'maxRatePerWh', 'minToleranceWh', 'maxFlexWh', 'orderId'] as const;
+export type AcceptPolicyTerm = (typeof ACCEPT_POLICY_TERMS)[number];
+
+/** A user of the embedded broker: a meter that may publish on its own topic only. */
+export interface BrokerUserConfig {
+  username: string;
+  /** The meter whose topic this user publishes on. */
+  meterId: string;
+  /** The one topic it may publish on (default flexproof/meters/<meterId>/energy, or mqtt.topic for this site's meter). */
+  topic: string;
+  /** Exactly one of the two: the password itself, or a file holding it (read at start; mode 600). */
+  password?: string;
+  passwordFile?: string;
+}
+
+export interface EmbeddedBrokerConfig {
+  users: BrokerUserConfig[];
+  /** When set the broker speaks MQTT over TLS (mqtts://) with this key and certificate (PEM files). */
+  tls?: { keyFile: string; certFile: string };
+}
+
+export interface MqttTlsConfig {
+  /** PEM file of the CA that signed the broker's certificate (default: the system's CAs). */
+  caFile?: string;
+  /** Client certificate and key (PEM files), for brokers that authenticate clients by certificate. */
+  certFile?: string;
+  keyFile?: string;
+  /** Refuse a broker certificate that does not verify (default true; false only for tests). */
+  rejectUnauthorized: boolean;
+}
+
+/** A meter cannot add more energy than its rated power over the time since the last reading (default: a 3 x 63 A connection with room). */
+export const DEFAULT_RATED_POWER_W = 50_000;
+/** The gateway organisation an edge request is signed for, when the config does not say (protocol P2). */
+export const DEFAULT_GATEWAY_MSP_ID = 'AggregatorMSP';
 
 export interface EnrollmentConfig {
   enrollmentId: string;
@@ -26,6 +81,8 @@ export interface EnrollmentConfig {
   commitmentSalt: string;
   /** The public commitment; computed from the profile and salt when omitted. */
   requestCommitment: string;
+  /** The site-wide `acceptPolicy` with this enrollment's `acceptPolicy` laid over it, term by term. */
+  acceptPolicy: AcceptPolicy;
 }
 
 export interface TamperConfig {
@@ -44,11 +101,22 @@ export interface EdgeConfig {
     clientId: string;
     username?: string;
     password?: string;
+    /** A file holding the password (read at start), instead of `password`. */
+    passwordFile?: string;
+    tls?: MqttTlsConfig;
   };
   /** When set, `run` starts an embedded MQTT broker (aedes) on this port of 127.0.0.1 (or `embeddedBrokerHost`). */
   embeddedBrokerPort?: number;
   embeddedBrokerHost: string;
+  /** Who may publish to the embedded broker (required with embeddedBrokerPort), and its TLS key. */
+  embeddedBroker?: EmbeddedBrokerConfig;
   gatewayUrl: string;
+  /** MSP id of the organisation whose gateway `gatewayUrl` is: edge request signatures name it (protocol P2). */
+  gatewayMspId: string;
+  /** The channel and chaincode every signed prosumer payload names (protocol P1). */
+  ledger: LedgerTarget;
+  /** The meter's rated power (W): a register increase beyond it over the time since the last reading is dropped. */
+  ratedPowerW: number;
   /** Private: hex, at least 32 hex digits; per-period fingerprint salts are derived from it. */
   siteSecret: string;
   enrollments: EnrollmentConfig[];
@@ -77,8 +145,14 @@ export const ENV_OVERRIDES: Record<string, { field: string; type: 'string' | 'nu
   MQTT_CLIENT_ID: { field: 'mqtt.clientId', type: 'string' },
   MQTT_USERNAME: { field: 'mqtt.username', type: 'string' },
   MQTT_PASSWORD: { field: 'mqtt.password', type: 'string' },
+  MQTT_PASSWORD_FILE: { field: 'mqtt.passwordFile', type: 'string' },
+  MQTT_CA_FILE: { field: 'mqtt.tls.caFile', type: 'string' },
   EMBEDDED_BROKER_PORT: { field: 'embeddedBrokerPort', type: 'number' },
   GATEWAY_URL: { field: 'gatewayUrl', type: 'string' },
+  GATEWAY_MSP_ID: { field: 'gatewayMspId', type: 'string' },
+  LEDGER_CHANNEL: { field: 'ledger.channel', type: 'string' },
+  LEDGER_CHAINCODE: { field: 'ledger.chaincode', type: 'string' },
+  RATED_POWER_W: { field: 'ratedPowerW', type: 'number' },
   SITE_SECRET: { field: 'siteSecret', type: 'string' },
   CLOSE_DELAY_SECONDS: { field: 'closeDelaySeconds', type: 'number' },
   MAX_CLOCK_SKEW_SECONDS: { field: 'maxClockSkewSeconds', type: 'number' },
@@ -92,6 +166,11 @@ export const ENV_OVERRIDES: Record<string, { field: string; type: 'string' | 'nu
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
+/** Fabric channel names: lower case letters, digits, dots and dashes, starting with a letter. */
+const CHANNEL = /^[a-z][a-z0-9.-]{0,248}$/;
+const MSP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Passwords of the embedded broker's users: long enough not to be guessed over the network. */
+export const MIN_BROKER_PASSWORD_LENGTH = 16;
 
 export function defaultTopic(meterId: string): string {
   return `flexproof/meters/${meterId}/energy`;
@@ -141,7 +220,27 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
   const topic = mqttIn.topic === undefined ? defaultTopic(meterId) : str(mqttIn.topic, 'mqtt.topic', /^[^#+]+$/);
   const clientId = mqttIn.clientId === undefined ? `flexproof-edge-${meterId}` : str(mqttIn.clientId, 'mqtt.clientId');
   const optionalString = (v: unknown, name: string): string | undefined => (v === undefined ? undefined : str(v, name));
+  const object = (v: unknown, name: string): Record<string, unknown> => {
+    if (v === undefined) return {};
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      problems.push(`${name}: an object`);
+      return {};
+    }
+    return v as Record<string, unknown>;
+  };
   const gatewayUrl = str(input.gatewayUrl, 'gatewayUrl', /^https?:\/\//).replace(/\/+$/, '');
+  const gatewayMspId = input.gatewayMspId === undefined ? DEFAULT_GATEWAY_MSP_ID : str(input.gatewayMspId, 'gatewayMspId', MSP_ID);
+  const ledgerIn = object(input.ledger, 'ledger');
+  const ledger: LedgerTarget = {
+    channel: ledgerIn.channel === undefined ? DEFAULT_LEDGER_TARGET.channel : str(ledgerIn.channel, 'ledger.channel', CHANNEL),
+    chaincode: ledgerIn.chaincode === undefined ? DEFAULT_LEDGER_TARGET.chaincode : str(ledgerIn.chaincode, 'ledger.chaincode', ID),
+  };
+  const ratedPowerW = int(input.ratedPowerW, 'ratedPowerW', DEFAULT_RATED_POWER_W, 1, 1_000_000_000);
+  const mqttPasswordFile = mqttIn.passwordFile === undefined ? undefined : resolvePath(str(mqttIn.passwordFile, 'mqtt.passwordFile'));
+  if (mqttIn.password !== undefined && mqttPasswordFile !== undefined) problems.push('mqtt.password, mqtt.passwordFile: give one of them');
+  const mqttTls = parseMqttTls(mqttIn.tls, problems, resolvePath);
+  const sitePolicy = parseAcceptPolicy(input.acceptPolicy, 'acceptPolicy', problems);
+  const embeddedBroker = parseEmbeddedBroker(input.embeddedBroker, input.embeddedBrokerPort !== undefined, problems, resolvePath, meterId, topic);
   const siteSecret = str(input.siteSecret, 'siteSecret', /^([0-9a-fA-F]{2}){16,}$/);
   const embeddedBrokerPort = input.embeddedBrokerPort === undefined ? undefined : int(input.embeddedBrokerPort, 'embeddedBrokerPort', 1883, 0, 65535);
   const retryIn = (typeof input.retry === 'object' && input.retry !== null ? input.retry : {}) as Record<string, unknown>;
@@ -156,7 +255,7 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
   const enrollments: EnrollmentConfig[] = [];
   if (!Array.isArray(input.enrollments)) problems.push('enrollments: a list (may be empty)');
   else input.enrollments.forEach((e, i) => {
-    const parsed = parseEnrollment(e, `enrollments[${i}]`, problems);
+    const parsed = parseEnrollment(e, `enrollments[${i}]`, problems, sitePolicy);
     if (parsed) enrollments.push(parsed);
   });
   const ids = enrollments.map((e) => e.enrollmentId);
@@ -181,10 +280,22 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
     prosumerId,
     keyFile,
     dataDir,
-    mqtt: { url: mqttUrl, topic, clientId, ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) },
+    mqtt: {
+      url: mqttUrl,
+      topic,
+      clientId,
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(mqttPasswordFile !== undefined ? { passwordFile: mqttPasswordFile } : {}),
+      ...(mqttTls !== undefined ? { tls: mqttTls } : {}),
+    },
     ...(embeddedBrokerPort !== undefined ? { embeddedBrokerPort } : {}),
     embeddedBrokerHost: typeof input.embeddedBrokerHost === 'string' ? input.embeddedBrokerHost : '127.0.0.1',
+    ...(embeddedBroker !== undefined ? { embeddedBroker } : {}),
     gatewayUrl,
+    gatewayMspId,
+    ledger,
+    ratedPowerW,
     siteSecret,
     enrollments,
     closeDelaySeconds: seconds(input.closeDelaySeconds, 'closeDelaySeconds', 30, problems),
@@ -205,7 +316,143 @@ function seconds(v: unknown, name: string, fallback: number, problems: string[])
   return v;
 }
 
-function parseEnrollment(raw: unknown, name: string, problems: string[]): EnrollmentConfig | undefined {
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A non-negative integer given as a decimal string or a safe integer, as a decimal string; undefined (and a problem) otherwise. */
+function decimalTerm(v: unknown, name: string, problems: string[]): string | undefined {
+  if (typeof v === 'string' && DECIMAL.test(v) && v.length <= 78) return v;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
+  problems.push(`${name}: a non-negative integer (decimal string or number)`);
+  return undefined;
+}
+
+/** An acceptPolicy object; `base` (the site-wide policy) fills the terms it leaves out. */
+export function parseAcceptPolicy(raw: unknown, name: string, problems: string[], base: AcceptPolicy = {}): AcceptPolicy {
+  if (raw === undefined) return { ...base };
+  if (!isPlainObject(raw)) {
+    problems.push(`${name}: an object with ${ACCEPT_POLICY_TERMS.join(', ')}`);
+    return { ...base };
+  }
+  for (const key of Object.keys(raw)) {
+    if (!(ACCEPT_POLICY_TERMS as readonly string[]).includes(key)) problems.push(`${name}.${key}: unknown term (the terms are ${ACCEPT_POLICY_TERMS.join(', ')})`);
+  }
+  const policy: AcceptPolicy = { ...base };
+  for (const term of ['minReward', 'maxRatePerWh', 'minToleranceWh'] as const) {
+    if (raw[term] === undefined) continue;
+    const value = decimalTerm(raw[term], `${name}.${term}`, problems);
+    if (value !== undefined) policy[term] = value;
+  }
+  if (raw.maxFlexWh !== undefined) {
+    const cap = raw.maxFlexWh;
+    if (Array.isArray(cap)) {
+      if (cap.length !== PERIODS_PER_DAY) problems.push(`${name}.maxFlexWh: one cap, or ${PERIODS_PER_DAY} caps (one per period)`);
+      else {
+        const values = cap.map((v, p) => decimalTerm(v, `${name}.maxFlexWh[${p}]`, problems));
+        if (values.every((v) => v !== undefined)) policy.maxFlexWh = values as string[];
+      }
+    } else {
+      const value = decimalTerm(cap, `${name}.maxFlexWh`, problems);
+      if (value !== undefined) policy.maxFlexWh = new Array<string>(PERIODS_PER_DAY).fill(value);
+    }
+  }
+  if (raw.orderId !== undefined) {
+    if (typeof raw.orderId !== 'string' || !ID.test(raw.orderId)) problems.push(`${name}.orderId: an id matching ${ID}`);
+    else policy.orderId = raw.orderId;
+  }
+  return policy;
+}
+
+function parseMqttTls(raw: unknown, problems: string[], resolvePath: (p: string) => string): MqttTlsConfig | undefined {
+  if (raw === undefined) return undefined;
+  if (!isPlainObject(raw)) {
+    problems.push('mqtt.tls: an object with caFile, certFile, keyFile, rejectUnauthorized');
+    return undefined;
+  }
+  const file = (key: 'caFile' | 'certFile' | 'keyFile'): string | undefined => {
+    const v = raw[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '') {
+      problems.push(`mqtt.tls.${key}: a file path`);
+      return undefined;
+    }
+    return resolvePath(v);
+  };
+  const caFile = file('caFile');
+  const certFile = file('certFile');
+  const keyFile = file('keyFile');
+  if ((certFile === undefined) !== (keyFile === undefined)) problems.push('mqtt.tls.certFile, mqtt.tls.keyFile: give both or neither');
+  if (raw.rejectUnauthorized !== undefined && typeof raw.rejectUnauthorized !== 'boolean') problems.push('mqtt.tls.rejectUnauthorized: true or false');
+  return {
+    ...(caFile !== undefined ? { caFile } : {}),
+    ...(certFile !== undefined ? { certFile } : {}),
+    ...(keyFile !== undefined ? { keyFile } : {}),
+    rejectUnauthorized: raw.rejectUnauthorized !== false,
+  };
+}
+
+function parseEmbeddedBroker(
+  raw: unknown,
+  enabled: boolean,
+  problems: string[],
+  resolvePath: (p: string) => string,
+  siteMeterId: string,
+  siteTopic: string,
+): EmbeddedBrokerConfig | undefined {
+  if (raw === undefined) {
+    if (enabled) problems.push('embeddedBroker.users: required with embeddedBrokerPort (the broker lets only these users publish)');
+    return undefined;
+  }
+  if (!isPlainObject(raw)) {
+    problems.push('embeddedBroker: an object with users (and optionally tls)');
+    return undefined;
+  }
+  const users: BrokerUserConfig[] = [];
+  if (!Array.isArray(raw.users) || raw.users.length === 0) problems.push('embeddedBroker.users: a non-empty list of { username, password or passwordFile, meterId }');
+  else raw.users.forEach((u, i) => {
+    const name = `embeddedBroker.users[${i}]`;
+    if (!isPlainObject(u)) {
+      problems.push(`${name}: an object`);
+      return;
+    }
+    const before = problems.length;
+    if (typeof u.username !== 'string' || !ID.test(u.username)) problems.push(`${name}.username: required, matching ${ID}`);
+    if (typeof u.meterId !== 'string' || !ID.test(u.meterId)) problems.push(`${name}.meterId: required, matching ${ID}`);
+    const hasPassword = u.password !== undefined;
+    const hasFile = u.passwordFile !== undefined;
+    if (hasPassword === hasFile) problems.push(`${name}: give exactly one of password, passwordFile`);
+    if (hasPassword && (typeof u.password !== 'string' || u.password.length < MIN_BROKER_PASSWORD_LENGTH)) {
+      problems.push(`${name}.password: at least ${MIN_BROKER_PASSWORD_LENGTH} characters`);
+    }
+    if (hasFile && (typeof u.passwordFile !== 'string' || u.passwordFile === '')) problems.push(`${name}.passwordFile: a file path`);
+    if (u.topic !== undefined && (typeof u.topic !== 'string' || !/^[^#+]+$/.test(u.topic))) problems.push(`${name}.topic: a topic without wildcards`);
+    if (problems.length > before) return;
+    const meterId = u.meterId as string;
+    const topic = typeof u.topic === 'string' ? u.topic : meterId === siteMeterId ? siteTopic : defaultTopic(meterId);
+    users.push({
+      username: u.username as string,
+      meterId,
+      topic,
+      ...(hasPassword ? { password: u.password as string } : { passwordFile: resolvePath(u.passwordFile as string) }),
+    });
+  });
+  const names = users.map((u) => u.username);
+  if (new Set(names).size !== names.length) problems.push('embeddedBroker.users: a username appears twice');
+  let tls: EmbeddedBrokerConfig['tls'];
+  if (raw.tls !== undefined) {
+    const t = isPlainObject(raw.tls) ? raw.tls : {};
+    if (typeof t.keyFile !== 'string' || t.keyFile === '' || typeof t.certFile !== 'string' || t.certFile === '') {
+      problems.push('embeddedBroker.tls: { keyFile, certFile } (PEM files)');
+    } else {
+      tls = { keyFile: resolvePath(t.keyFile), certFile: resolvePath(t.certFile) };
+    }
+  }
+  if (!enabled) problems.push('embeddedBroker: needs embeddedBrokerPort (the broker runs only with a port)');
+  return { users, ...(tls ? { tls } : {}) };
+}
+
+function parseEnrollment(raw: unknown, name: string, problems: string[], sitePolicy: AcceptPolicy): EnrollmentConfig | undefined {
   if (typeof raw !== 'object' || raw === null) {
     problems.push(`${name}: an object`);
     return undefined;
@@ -230,6 +477,7 @@ function parseEnrollment(raw: unknown, name: string, problems: string[]): Enroll
   if (e.requestCommitment !== undefined && (typeof e.requestCommitment !== 'string' || !DECIMAL.test(e.requestCommitment))) {
     problems.push(`${name}.requestCommitment: a decimal string`);
   }
+  const acceptPolicy = parseAcceptPolicy(e.acceptPolicy, `${name}.acceptPolicy`, problems, sitePolicy);
   if (problems.length > before) return undefined;
   const requestProfile = (profile as (string | number)[]).map((v) => String(v));
   let commitment: string;
@@ -253,6 +501,7 @@ function parseEnrollment(raw: unknown, name: string, problems: string[]): Enroll
     requestProfile,
     commitmentSalt: e.commitmentSalt as string,
     requestCommitment: commitment,
+    acceptPolicy,
   };
 }
 
@@ -305,8 +554,12 @@ export function configTemplate(meterId: string, siteSecret: string): Record<stri
     dataDir: 'data',
     mqtt: { url: 'mqtt://127.0.0.1:1883', topic: defaultTopic(meterId) },
     gatewayUrl: 'https://gateway.example.org',
+    gatewayMspId: DEFAULT_GATEWAY_MSP_ID,
+    ledger: { ...DEFAULT_LEDGER_TARGET },
     siteSecret,
     closeDelaySeconds: 30,
+    ratedPowerW: DEFAULT_RATED_POWER_W,
+    // No acceptPolicy: offers wait for `flexproof-edge accept` until one is written.
     enrollments: [],
   };
 }

@@ -13,7 +13,7 @@ import { EnrollmentPipeline } from './enrollment-pipeline';
 import { EdgeError } from './errors';
 import type { GatewayPort } from './gateway-port';
 import type { Logger } from './log';
-import { parseMeterMessage, type ParsedMessage } from './meter-message';
+import { parseMeterMessage, type ParsedMessage, type RejectReason } from './meter-message';
 import type { ProverPort } from './prover';
 import { ReadingLog } from './reading-log';
 import type { SiteKey } from './site-key';
@@ -43,6 +43,7 @@ export class EdgeNode {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   readonly #counters = { accepted: 0, dropped: 0 };
+  readonly #droppedByReason: Partial<Record<RejectReason, number>> = {};
 
   private constructor(options: EdgeNodeOptions, readings: ReadingLog, state: EdgeStateFile, lockFile: string) {
     this.#options = options;
@@ -67,6 +68,7 @@ export class EdgeNode {
           closeDelayMs: Math.round(config.closeDelaySeconds * 1000),
           retry: config.retry,
           autoAccept: config.autoAccept,
+          ledger: config.ledger,
           ...(config.tamper && (config.tamper.enrollmentId === undefined || config.tamper.enrollmentId === e.enrollmentId)
             ? { tamperPeriod: config.tamper.periodIndex }
             : {}),
@@ -86,7 +88,7 @@ export class EdgeNode {
     const lockFile = path.join(dataDir, LOCK_FILE);
     await takeLock(lockFile);
     try {
-      const readings = await ReadingLog.open(path.join(dataDir, READINGS_FILE), options.logger);
+      const readings = await ReadingLog.open(path.join(dataDir, READINGS_FILE), options.logger, { ratedPowerW: options.config.ratedPowerW });
       const state = await EdgeStateFile.open(path.join(dataDir, STATE_FILE), meterId);
       options.logger.info('node.opened', { dataDir, readings: readings.readings.length, enrollments: options.config.enrollments.length });
       return new EdgeNode(options, readings, state, lockFile);
@@ -108,6 +110,11 @@ export class EdgeNode {
     return this.#counters;
   }
 
+  /** Dropped messages by reason, since start. */
+  get droppedByReason(): Readonly<Partial<Record<RejectReason, number>>> {
+    return this.#droppedByReason;
+  }
+
   #now(): number {
     return (this.#options.now ?? Date.now)();
   }
@@ -124,8 +131,14 @@ export class EdgeNode {
       this.#options.logger.debug('reading.accepted', { ts: outcome.reading.ts });
     } else {
       this.#counters.dropped++;
+      this.#droppedByReason[outcome.reason] = (this.#droppedByReason[outcome.reason] ?? 0) + 1;
       const ts = parsed.ok ? parsed.reading.ts : undefined;
-      this.#options.logger.warn('reading.dropped', { reason: outcome.reason, detail: outcome.detail, ...(ts !== undefined ? { ts } : {}) });
+      this.#options.logger.warn('reading.dropped', {
+        reason: outcome.reason,
+        detail: outcome.detail,
+        droppedForThisReason: this.#droppedByReason[outcome.reason],
+        ...(ts !== undefined ? { ts } : {}),
+      });
     }
     return outcome;
   }
@@ -172,7 +185,7 @@ export class EdgeNode {
     await this.#loop;
     await this.#readings.close();
     await fsp.rm(this.#lockFile, { force: true });
-    this.#options.logger.info('node.closed', { accepted: this.#counters.accepted, dropped: this.#counters.dropped });
+    this.#options.logger.info('node.closed', { accepted: this.#counters.accepted, dropped: this.#counters.dropped, droppedByReason: this.#droppedByReason });
   }
 }
 

@@ -5,9 +5,19 @@
  *   x-flexproof-timestamp  unix time, ms
  *   x-flexproof-nonce      16 random bytes, hex
  *   x-flexproof-signature  base64 signature (Ed25519, or ECDSA P-256/SHA-256 DER) over
- *                          METHOD \n path-with-query \n timestamp \n nonce \n sha256hex(body or "")
+ *                          the signing string, version 2 (UTF-8, '\n' between the parts):
  *
- * The gateway checks exactly this string (gateway-api/src/auth/edge-signature.ts).
+ *     flexproof.edge.v2
+ *     <MSP id of the organisation whose gateway receives the request, e.g. AggregatorMSP>
+ *     METHOD
+ *     path-with-query
+ *     timestamp
+ *     nonce
+ *     sha256hex(raw body, or '' if none)
+ *
+ * Naming the gateway's organisation means a request captured at one organisation's
+ * gateway is refused by the other's (threat T6). The gateway checks exactly this string
+ * (gateway-api/src/auth/edge-signature.ts); a unit test fixes the bytes.
  */
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 
@@ -18,27 +28,33 @@ export const EDGE_HEADERS = {
   signature: 'x-flexproof-signature',
 } as const;
 
+/** First line of the signed string. */
+export const EDGE_SIGNING_VERSION = 'flexproof.edge.v2';
+
 export interface EdgeRequest {
   method: string;
   pathWithQuery: string;
   body: string;
 }
 
-export function edgeSigningString(request: EdgeRequest, timestamp: string, nonce: string): string {
+export function edgeSigningString(request: EdgeRequest, gatewayMspId: string, timestamp: string, nonce: string): string {
+  // A line break in the MSP id would let one signed string stand for another.
+  if (!/^[\x21-\x7e]{1,128}$/.test(gatewayMspId)) throw new TypeError('gatewayMspId: 1 to 128 printable ASCII characters without spaces');
   const bodyHash = createHash('sha256').update(request.body, 'utf8').digest('hex');
-  return [request.method.toUpperCase(), request.pathWithQuery, timestamp, nonce, bodyHash].join('\n');
+  return [EDGE_SIGNING_VERSION, gatewayMspId, request.method.toUpperCase(), request.pathWithQuery, timestamp, nonce, bodyHash].join('\n');
 }
 
 export function edgeRequestHeaders(
   request: EdgeRequest,
   meterId: string,
   privateKey: KeyObject,
-  options: { now?: number; nonce?: string } = {},
+  options: { gatewayMspId: string; now?: number; nonce?: string },
 ): Record<string, string> {
   const timestamp = String(options.now ?? Date.now());
   const nonce = options.nonce ?? randomBytes(16).toString('hex');
   const algorithm = privateKey.asymmetricKeyType === 'ed25519' ? null : 'sha256';
-  const signature = sign(algorithm, Buffer.from(edgeSigningString(request, timestamp, nonce), 'utf8'), privateKey).toString('base64');
+  const data = Buffer.from(edgeSigningString(request, options.gatewayMspId, timestamp, nonce), 'utf8');
+  const signature = sign(algorithm, data, privateKey).toString('base64');
   return {
     [EDGE_HEADERS.meter]: meterId,
     [EDGE_HEADERS.timestamp]: timestamp,

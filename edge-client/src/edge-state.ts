@@ -45,8 +45,30 @@ export interface PeriodRecord {
   readingsUploaded?: boolean;
 }
 
+/**
+ * Why the edge is holding back on an enrollment (shown by `status`), until the cause goes:
+ * TERMS_MISMATCH: a ledger commitment (circuit, commitment, timing, meter) differs from the config;
+ * NO_ACCEPT_POLICY: offered, but the acceptPolicy does not name every term (no auto-accept);
+ * AUTO_ACCEPT_OFF: offered, autoAccept is false;
+ * OFFER_OUTSIDE_POLICY: offered with terms outside the acceptPolicy (`terms` names them);
+ * LEDGER_KEY_MISMATCH: the ledger's verification key is not this site's, or not usable;
+ * PROOF_NOT_VERIFIED: a proof did not verify against the ledger's key before signing.
+ */
+export type HoldCode = 'TERMS_MISMATCH' | 'NO_ACCEPT_POLICY' | 'AUTO_ACCEPT_OFF' | 'OFFER_OUTSIDE_POLICY' | 'LEDGER_KEY_MISMATCH' | 'PROOF_NOT_VERIFIED';
+
+export interface EnrollmentHold {
+  code: HoldCode;
+  /** What is wrong and what to do; never a secret. */
+  message: string;
+  /** The ledger terms concerned, when it is about terms. */
+  terms?: string[];
+  since: string;
+}
+
 export interface EnrollmentState {
   enrollmentId: string;
+  /** Set while the edge signs nothing for this enrollment (or only waits), with the reason. */
+  hold?: EnrollmentHold;
   /** Set when the gateway reported the enrollment accepted by this site. */
   acceptedAt?: string;
   /** Set when the ledger excluded the enrollment (invalid proof): nothing more is submitted. */

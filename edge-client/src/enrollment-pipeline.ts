@@ -1,8 +1,10 @@
 /**
  * The life of one enrollment at the edge, driven by `step(now)`:
  *
- * 1. accept: if the ledger shows the enrollment offered with the terms of the config
- *    (and autoAccept is on), sign AcceptEnrollment and send it;
+ * 1. accept: if the ledger shows the enrollment offered with the commitments of the
+ *    config and economics within its acceptPolicy (accept-policy.ts), autoAccept is on,
+ *    and the ledger's verification key is this site's (ledger-key.ts), sign
+ *    AcceptEnrollment and send it;
  * 2. close: once a period has ended (plus closeDelaySeconds for the reading after the
  *    boundary), compute its interval energies, prove, sign, and record the exact body;
  * 3. submit: the lowest proven period, only when every earlier one is resolved, so the
@@ -13,11 +15,18 @@
  *
  * Every step is recorded in the state file before the next, so a restart resumes where
  * the previous run stopped and never signs different data for a period already sent.
+ *
+ * Before each submission the ledger's key is fetched and checked again, and the proof is
+ * verified against it; each proof is also verified before it is signed (against the
+ * ledger's key when known, else the site's own, which the check before sending compares
+ * with the ledger's). On any mismatch nothing is signed or sent, the enrollment is held
+ * (`status` shows why) and the check is retried, so a corrected ledger key recovers.
  */
 import type { KeyObject } from 'node:crypto';
-import { circuitShape } from '@flexproof/circuits';
+import { circuitShape, verifyDeviationProof, type DeviationProof, type VerificationKey } from '@flexproof/circuits';
+import { acceptancePayload, commitmentDifferences, decideAutoAccept } from './accept-policy';
 import type { EnrollmentConfig } from './config';
-import type { EdgeStateFile, PeriodRecord } from './edge-state';
+import type { EdgeStateFile, EnrollmentHold, HoldCode, PeriodRecord } from './edge-state';
 import { EdgeError } from './errors';
 import { GatewayError, type EnrollmentView, type GatewayPort } from './gateway-port';
 import { intervalEnergies } from './interval-energy';
@@ -25,7 +34,8 @@ import type { Logger } from './log';
 import { PERIOD_COUNT, intervalBoundaries, periodDeadlineMs, periodEndMs, periodStartMs, type PeriodTiming } from './period-clock';
 import { periodFingerprintSalt, provePeriod } from './period-proof';
 import type { ProverPort } from './prover';
-import { ACTION_ACCEPT_ENROLLMENT, enrollmentTerms, signPayload, type AcceptEnrollmentPayload, type EnrollmentTerms } from './prosumer-signing';
+import { localKeyHash, lookUpLedgerKey } from './ledger-key';
+import { signPayload, type LedgerTarget } from './prosumer-signing';
 import type { ReadingLog } from './reading-log';
 
 /** Fingerprint chain head of an enrollment before its first verified period (chaincode GENESIS_FINGERPRINT). */
@@ -40,6 +50,8 @@ export interface PipelineContext {
   closeDelayMs: number;
   retry: { initialMs: number; maxMs: number };
   autoAccept: boolean;
+  /** The channel and chaincode every signed payload names. */
+  ledger: LedgerTarget;
   tamperPeriod?: number;
   state: EdgeStateFile;
   readings: ReadingLog;
@@ -59,6 +71,11 @@ export class EnrollmentPipeline {
   /** Ledger status as last seen (in memory; re-read after a restart). */
   #ledgerStatus: string | undefined;
   #termsMismatch = false;
+  /** The ledger's key as last checked to be this site's (undefined: not checked in this run, or it failed). */
+  #ledgerKey: VerificationKey | undefined;
+  #localKeyHash: string | undefined;
+  /** Nothing is proven, accepted or sent while the ledger key (or a proof against it) failed its check. */
+  #keyHeld: boolean;
   readonly #backoff = new Map<string, Backoff>();
   readonly #uploadBlocked = new Set<number>();
 
@@ -71,6 +88,9 @@ export class EnrollmentPipeline {
       graceSeconds: config.graceSeconds,
       intervalsPerPeriod: circuitShape(config.shape).readingsPerPeriod,
     };
+    // After a restart a key hold stands until the first check passes (done at once).
+    const hold = ctx.state.enrollment(config.enrollmentId).hold?.code;
+    this.#keyHeld = hold === 'LEDGER_KEY_MISMATCH' || hold === 'PROOF_NOT_VERIFIED';
   }
 
   get enrollmentId(): string {
@@ -93,7 +113,8 @@ export class EnrollmentPipeline {
   async step(now: number): Promise<void> {
     const enrollment = this.#ctx.state.enrollment(this.enrollmentId);
     if (enrollment.excludedAt || this.#termsMismatch) return;
-    await this.#closeDuePeriods(now);
+    if (this.#keyHeld && this.#due('key', now)) await this.#checkLedgerKey(now);
+    if (!this.#keyHeld) await this.#closeDuePeriods(now);
     await this.#checkLedger(now);
     if (this.#termsMismatch) return;
     await this.#submitNext(now);
@@ -104,8 +125,6 @@ export class EnrollmentPipeline {
 
   async #checkLedger(now: number): Promise<void> {
     if (this.#ledgerStatus === 'active' || !this.#due('ledger', now)) return;
-    // Nothing to wait for before the first period closes, unless we may have to accept.
-    if (!this.#ctx.autoAccept && this.#firstPending() === undefined) return;
     let view: EnrollmentView;
     try {
       view = await this.#ctx.gateway.getEnrollment(this.enrollmentId);
@@ -115,21 +134,24 @@ export class EnrollmentPipeline {
     }
     const status = view.enrollment.status;
     const previousStatus = this.#ledgerStatus;
-    const mismatch = this.#termsDiffer(view);
-    if (mismatch.length === 0) this.#ledgerStatus = status;
+    const mismatch = commitmentDifferences(view, this.#ctx, this.#config);
     if (mismatch.length > 0) {
       this.#termsMismatch = true;
       this.#ctx.logger.error('enrollment.terms-mismatch', {
         enrollmentId: this.enrollmentId,
-        fields: mismatch,
+        fields: mismatch.map((m) => m.term),
+        refusals: mismatch,
         action: 'nothing is accepted or submitted for this enrollment; fix the config or ask the aggregator',
       });
+      await this.#setHold({ code: 'TERMS_MISMATCH', message: `the ledger's ${mismatch.map((m) => m.term).join(', ')} differ from the config: nothing is accepted or submitted`, terms: mismatch.map((m) => m.term) });
       return;
     }
-    if (status === 'offered' && this.#ctx.autoAccept) {
-      await this.#accept(view, now);
+    this.#ledgerStatus = status;
+    if (status === 'offered') {
+      await this.#offered(view, now);
       return;
     }
+    await this.#clearHold(['NO_ACCEPT_POLICY', 'AUTO_ACCEPT_OFF', 'OFFER_OUTSIDE_POLICY']);
     if (status === 'accepted' || status === 'active') await this.#markAccepted();
     if (status === 'excluded') await this.#markExcluded('ledger shows the enrollment excluded');
     if (status !== 'active') {
@@ -140,26 +162,48 @@ export class EnrollmentPipeline {
     }
   }
 
-  #termsDiffer(view: EnrollmentView): string[] {
-    const e = view.enrollment;
-    const c = this.#config;
-    const differs: string[] = [];
-    if (e.meterId !== this.#ctx.meterId) differs.push('meterId');
-    if (e.prosumerId !== this.#ctx.prosumerId) differs.push('prosumerId');
-    if (e.circuitId !== c.circuitId) differs.push('circuitId');
-    if (e.requestCommitment !== c.requestCommitment) differs.push('requestCommitment');
-    if (Date.parse(e.startTime) !== this.#timing.startMs) differs.push('startTime');
-    if (e.periodSeconds !== c.periodSeconds) differs.push('periodSeconds');
-    if (e.graceSeconds !== c.graceSeconds) differs.push('graceSeconds');
-    return differs;
+  /** An offer on the ledger: accepted only within the policy, with autoAccept on, and with the ledger's key matching. */
+  async #offered(view: EnrollmentView, now: number): Promise<void> {
+    const id = this.enrollmentId;
+    const byHand = `accept by hand with \`flexproof-edge accept --enrollment ${id}\``;
+    if (!this.#ctx.autoAccept) {
+      await this.#setHold({ code: 'AUTO_ACCEPT_OFF', message: `offered; autoAccept is off: ${byHand}` }, 'info', 'enrollment.waiting');
+      this.#schedule('ledger', now, undefined, true);
+      return;
+    }
+    const decision = decideAutoAccept(view, this.#ctx, this.#config);
+    if (decision.kind === 'outside-policy') {
+      const terms = decision.refusals.map((r) => r.term);
+      await this.#setHold(
+        { code: 'OFFER_OUTSIDE_POLICY', message: `offered with terms outside the acceptPolicy: ${decision.refusals.map((r) => `${r.term}: ${r.rule}`).join('; ')}; not accepted`, terms },
+        'error',
+        'enrollment.offer-refused',
+        { refusals: decision.refusals },
+      );
+      this.#schedule('ledger', now, undefined, true);
+      return;
+    }
+    if (decision.kind === 'no-policy') {
+      await this.#setHold(
+        { code: 'NO_ACCEPT_POLICY', message: `offered; no auto-accept: the acceptPolicy does not set ${decision.missing.join(', ')}; ${byHand}`, terms: decision.missing },
+        'warn',
+        'enrollment.no-accept-policy',
+      );
+      this.#schedule('ledger', now, undefined, true);
+      return;
+    }
+    if (decision.kind !== 'accept') return;
+    if (!this.#due('key', now)) return;
+    const key = await this.#checkLedgerKey(now);
+    if (key !== 'ok') {
+      this.#schedule('ledger', now, undefined, true);
+      return;
+    }
+    await this.#accept(view, now);
   }
 
   async #accept(view: EnrollmentView, now: number): Promise<void> {
-    const payload: AcceptEnrollmentPayload = {
-      type: ACTION_ACCEPT_ENROLLMENT,
-      nonce: String(Date.now()),
-      ...enrollmentTerms(view.enrollment as unknown as EnrollmentTerms),
-    };
+    const payload = acceptancePayload(view, this.#ctx.ledger, String(Date.now()));
     const body = JSON.stringify({ payload, signature: signPayload(payload, this.#ctx.privateKey) });
     try {
       await this.#ctx.gateway.acceptEnrollment(this.enrollmentId, body);
@@ -169,8 +213,81 @@ export class EnrollmentPipeline {
     }
     this.#ctx.logger.info('enrollment.accepted', { enrollmentId: this.enrollmentId });
     this.#ledgerStatus = 'accepted';
+    await this.#clearHold(['NO_ACCEPT_POLICY', 'AUTO_ACCEPT_OFF', 'OFFER_OUTSIDE_POLICY']);
     await this.#markAccepted();
     this.#schedule('ledger', now, undefined, true);
+  }
+
+  // ---- holds and the ledger's key ----
+
+  async #setHold(hold: Omit<EnrollmentHold, 'since'>, level: 'info' | 'warn' | 'error' = 'error', event = 'enrollment.held', fields: Record<string, unknown> = {}): Promise<void> {
+    const current = this.#ctx.state.enrollment(this.enrollmentId).hold;
+    if (current?.code === hold.code && current.message === hold.message) return;
+    this.#ctx.logger[level](event, { enrollmentId: this.enrollmentId, code: hold.code, message: hold.message, ...(hold.terms ? { terms: hold.terms } : {}), ...fields });
+    await this.#ctx.state.update(() => {
+      this.#ctx.state.enrollment(this.enrollmentId).hold = { ...hold, since: new Date().toISOString() };
+    });
+  }
+
+  async #clearHold(codes: HoldCode[]): Promise<void> {
+    const current = this.#ctx.state.enrollment(this.enrollmentId).hold;
+    if (!current || !codes.includes(current.code)) return;
+    this.#ctx.logger.info('enrollment.hold-cleared', { enrollmentId: this.enrollmentId, code: current.code });
+    await this.#ctx.state.update(() => {
+      delete this.#ctx.state.enrollment(this.enrollmentId).hold;
+    });
+  }
+
+  async #ownKeyHash(): Promise<string> {
+    this.#localKeyHash ??= localKeyHash(await this.#ctx.prover.verificationKey(this.#config.shape));
+    return this.#localKeyHash;
+  }
+
+  /** Holds the enrollment's proving and signing, and checks again in retry.maxMs. */
+  async #holdForKey(now: number, code: 'LEDGER_KEY_MISMATCH' | 'PROOF_NOT_VERIFIED', message: string, event: string): Promise<void> {
+    this.#keyHeld = true;
+    this.#schedule('key', now, this.#ctx.retry.maxMs);
+    await this.#setHold({ code, message: `${message}; nothing is accepted, signed or sent for this enrollment until that is fixed (checked again every ${this.#ctx.retry.maxMs} ms)` }, 'error', event);
+  }
+
+  /** Fetches the ledger's key and checks it against this site's: ok, held (mismatch) or unavailable (retry later). */
+  async #checkLedgerKey(now: number): Promise<'ok' | 'held' | 'unavailable'> {
+    let own: string;
+    try {
+      own = await this.#ownKeyHash();
+    } catch (error) {
+      await this.#holdForKey(now, 'LEDGER_KEY_MISMATCH', `this site's verification key cannot be read (${(error as Error).message})`, 'ledger-key.mismatch');
+      return 'held';
+    }
+    const result = await lookUpLedgerKey(this.#ctx.gateway, this.enrollmentId, { circuitId: this.#config.circuitId, localKeyHash: own });
+    if (result.ok) {
+      this.#ledgerKey = result.verificationKey;
+      this.#backoff.delete('key');
+      if (this.#keyHeld) {
+        this.#keyHeld = false;
+        this.#ctx.logger.info('ledger-key.matches', { enrollmentId: this.enrollmentId, keyHash: result.keyHash });
+        await this.#clearHold(['LEDGER_KEY_MISMATCH', 'PROOF_NOT_VERIFIED']);
+      }
+      return 'ok';
+    }
+    if ('unavailable' in result) {
+      this.#failed('key', now, result.error, 'ledger-key.lookup-failed');
+      return 'unavailable';
+    }
+    this.#ledgerKey = undefined;
+    await this.#holdForKey(now, 'LEDGER_KEY_MISMATCH', result.reason, 'ledger-key.mismatch');
+    return 'held';
+  }
+
+  /** Groth16 verification against the ledger's key (as last checked) or, before any check, the site's own. */
+  async #verifies(proof: DeviationProof): Promise<boolean> {
+    const key = this.#ledgerKey ?? (await this.#ctx.prover.verificationKey(this.#config.shape));
+    try {
+      return await verifyDeviationProof(key, proof.proof, proof.publicSignals);
+    } catch {
+      // A malformed proof or signal is as unverified as a false one.
+      return false;
+    }
   }
 
   async #markAccepted(): Promise<void> {
@@ -197,9 +314,16 @@ export class EnrollmentPipeline {
   }
 
   async #closeDuePeriods(now: number): Promise<void> {
+    let keyChecked = false;
     for (let p = this.#nextUnclosedPeriod(); p !== undefined && p < PERIOD_COUNT; p++) {
-      if (now < periodEndMs(this.#timing, p) + this.#ctx.closeDelayMs) return;
-      await this.#prove(p, this.#chainHeadBefore(p));
+      if (this.#keyHeld || now < periodEndMs(this.#timing, p) + this.#ctx.closeDelayMs) return;
+      // Nothing is signed against a ledger key known to be wrong; with the gateway out of
+      // reach the site proves on (verified against its own key) and checks before sending.
+      if (!keyChecked && this.#due('key', now)) {
+        keyChecked = true;
+        if ((await this.#checkLedgerKey(now)) === 'held') return;
+      }
+      await this.#prove(p, this.#chainHeadBefore(p), now);
     }
   }
 
@@ -219,7 +343,7 @@ export class EnrollmentPipeline {
     return GENESIS_FINGERPRINT;
   }
 
-  async #prove(p: number, prevFingerprint: string): Promise<void> {
+  async #prove(p: number, prevFingerprint: string, now: number): Promise<void> {
     const boundaries = intervalBoundaries(this.#timing, p);
     const previous = p > 0 ? this.#ctx.state.period(this.enrollmentId, p - 1) : undefined;
     const opening = previous?.closingRegisterWh !== undefined ? BigInt(previous.closingRegisterWh) : undefined;
@@ -263,11 +387,18 @@ export class EnrollmentPipeline {
           requestCommitment: this.#config.requestCommitment,
           fingerprintSalt: periodFingerprintSalt(this.#ctx.siteSecret, this.#ctx.meterId, this.enrollmentId, p),
           privateKey: this.#ctx.privateKey,
+          ledger: this.#ctx.ledger,
+          verify: (proof) => this.#verifies(proof),
           tamper,
         },
         this.#ctx.prover,
       );
     } catch (error) {
+      if (error instanceof EdgeError && error.code === 'PROOF_NOT_VERIFIED') {
+        // Not recorded: the period is proven again once the hold clears (the artifacts or the ledger key fixed).
+        await this.#holdForKey(now, 'PROOF_NOT_VERIFIED', `the proof of period ${p} does not verify against the ledger's key (the proving key is not the ledger's)`, 'period.proof-not-verified');
+        return;
+      }
       // A proof that cannot be built now will not be built later from the same data.
       this.#ctx.logger.error('period.proof-failed', { enrollmentId: this.enrollmentId, periodIndex: p, error });
       await this.#record(p, { ...base, status: 'failed', prevFingerprint, newFingerprint: '', deviationWh: '', submissionHash: '', body: '', provingMs: 0, lastError: { code: (error as { code?: string }).code ?? 'PROOF_FAILED', message: (error as Error).message, at: new Date().toISOString() } });
@@ -323,7 +454,7 @@ export class EnrollmentPipeline {
   async #submitNext(now: number): Promise<void> {
     for (;;) {
       const record = this.#firstPending();
-      if (!record || this.#ctx.state.enrollment(this.enrollmentId).excludedAt) return;
+      if (!record || this.#keyHeld || this.#ctx.state.enrollment(this.enrollmentId).excludedAt) return;
       if (this.#ledgerStatus !== 'active' && now <= periodDeadlineMs(this.#timing, record.periodIndex)) return;
       const p = record.periodIndex;
       if (!this.#due(`submit/${p}`, now)) return;
@@ -332,7 +463,7 @@ export class EnrollmentPipeline {
         if (record.firstSentAt === undefined) {
           // An earlier period did not verify (missed, refused): re-prove on the real head before anything is sent.
           this.#ctx.logger.warn('period.reproving', { enrollmentId: this.enrollmentId, periodIndex: p, reason: 'the chain head moved' });
-          await this.#prove(p, head);
+          await this.#prove(p, head, now);
           continue;
         }
       }
@@ -344,6 +475,21 @@ export class EnrollmentPipeline {
   /** Sends a period's body; true when the period got a final answer. */
   async #send(record: PeriodRecord, now: number): Promise<boolean> {
     const p = record.periodIndex;
+    if (!this.#due('key', now)) return false;
+    if ((await this.#checkLedgerKey(now)) !== 'ok') return false;
+    if (!record.tampered) {
+      const sent = JSON.parse(record.body) as DeviationProof;
+      if (!(await this.#verifies(sent))) {
+        if (record.firstSentAt === undefined) {
+          // Proven with other artifacts (replaced since) and never sent: prove it again, verified before signing.
+          this.#ctx.logger.warn('period.reproving', { enrollmentId: this.enrollmentId, periodIndex: p, reason: "the proof does not verify against the ledger's key" });
+          await this.#prove(p, record.prevFingerprint, now);
+          return false;
+        }
+        await this.#holdForKey(now, 'PROOF_NOT_VERIFIED', `the proof of period ${p}, already sent once, does not verify against the ledger's key; it is not sent again`, 'period.proof-not-verified');
+        return false;
+      }
+    }
     await this.#patch(p, {
       status: 'submitted',
       attempts: record.attempts + 1,
@@ -424,7 +570,7 @@ export class EnrollmentPipeline {
     if (typeof ledgerHead === 'string' && ledgerHead !== record.prevFingerprint) {
       // Refused without any change on the ledger: proving again on the ledger's head is safe.
       this.#ctx.logger.warn('period.reproving', { enrollmentId: this.enrollmentId, periodIndex: p, reason: 'the ledger chain head differs' });
-      await this.#prove(p, ledgerHead);
+      await this.#prove(p, ledgerHead, now);
       return false;
     }
     await this.#rejected(record, error);

@@ -16,6 +16,10 @@ export type EdgeErrorCode =
   | 'READING_OUT_OF_RANGE'
   | 'GATEWAY_UNAVAILABLE'
   | 'GATEWAY_REJECTED'
+  | 'ARTIFACTS_MISSING'
+  | 'LEDGER_KEY_MISMATCH'
+  | 'PROOF_NOT_VERIFIED'
+  | 'NOT_CONFIRMED'
   | 'USAGE';
 
 export interface EdgeErrorOptions {

@@ -37,6 +37,19 @@ export interface EnrollmentView {
   nextPeriod?: number | null;
 }
 
+/**
+ * The verification key the ledger holds for an enrollment's circuit (protocol P4,
+ * GET /v1/edge/enrollments/:id/verification-key): the chaincode's GetVerificationKey record.
+ */
+export interface LedgerVerificationKey {
+  circuitId: string;
+  /** proposed, active, retired... only an active key verifies submissions. */
+  status: string;
+  /** sha256 hex of the key's canonical JSON (chaincode verificationKeyHash). */
+  keyHash: string;
+  verificationKey: unknown;
+}
+
 export interface ReadingsUpload {
   /** Interval energies, Wh, decimal strings. */
   readings: string[];
@@ -51,6 +64,10 @@ export interface GatewayPort {
   /** `body`: JSON text of the signed SubmitPeriod with proof and public signals. */
   submitPeriod(enrollmentId: string, periodIndex: number, body: string): Promise<PeriodOutcome>;
   uploadReadings(meterId: string, enrollmentId: string, periodIndex: number, upload: ReadingsUpload): Promise<void>;
+  /** The ledger's key for the enrollment's circuit (only for an enrollment of this meter). */
+  getVerificationKey(enrollmentId: string): Promise<LedgerVerificationKey>;
+  /** `body`: JSON text of the signed Withdraw. */
+  withdraw(body: string): Promise<unknown>;
 }
 
 /**

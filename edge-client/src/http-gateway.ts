@@ -6,6 +6,7 @@ import {
   isRetryableStatus,
   type EnrollmentView,
   type GatewayPort,
+  type LedgerVerificationKey,
   type PeriodOutcome,
   type ReadingsUpload,
 } from './gateway-port';
@@ -14,6 +15,8 @@ export interface HttpGatewayOptions {
   baseUrl: string;
   meterId: string;
   privateKey: KeyObject;
+  /** MSP id of the organisation whose gateway `baseUrl` is: every request signature names it. */
+  gatewayMspId: string;
   /** Per request; a timeout is retryable. */
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -23,6 +26,7 @@ export class HttpGateway implements GatewayPort {
   readonly #baseUrl: string;
   readonly #meterId: string;
   readonly #privateKey: KeyObject;
+  readonly #gatewayMspId: string;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
 
@@ -30,6 +34,7 @@ export class HttpGateway implements GatewayPort {
     this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#meterId = options.meterId;
     this.#privateKey = options.privateKey;
+    this.#gatewayMspId = options.gatewayMspId;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#fetch = options.fetch ?? fetch;
   }
@@ -51,10 +56,18 @@ export class HttpGateway implements GatewayPort {
     await this.#call('PUT', `/v1/edge/meters/${enc(meterId)}/periods/${periodIndex}/readings?enrollmentId=${enc(enrollmentId)}`, body);
   }
 
+  async getVerificationKey(enrollmentId: string): Promise<LedgerVerificationKey> {
+    return (await this.#call('GET', `/v1/edge/enrollments/${enc(enrollmentId)}/verification-key`)) as LedgerVerificationKey;
+  }
+
+  async withdraw(body: string): Promise<unknown> {
+    return this.#call('POST', '/v1/edge/withdrawals', body);
+  }
+
   async #call(method: string, pathWithQuery: string, body?: string): Promise<unknown> {
     const headers: Record<string, string> = {
       accept: 'application/json',
-      ...edgeRequestHeaders({ method, pathWithQuery, body: body ?? '' }, this.#meterId, this.#privateKey),
+      ...edgeRequestHeaders({ method, pathWithQuery, body: body ?? '' }, this.#meterId, this.#privateKey, { gatewayMspId: this.#gatewayMspId }),
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;

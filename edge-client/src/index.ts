@@ -3,22 +3,37 @@
  * `flexproof-edge`), and its parts for tests and embedding.
  */
 export { EdgeError, isEdgeError, type EdgeErrorCode } from './errors';
-export { loadConfig, parseConfig, defaultTopic, ENV_OVERRIDES, type EdgeConfig, type EnrollmentConfig } from './config';
+export {
+  loadConfig,
+  parseConfig,
+  defaultTopic,
+  ENV_OVERRIDES,
+  ACCEPT_POLICY_TERMS,
+  DEFAULT_GATEWAY_MSP_ID,
+  DEFAULT_RATED_POWER_W,
+  type AcceptPolicy,
+  type BrokerUserConfig,
+  type EdgeConfig,
+  type EnrollmentConfig,
+} from './config';
+export { decideAutoAccept, commitmentDifferences, policyRefusals, missingPolicyTerms, termsTable, type AcceptDecision, type TermRefusal } from './accept-policy';
+export { checkLedgerKey, lookUpLedgerKey, localKeyHash, type LedgerKeyCheck } from './ledger-key';
+export { acceptByHand, withdrawByHand } from './manual-actions';
 export { createSiteKey, loadSiteKey, type SiteKey, type SiteKeyType } from './site-key';
-export { parseMeterMessage, checkOrder, formatMeterMessage, MAX_MESSAGE_BYTES, type MeterReading, type RejectReason } from './meter-message';
+export { parseMeterMessage, checkOrder, formatMeterMessage, maxRegisterIncrease, MAX_MESSAGE_BYTES, type MeterReading, type RejectReason } from './meter-message';
 export { registerAt, intervalEnergies } from './interval-energy';
 export { intervalBoundaries, periodStartMs, periodEndMs, periodDeadlineMs, periodAt, PERIOD_COUNT, type PeriodTiming } from './period-clock';
 export { ReadingLog } from './reading-log';
-export { EdgeStateFile, type PeriodRecord, type PeriodStatus, type EdgeStateData } from './edge-state';
-export { GatewayError, isRetryableStatus, type GatewayPort, type EnrollmentView, type PeriodOutcome, type ReadingsUpload } from './gateway-port';
+export { EdgeStateFile, type PeriodRecord, type PeriodStatus, type EdgeStateData, type EnrollmentHold, type HoldCode } from './edge-state';
+export { GatewayError, isRetryableStatus, type GatewayPort, type EnrollmentView, type LedgerVerificationKey, type PeriodOutcome, type ReadingsUpload } from './gateway-port';
 export { HttpGateway } from './http-gateway';
-export { edgeRequestHeaders, edgeSigningString, EDGE_HEADERS } from './edge-request-signing';
-export { CircuitsProver, type ProverPort } from './prover';
+export { edgeRequestHeaders, edgeSigningString, EDGE_HEADERS, EDGE_SIGNING_VERSION } from './edge-request-signing';
+export { CircuitsProver, type CircuitsProverOptions, type ProverPort } from './prover';
 export { provePeriod, periodFingerprintSalt, tamperWith } from './period-proof';
 export { EnrollmentPipeline, GENESIS_FINGERPRINT } from './enrollment-pipeline';
 export { EdgeNode, READINGS_FILE, STATE_FILE } from './edge-node';
-export { MeterSubscription } from './meter-subscription';
-export { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
+export { MeterSubscription, mqttTlsOptions, type MqttTlsOptions } from './meter-subscription';
+export { startEmbeddedBroker, siteBrokerAccounts, type BrokerAccount, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker';
 export { LoadModel, mulberry32 } from './load-model';
 export { MeterSimulator } from './meter-simulator';
 export { statusReport, formatStatus } from './status-report';

@@ -4,11 +4,13 @@
  *   {"ts": 1750000000000, "registerWh": 1234567}
  *
  * - `ts`: when the meter read its register, unix time in milliseconds (integer);
- * - `registerWh`: the cumulative energy register in Wh, a non-negative integer, as a
- *   JSON number (safe integer) or a decimal string ("1234567") for larger registers.
+ * - `registerWh`: the cumulative energy register in Wh, a non-negative safe integer
+ *   (at most 2^53 - 1, nine million GWh), as a JSON number or a decimal string.
  * Other fields are ignored. Validation here looks at one message; the order rules
- * (duplicate, out-of-order, decreasing register) need the previous reading and live in
- * the reading log.
+ * (duplicate, out-of-order, decreasing register, a jump beyond the meter's rated power)
+ * need the previous reading and are applied by the reading log before it stores one.
+ * A reading refused by them is never stored, so one absurd value cannot make every later
+ * genuine reading look "decreasing" (threat T10).
  */
 
 export interface MeterReading {
@@ -26,16 +28,19 @@ export type RejectReason =
   | 'FUTURE_TIMESTAMP'
   | 'NOT_NUMERIC'
   | 'NEGATIVE_REGISTER'
+  | 'REGISTER_OUT_OF_RANGE'
   | 'DUPLICATE_TIMESTAMP'
   | 'OUT_OF_ORDER'
-  | 'REGISTER_DECREASED';
+  | 'REGISTER_DECREASED'
+  | 'REGISTER_JUMP';
 
 export type ParsedMessage = { ok: true; reading: MeterReading } | { ok: false; reason: RejectReason; detail: string };
 
 /** A message is a few dozen bytes; anything above this is not a meter message. */
 export const MAX_MESSAGE_BYTES = 1024;
-/** 40 decimal digits: far above any real register, small enough to parse cheaply. */
+/** 40 decimal digits: cheap to parse; the range is checked after. */
 const DECIMAL_REGISTER = /^(0|[1-9][0-9]{0,39})$/;
+const MAX_REGISTER = BigInt(Number.MAX_SAFE_INTEGER);
 /** Earliest plausible timestamp (2001-09-09): catches seconds sent instead of milliseconds. */
 const MIN_TS = 1_000_000_000_000;
 
@@ -65,24 +70,56 @@ export function parseMeterMessage(message: Uint8Array | string, options: ParseOp
   if (typeof registerWh === 'number') {
     if (!Number.isFinite(registerWh)) return reject('NOT_NUMERIC', 'registerWh is not a finite number');
     if (registerWh < 0) return reject('NEGATIVE_REGISTER', 'registerWh is negative');
-    if (!Number.isSafeInteger(registerWh)) return reject('NOT_NUMERIC', 'registerWh must be an integer (a decimal string above 2^53)');
+    if (!Number.isInteger(registerWh)) return reject('NOT_NUMERIC', 'registerWh must be an integer');
+    if (!Number.isSafeInteger(registerWh)) return reject('REGISTER_OUT_OF_RANGE', 'registerWh is above 2^53 - 1');
     register = BigInt(registerWh);
   } else if (typeof registerWh === 'string') {
     if (/^-[0-9]/.test(registerWh)) return reject('NEGATIVE_REGISTER', 'registerWh is negative');
     if (!DECIMAL_REGISTER.test(registerWh)) return reject('NOT_NUMERIC', 'registerWh is not a decimal integer');
     register = BigInt(registerWh);
+    if (register > MAX_REGISTER) return reject('REGISTER_OUT_OF_RANGE', 'registerWh is above 2^53 - 1');
   } else {
     return reject('NOT_NUMERIC', 'registerWh is missing or not a number');
   }
   return { ok: true, reading: { ts, registerWh: register } };
 }
 
-/** The order rule against the last accepted reading: strictly later, register not below. */
-export function checkOrder(previous: MeterReading | undefined, next: MeterReading): ParsedMessage {
+/**
+ * How much more than rated power times elapsed time a register may grow: 10 % for the
+ * meter's clock and sampling jitter, and 1 Wh for the register's resolution (a 1 kW load
+ * read every second moves an integer register by 0 or 1 Wh).
+ */
+export const RATED_POWER_MARGIN = { numerator: 11n, denominator: 10n, resolutionWh: 1n } as const;
+
+/** The most a register may grow in `elapsedMs` at `ratedPowerW` (Wh), margin included. */
+export function maxRegisterIncrease(ratedPowerW: number, elapsedMs: number): bigint {
+  const { numerator, denominator, resolutionWh } = RATED_POWER_MARGIN;
+  return (BigInt(ratedPowerW) * BigInt(elapsedMs) * numerator) / (3_600_000n * denominator) + resolutionWh;
+}
+
+export interface OrderRules {
+  /** The meter's rated power (W); omitted: no bound on the increase. */
+  ratedPowerW?: number;
+}
+
+/**
+ * The rules against the last accepted reading: strictly later, register not below, and
+ * not more energy than the meter's rated power allows over the time between the two.
+ */
+export function checkOrder(previous: MeterReading | undefined, next: MeterReading, rules: OrderRules = {}): ParsedMessage {
   if (previous !== undefined) {
     if (next.ts === previous.ts) return reject('DUPLICATE_TIMESTAMP', 'a reading with this ts was already accepted');
     if (next.ts < previous.ts) return reject('OUT_OF_ORDER', `ts is ${previous.ts - next.ts} ms before the last accepted reading`);
     if (next.registerWh < previous.registerWh) return reject('REGISTER_DECREASED', 'registerWh is below the last accepted register');
+    if (rules.ratedPowerW !== undefined) {
+      const elapsedMs = next.ts - previous.ts;
+      const limit = maxRegisterIncrease(rules.ratedPowerW, elapsedMs);
+      const increase = next.registerWh - previous.registerWh;
+      if (increase > limit) {
+        // The size of the jump stays out of the detail: it is a reading, and details are logged.
+        return reject('REGISTER_JUMP', `registerWh rose more in ${elapsedMs} ms than the rated ${rules.ratedPowerW} W allows (${limit} Wh)`);
+      }
+    }
   }
   return { ok: true, reading: next };
 }

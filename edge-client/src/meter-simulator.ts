@@ -9,6 +9,7 @@
 import { connect, type MqttClient } from 'mqtt';
 import type { LoadModel } from './load-model';
 import { formatMeterMessage, type MeterReading } from './meter-message';
+import { mqttAuthOptions, type MqttTlsOptions } from './meter-subscription';
 
 export interface SimulatorOptions {
   url: string;
@@ -23,6 +24,10 @@ export interface SimulatorOptions {
   intervalMs: number;
   initialRegisterWh?: number;
   clientId?: string;
+  /** The meter's broker account (a broker that authenticates publishers needs it). */
+  username?: string;
+  password?: string;
+  tls?: MqttTlsOptions;
   /** Called after the broker acknowledged each message. */
   onPublished?: (reading: MeterReading) => void;
   now?: () => number;
@@ -48,6 +53,7 @@ export class MeterSimulator {
       reconnectPeriod: 500,
       // Messages published while the broker is down are queued and sent on reconnect.
       queueQoSZero: false,
+      ...mqttAuthOptions(options),
     });
   }
 
@@ -97,6 +103,7 @@ export class MeterSimulator {
 
   async stop(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
-    await this.#client.endAsync(false);
+    // Not connected (broker down, credentials refused): nothing in flight can be delivered, so do not wait for it.
+    await this.#client.endAsync(!this.#client.connected);
   }
 }

@@ -6,8 +6,49 @@
  * disk or was dropped as invalid. MQTT.js hands messages over one at a time and
  * reconnects by itself after a broker restart.
  */
+import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttTlsConfig } from './config';
+import { EdgeError } from './errors';
 import type { Logger } from './log';
+
+/** TLS options of an MQTT connection (mqtts:// or wss://), as MQTT.js takes them. */
+export interface MqttTlsOptions {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Default true: a broker certificate that does not verify is refused. */
+  rejectUnauthorized?: boolean;
+}
+
+/** Reads the PEM files a config names. */
+export function mqttTlsOptions(tls: MqttTlsConfig | undefined): MqttTlsOptions | undefined {
+  if (tls === undefined) return undefined;
+  const read = (file: string | undefined, field: string): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (cause) {
+      throw new EdgeError('CONFIG_INVALID', `mqtt.tls.${field}: cannot read ${file}`, { cause, details: { file } });
+    }
+  };
+  const ca = read(tls.caFile, 'caFile');
+  const cert = read(tls.certFile, 'certFile');
+  const key = read(tls.keyFile, 'keyFile');
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), rejectUnauthorized: tls.rejectUnauthorized };
+}
+
+/** The credential and TLS part of MQTT.js client options. */
+export function mqttAuthOptions(options: { username?: string; password?: string; tls?: MqttTlsOptions }): Partial<IClientOptions> {
+  return {
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(options.tls?.ca !== undefined ? { ca: options.tls.ca } : {}),
+    ...(options.tls?.cert !== undefined ? { cert: options.tls.cert } : {}),
+    ...(options.tls?.key !== undefined ? { key: options.tls.key } : {}),
+    ...(options.tls?.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.tls.rejectUnauthorized } : {}),
+  };
+}
 
 export interface MeterSubscriptionOptions {
   url: string;
@@ -15,6 +56,7 @@ export interface MeterSubscriptionOptions {
   clientId: string;
   username?: string;
   password?: string;
+  tls?: MqttTlsOptions;
   protocolVersion?: 4 | 5;
   reconnectPeriodMs?: number;
   onMessage: (payload: Buffer, topic: string) => Promise<unknown>;
@@ -44,8 +86,7 @@ export class MeterSubscription {
       // Subscribed on every connect (below), so no second copy from MQTT.js.
       resubscribe: false,
       ...(options.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 24 * 3600 } } : {}),
-      ...(options.username !== undefined ? { username: options.username } : {}),
-      ...(options.password !== undefined ? { password: options.password } : {}),
+      ...mqttAuthOptions(options),
     };
     const client = connect(options.url, clientOptions);
     const subscription = new MeterSubscription(client, options);

@@ -13,7 +13,8 @@ import {
   type CircuitId,
   type DeviationProof,
 } from '@flexproof/circuits';
-import { ACTION_SUBMIT_PERIOD, signPayload, type SubmitPeriodPayload } from './prosumer-signing';
+import { EdgeError } from './errors';
+import { ACTION_SUBMIT_PERIOD, signPayload, type LedgerTarget, type SubmitPeriodPayload } from './prosumer-signing';
 import type { ProverPort } from './prover';
 
 export interface PeriodProofParams {
@@ -33,6 +34,13 @@ export interface PeriodProofParams {
   requestCommitment: string;
   fingerprintSalt: bigint;
   privateKey: KeyObject;
+  /** The channel and chaincode the signed payload names. */
+  ledger: LedgerTarget;
+  /**
+   * Checks the (honest) proof before anything is signed: the caller verifies it against
+   * the ledger's key. False: PROOF_NOT_VERIFIED, nothing signed.
+   */
+  verify?: (proof: DeviationProof) => Promise<boolean>;
   /** Demonstrations only: corrupt the proof's claimed deviation before signing. */
   tamper?: boolean;
 }
@@ -66,11 +74,18 @@ export async function provePeriod(params: PeriodProofParams, prover: ProverPort)
   const started = process.hrtime.bigint();
   const proven = await prover.prove(params.shape, input);
   const provingMs = Number((process.hrtime.bigint() - started) / 1_000_000n);
+  if (params.verify !== undefined && !(await params.verify(proven))) {
+    throw new EdgeError('PROOF_NOT_VERIFIED', `the proof of period ${params.periodIndex} does not verify against the ledger's key: nothing signed`, {
+      details: { enrollmentId: params.enrollmentId, periodIndex: params.periodIndex },
+    });
+  }
   const signals = decodePublicSignals(proven.publicSignals);
   const sent: DeviationProof = params.tamper ? tamperWith(proven) : proven;
   const hash = submissionHash(sent.proof, sent.publicSignals);
   const payload: SubmitPeriodPayload = {
     type: ACTION_SUBMIT_PERIOD,
+    channel: params.ledger.channel,
+    chaincode: params.ledger.chaincode,
     enrollmentId: params.enrollmentId,
     meterId: params.meterId,
     prosumerId: params.prosumerId,

@@ -11,7 +11,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { EdgeError } from './errors';
-import { checkOrder, type MeterReading, type ParsedMessage } from './meter-message';
+import { checkOrder, type MeterReading, type OrderRules, type ParsedMessage } from './meter-message';
 import type { Logger } from './log';
 import { silentLogger } from './log';
 
@@ -26,19 +26,24 @@ export class ReadingLog {
   readonly #handle: fsp.FileHandle;
   readonly #readings: MeterReading[];
   readonly #logger: Logger;
+  readonly #rules: OrderRules;
   #queue: PendingAppend[] = [];
   #flushing = false;
   #closed = false;
 
-  private constructor(file: string, handle: fsp.FileHandle, readings: MeterReading[], logger: Logger) {
+  private constructor(file: string, handle: fsp.FileHandle, readings: MeterReading[], logger: Logger, rules: OrderRules) {
     this.#file = file;
+    this.#rules = rules;
     this.#handle = handle;
     this.#readings = readings;
     this.#logger = logger;
   }
 
-  /** Opens (or creates) the log, repairing a torn last line. */
-  static async open(file: string, logger: Logger = silentLogger): Promise<ReadingLog> {
+  /**
+   * Opens (or creates) the log, repairing a torn last line. `rules` bound every new
+   * reading (rated power); readings already stored are not judged again.
+   */
+  static async open(file: string, logger: Logger = silentLogger, rules: OrderRules = {}): Promise<ReadingLog> {
     let text = '';
     try {
       text = await fsp.readFile(file, 'utf8');
@@ -79,7 +84,7 @@ export class ReadingLog {
       await fsp.truncate(file, goodBytes);
     }
     const handle = await fsp.open(file, 'a', 0o600);
-    return new ReadingLog(file, handle, readings, logger);
+    return new ReadingLog(file, handle, readings, logger, rules);
   }
 
   get file(): string {
@@ -101,7 +106,7 @@ export class ReadingLog {
    */
   async accept(reading: MeterReading): Promise<ParsedMessage> {
     if (this.#closed) throw new EdgeError('STORE_CORRUPT', 'reading log is closed');
-    const checked = checkOrder(this.last, reading);
+    const checked = checkOrder(this.last, reading, this.#rules);
     if (!checked.ok) return checked;
     // In memory at once, so the next message is checked against it; durable before resolving.
     this.#readings.push(reading);

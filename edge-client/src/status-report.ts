@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { EdgeConfig } from './config';
-import type { EdgeStateData, PeriodRecord } from './edge-state';
+import type { EdgeStateData, EnrollmentHold, PeriodRecord } from './edge-state';
 import { READINGS_FILE, STATE_FILE } from './edge-node';
 import { PERIOD_COUNT, periodEndMs, type PeriodTiming } from './period-clock';
 import { circuitShape } from '@flexproof/circuits';
@@ -32,6 +32,8 @@ export interface StatusReport {
     enrollmentId: string;
     acceptedAt?: string;
     excludedAt?: string;
+    /** Why nothing is being accepted, signed or sent for it (until the cause goes). */
+    hold?: EnrollmentHold;
     counts: Record<string, number>;
     periods: PeriodStatusLine[];
   }[];
@@ -65,6 +67,7 @@ export async function statusReport(config: EdgeConfig, now = Date.now()): Promis
       enrollmentId: e.enrollmentId,
       ...(s?.acceptedAt ? { acceptedAt: s.acceptedAt } : {}),
       ...(s?.excludedAt ? { excludedAt: s.excludedAt } : {}),
+      ...(s?.hold ? { hold: s.hold } : {}),
       counts,
       periods,
     };
@@ -129,6 +132,7 @@ export function formatStatus(report: StatusReport): string {
     out.push('');
     const summary = Object.entries(e.counts).map(([k, v]) => `${k} ${v}`).join(', ');
     out.push(`enrollment ${e.enrollmentId}: ${summary}${e.acceptedAt ? `; accepted ${e.acceptedAt}` : ''}${e.excludedAt ? `; EXCLUDED ${e.excludedAt}` : ''}`);
+    if (e.hold) out.push(`  HELD (${e.hold.code}) since ${e.hold.since}: ${e.hold.message}`);
     out.push('  period  status      outcome       deviation  attempts  note');
     for (const p of e.periods) {
       if (p.status === 'open') continue;

@@ -73,6 +73,72 @@ describe('edge-client: configuration', () => {
     assert.ok(!(caught as Error).message.includes('short-secret'));
   });
 
+  it('defaults the ledger, the gateway organisation and the rated power; the environment overrides them', () => {
+    const c = parseConfig(valid, { baseDir: '/', env: {} });
+    assert.deepEqual(c.ledger, { channel: 'flexchannel', chaincode: 'flexproof' });
+    assert.equal(c.gatewayMspId, 'AggregatorMSP');
+    assert.equal(c.ratedPowerW, 50_000);
+    assert.deepEqual(c.enrollments[0]?.acceptPolicy, {}, 'no policy unless written');
+    const o = parseConfig({ ...valid, ledger: { channel: 'mychannel' } }, { baseDir: '/', env: { FLEXPROOF_EDGE_GATEWAY_MSP_ID: 'DsoMSP', FLEXPROOF_EDGE_RATED_POWER_W: '17000', FLEXPROOF_EDGE_LEDGER_CHAINCODE: 'cc2' } });
+    assert.deepEqual(o.ledger, { channel: 'mychannel', chaincode: 'cc2' });
+    assert.equal(o.gatewayMspId, 'DsoMSP');
+    assert.equal(o.ratedPowerW, 17_000);
+  });
+
+  it('lays each enrollment acceptPolicy over the site-wide one, term by term; one maxFlexWh means every period', () => {
+    const c = parseConfig(
+      {
+        ...valid,
+        acceptPolicy: { minReward: '1000', maxRatePerWh: 2, minToleranceWh: '50', maxFlexWh: 500 },
+        enrollments: [{ ...valid.enrollments[0], acceptPolicy: { orderId: 'order-7', minReward: '1500' } }],
+      },
+      { baseDir: '/', env: {} },
+    );
+    assert.deepEqual(c.enrollments[0]?.acceptPolicy, {
+      minReward: '1500',
+      maxRatePerWh: '2',
+      minToleranceWh: '50',
+      maxFlexWh: new Array<string>(24).fill('500'),
+      orderId: 'order-7',
+    });
+  });
+
+  it('names every bad acceptPolicy term, an unknown one, and bad ledger, MSP and TLS fields', () => {
+    let caught: unknown;
+    try {
+      parseConfig(
+        {
+          ...valid,
+          gatewayMspId: 'Aggregator MSP',
+          ledger: { channel: 'Bad Channel' },
+          ratedPowerW: 0,
+          mqtt: { url: 'mqtts://b:8883', tls: { certFile: 'c.pem' }, password: 'x', passwordFile: 'p' },
+          acceptPolicy: { minReward: -1, maxRatePerWh: '1.5', maxFlexWh: [1, 2], orderID: 'o' },
+          enrollments: [{ ...valid.enrollments[0], acceptPolicy: { orderId: 'bad id!' } }],
+        },
+        { baseDir: '/', env: {} },
+      );
+    } catch (error) {
+      caught = error;
+    }
+    assert.ok(isEdgeError(caught, 'CONFIG_INVALID'));
+    const problems = (caught as EdgeError).details.problems as string[];
+    for (const field of [
+      'gatewayMspId',
+      'ledger.channel',
+      'ratedPowerW',
+      'mqtt.tls.certFile, mqtt.tls.keyFile',
+      'mqtt.password, mqtt.passwordFile',
+      'acceptPolicy.minReward',
+      'acceptPolicy.maxRatePerWh',
+      'acceptPolicy.maxFlexWh',
+      'acceptPolicy.orderID: unknown term',
+      'enrollments[0].acceptPolicy.orderId',
+    ]) {
+      assert.ok(problems.some((p) => p.startsWith(field)), `a problem names ${field}: ${problems.join(' | ')}`);
+    }
+  });
+
   it('refuses a request profile and salt that do not open the given commitment', () => {
     const bad = { ...valid, enrollments: [{ ...valid.enrollments[0], requestCommitment: '12345' }] };
     assert.throws(() => parseConfig(bad, { baseDir: '/', env: {} }), (e) => isEdgeError(e, 'CONFIG_INVALID') && /do not open/.test((e as Error).message));

@@ -68,13 +68,14 @@ describe('edge-client: edge node with a fake gateway', function () {
   it('resumes after a restart where it stopped and resends the identical body of a period already sent', async () => {
     h = await Harness.create();
     await h.feed(T0, T0 + 2 * HOUR);
-    h.gateway.down = true;
+    // The key lookup answers, the submission does not: the body went out, no answer came back.
+    h.gateway.downOps.add('submit');
     await h.advance(T0 + 2 * HOUR, 2);
     assert.equal(h.period(0)?.status, 'submitted', 'sent while the gateway was down');
     const before = h.period(0)?.body;
     await h.close();
     await h.open();
-    h.gateway.down = false;
+    h.gateway.downOps.clear();
     await h.stepUntil(() => h!.period(1)?.status === 'settled');
     assert.equal(h.period(0)?.body, before);
     assert.deepEqual(h.gateway.submitted().filter((s) => s.ok).map((s) => s.periodIndex), [0, 1]);
@@ -165,6 +166,48 @@ describe('edge-client: edge node with a fake gateway', function () {
     await h.advance(T0 + HOUR);
     assert.equal(h.gateway.submitted().length, 0);
     assert.ok(h.logger.lines.some((l) => l.level === 'error' && l.event === 'enrollment.terms-mismatch'));
+  });
+
+  it('an absurd register value is dropped, counted and never stored, so later genuine readings still count (T10)', async () => {
+    h = await Harness.create({ extra: { ratedPowerW: 10_000 } });
+    h.now = T0 + HOUR;
+    const ingest = (ts: number, registerWh: number | string) => h!.node.ingest(JSON.stringify({ ts, registerWh }));
+    assert.equal((await ingest(T0, 1_000_000)).ok, true);
+    const outcomes = [
+      await ingest(T0 + 60_000, 1_000_000 + 1_000_000_000), // a gigawatt-hour in a minute
+      await ingest(T0 + 120_000, 2 ** 60),
+      await ingest(T0 + 180_000, '123456789012345678901234567890'),
+      await ingest(T0 + 240_000, -5),
+      await ingest(T0 + 300_000, 1_000_000 + 833), // 10 kW for 5 minutes: 833 Wh, within the bound
+      await ingest(T0 + 360_000, 1_000_000 + 833 + 2000), // 2 kWh in one minute at 10 kW rated
+      await ingest(T0 + 420_000, 999_000), // decreasing
+      await ingest(T0 + 900_000, 1_000_000 + 2000),
+    ];
+    assert.deepEqual(
+      outcomes.map((o) => (o.ok ? 'ok' : o.reason)),
+      ['REGISTER_JUMP', 'REGISTER_OUT_OF_RANGE', 'REGISTER_OUT_OF_RANGE', 'NEGATIVE_REGISTER', 'ok', 'REGISTER_JUMP', 'REGISTER_DECREASED', 'ok'],
+    );
+    assert.deepEqual(h.node.readings.readings.map((r) => r.registerWh), [1_000_000n, 1_000_833n, 1_002_000n], 'only genuine readings are stored');
+    assert.deepEqual(h.node.droppedByReason, { REGISTER_JUMP: 2, REGISTER_OUT_OF_RANGE: 2, NEGATIVE_REGISTER: 1, REGISTER_DECREASED: 1 });
+    const jump = h.logger.lines.find((l) => l.event === 'reading.dropped' && l.fields.reason === 'REGISTER_JUMP');
+    assert.equal(jump?.level, 'warn');
+    assert.match(String(jump?.fields.detail), /rated 10000 W/);
+    // Reopened from disk: the absurd values are not there either.
+    await h.close();
+    await h.open();
+    assert.equal(h.node.readings.readings.length, 3);
+  });
+
+  it('signs submissions for the configured channel and chaincode; the ledger refuses another', async () => {
+    h = await Harness.create({ extra: { ledger: { channel: 'otherchannel', chaincode: 'flexproof' } } });
+    await h.feed(T0, T0 + HOUR);
+    await h.advance(T0 + HOUR);
+    const body = JSON.parse(h.period(0)?.body ?? '{}') as { payload: Record<string, unknown> };
+    assert.equal(body.payload.type, 'flexproof.submitPeriod.v2');
+    assert.equal(body.payload.channel, 'otherchannel');
+    assert.equal(body.payload.chaincode, 'flexproof');
+    assert.equal(h.period(0)?.status, 'rejected', 'the fake ledger is flexchannel/flexproof');
+    assert.equal(h.period(0)?.lastError?.code, 'BAD_SIGNATURE');
   });
 
   it('drops every kind of bad message with a log line and never crashes; keeps no secret in its logs', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { checkOrder, formatMeterMessage, parseMeterMessage, type RejectReason } from '../../../edge-client/src/meter-message';
+import { checkOrder, formatMeterMessage, maxRegisterIncrease, parseMeterMessage, type RejectReason } from '../../../edge-client/src/meter-message';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 const opts = { now: NOW, maxClockSkewMs: 300_000 };
@@ -10,11 +10,12 @@ function reason(message: string | Buffer): RejectReason | 'ok' {
 }
 
 describe('edge-client: meter message validation', () => {
-  it('accepts the documented format, with the register as a number or a decimal string', () => {
+  it('accepts the documented format, with the register as a number or a decimal string, up to 2^53 - 1', () => {
     const n = parseMeterMessage(JSON.stringify({ ts: NOW, registerWh: 1234567 }), opts);
-    const s = parseMeterMessage(JSON.stringify({ ts: NOW, registerWh: '123456789012345678901234567890' }), opts);
+    const s = parseMeterMessage(JSON.stringify({ ts: NOW, registerWh: String(Number.MAX_SAFE_INTEGER) }), opts);
     assert.ok(n.ok && n.reading.registerWh === 1234567n && n.reading.ts === NOW);
-    assert.ok(s.ok && s.reading.registerWh === 123456789012345678901234567890n);
+    assert.ok(s.ok && s.reading.registerWh === BigInt(Number.MAX_SAFE_INTEGER));
+    assert.equal(reason(JSON.stringify({ ts: NOW, registerWh: Number.MAX_SAFE_INTEGER })), 'ok');
     assert.equal(reason(JSON.stringify({ ts: NOW, registerWh: 0, unit: 'Wh' })), 'ok');
   });
 
@@ -36,7 +37,10 @@ describe('edge-client: meter message validation', () => {
       [JSON.stringify({ ts: NOW, registerWh: '0012' }), 'NOT_NUMERIC'],
       [JSON.stringify({ ts: NOW, registerWh: null }), 'NOT_NUMERIC'],
       [JSON.stringify({ ts: NOW, registerWh: true }), 'NOT_NUMERIC'],
-      [JSON.stringify({ ts: NOW, registerWh: 2 ** 60 }), 'NOT_NUMERIC'],
+      [JSON.stringify({ ts: NOW, registerWh: 2 ** 60 }), 'REGISTER_OUT_OF_RANGE'],
+      [JSON.stringify({ ts: NOW, registerWh: Number.MAX_SAFE_INTEGER + 1 }), 'REGISTER_OUT_OF_RANGE'],
+      [JSON.stringify({ ts: NOW, registerWh: String(2n ** 53n) }), 'REGISTER_OUT_OF_RANGE'],
+      [JSON.stringify({ ts: NOW, registerWh: '123456789012345678901234567890' }), 'REGISTER_OUT_OF_RANGE'],
       [`{"ts":${NOW},"registerWh":1e400}`, 'NOT_NUMERIC'],
       [JSON.stringify({ ts: NOW, registerWh: -1 }), 'NEGATIVE_REGISTER'],
       [JSON.stringify({ ts: NOW, registerWh: '-5' }), 'NEGATIVE_REGISTER'],
@@ -59,8 +63,24 @@ describe('edge-client: meter message validation', () => {
     assert.equal(checkOrder(undefined, last).ok, true);
   });
 
+  it('bounds the increase by the rated power over the time since the last reading (10 % and 1 Wh margin)', () => {
+    const last = { ts: NOW, registerWh: 1000n };
+    const rules = { ratedPowerW: 10_000 };
+    // 10 kW for 15 minutes is 2500 Wh; with the margin 2751 Wh.
+    assert.equal(maxRegisterIncrease(10_000, 900_000), 2751n);
+    const at = (ms: number, registerWh: bigint) => checkOrder(last, { ts: NOW + ms, registerWh }, rules);
+    assert.equal(at(900_000, 1000n + 2751n).ok, true, 'at the bound');
+    const jump = at(900_000, 1000n + 2752n);
+    assert.ok(!jump.ok && jump.reason === 'REGISTER_JUMP', 'one Wh beyond it');
+    assert.ok(!jump.ok && !jump.detail.includes('2752') && !jump.detail.includes('3752'), 'the reading stays out of the logged detail');
+    assert.equal(at(1000, 1000n + 4n).ok, true, '4 Wh in one second: within 10 kW with the margin');
+    assert.equal(at(1000, 1000n + 5n).ok, false, '5 Wh in one second is 18 kW');
+    assert.equal(at(1000, 1001n).ok, true, 'one register step is always allowed');
+    assert.equal(checkOrder(last, { ts: NOW + 1, registerWh: 10n ** 15n }).ok, true, 'no rated power given: no bound');
+  });
+
   it('formats what it parses', () => {
-    const parsed = parseMeterMessage(formatMeterMessage({ ts: NOW, registerWh: 2n ** 70n }), opts);
-    assert.ok(parsed.ok && parsed.reading.registerWh === 2n ** 70n);
+    const parsed = parseMeterMessage(formatMeterMessage({ ts: NOW, registerWh: 2n ** 52n }), opts);
+    assert.ok(parsed.ok && parsed.reading.registerWh === 2n ** 52n);
   });
 });

@@ -25,6 +25,8 @@ describe('edge-client: site key', () => {
       assert.equal(loaded.type, type);
       const payload = {
         type: ACTION_SUBMIT_PERIOD,
+        channel: 'flexchannel',
+        chaincode: 'flexproof',
         enrollmentId: 'e1',
         meterId: 'm1',
         prosumerId: 'p1',
@@ -34,11 +36,13 @@ describe('edge-client: site key', () => {
       } as const;
       assert.ok(verifyPayloadSignature(payload, signPayload(payload, loaded.privateKey), created.publicKeyPem));
       const request = { method: 'PUT', pathWithQuery: '/v1/edge/meters/m1/periods/0/readings?enrollmentId=e1', body: '{"readings":["1"]}' };
-      const headers = edgeRequestHeaders(request, 'm1', loaded.privateKey, { now: 1_780_000_000_000, nonce: 'aa'.repeat(16) });
+      const headers = edgeRequestHeaders(request, 'm1', loaded.privateKey, { gatewayMspId: 'AggregatorMSP', now: 1_780_000_000_000, nonce: 'aa'.repeat(16) });
       assert.equal(headers[EDGE_HEADERS.meter], 'm1');
-      const parts = { ...request, timestamp: headers[EDGE_HEADERS.timestamp] as string, nonce: headers[EDGE_HEADERS.nonce] as string };
-      assert.ok(verifyEdgeSignature(parts, headers[EDGE_HEADERS.signature] as string, created.publicKeyPem), 'the gateway verifies the request signature');
-      assert.ok(!verifyEdgeSignature({ ...parts, body: '{"readings":["2"]}' }, headers[EDGE_HEADERS.signature] as string, created.publicKeyPem));
+      const parts = { ...request, gatewayMspId: 'AggregatorMSP', timestamp: headers[EDGE_HEADERS.timestamp] as string, nonce: headers[EDGE_HEADERS.nonce] as string };
+      const signature = headers[EDGE_HEADERS.signature] as string;
+      assert.ok(verifyEdgeSignature(parts, signature, created.publicKeyPem), 'the gateway verifies the request signature');
+      assert.ok(!verifyEdgeSignature({ ...parts, body: '{"readings":["2"]}' }, signature, created.publicKeyPem));
+      assert.ok(!verifyEdgeSignature({ ...parts, gatewayMspId: 'DsoMSP' }, signature, created.publicKeyPem), "the other organisation's gateway refuses it");
     });
   }
 

@@ -1,9 +1,11 @@
 /**
  * FakeGateway: a GatewayPort that behaves like the gateway in front of the chaincode,
- * in memory. It checks the prosumer signature, the order of periods and the chain head,
- * settles each period once (identical resubmission returns the recorded outcome, another
- * body is a 409), verifies proofs with the real verifier when given a verification key,
- * and can be taken down (503 with Retry-After) to simulate an outage.
+ * in memory. It checks the prosumer signature and the ledger the payload names, the
+ * order of periods and the chain head, settles each period once (identical resubmission
+ * returns the recorded outcome, another body is a 409), serves the ledger's verification
+ * key record (which a test may make lie), verifies proofs with the real verifier against
+ * that key when asked, and can be taken down (503 with Retry-After) to simulate an outage,
+ * wholly (`down`) or for some operations (`downOps`).
  */
 import {
   decodePublicSignals,
@@ -11,12 +13,13 @@ import {
   verifyDeviationProof,
   type VerificationKey,
 } from '@flexproof/circuits';
-import { verifyPayloadSignature } from '@flexproof/chaincode/client';
+import { DEFAULT_LEDGER_TARGET, verificationKeyHash, verifyPayloadSignature, type LedgerTarget } from '@flexproof/chaincode/client';
 import type { EnrollmentTerms } from '@flexproof/chaincode/client';
 import {
   GatewayError,
   type EnrollmentView,
   type GatewayPort,
+  type LedgerVerificationKey,
   type PeriodOutcome,
   type ReadingsUpload,
 } from '../../../../edge-client/src/gateway-port';
@@ -35,26 +38,48 @@ export interface RecordedResult {
   txId: string;
 }
 
+export interface FakeGatewayOptions {
+  /** The key the fake ledger holds for the circuit (the record's keyHash is computed from it). */
+  ledgerKey: VerificationKey;
+  circuitId: string;
+  /** Verify every proof against the ledger key, as the chaincode does (invalid: excluded). */
+  verifyProofs?: boolean;
+  ledger?: LedgerTarget;
+}
+
 export class FakeGateway implements GatewayPort {
   down = false;
+  /** Operations answered 503 while the others work: get, accept, submit, upload, key, withdraw. */
+  readonly downOps = new Set<string>();
+  /** What GET .../verification-key answers; a test may replace it to lie. */
+  keyRecord: LedgerVerificationKey;
+  readonly withdrawals: Record<string, unknown>[] = [];
+  readonly #verifyProofs: boolean;
+  readonly #ledger: LedgerTarget;
   readonly enrollments = new Map<string, { e: FakeEnrollment; results: (RecordedResult | null)[] }>();
   /** Every call, in order, for assertions. */
   readonly calls: { op: string; enrollmentId?: string; periodIndex?: number; ok: boolean; status?: number }[] = [];
   readonly bodies = new Map<string, string[]>();
   readonly uploads = new Map<string, ReadingsUpload>();
+  /** Accept payloads that passed the checks, in order. */
+  readonly accepted: Record<string, unknown>[] = [];
   #tx = 0;
 
   constructor(
     private readonly publicKeyPem: string,
-    private readonly verificationKey?: VerificationKey,
-  ) {}
+    options: FakeGatewayOptions,
+  ) {
+    this.keyRecord = { circuitId: options.circuitId, status: 'active', keyHash: verificationKeyHash(options.ledgerKey), verificationKey: options.ledgerKey };
+    this.#verifyProofs = options.verifyProofs === true;
+    this.#ledger = options.ledger ?? DEFAULT_LEDGER_TARGET;
+  }
 
   addEnrollment(e: FakeEnrollment): void {
     this.enrollments.set(e.enrollmentId, { e, results: new Array<RecordedResult | null>(24).fill(null) });
   }
 
   #unavailable(op: string, extra: Record<string, unknown> = {}): void {
-    if (!this.down) return;
+    if (!this.down && !this.downOps.has(op)) return;
     this.calls.push({ op, ok: false, status: 503, ...extra });
     throw new GatewayError({ status: 503, code: 'LEDGER_UNAVAILABLE', message: 'the peer is down', retryable: true, retryAfterMs: 0 });
   }
@@ -62,6 +87,12 @@ export class FakeGateway implements GatewayPort {
   #refuse(op: string, status: number, code: string, message: string, extra: Record<string, unknown> = {}): never {
     this.calls.push({ op, ok: false, status, ...extra });
     throw new GatewayError({ status, code, message, retryable: false });
+  }
+
+  /** As the chaincode: a payload signed for another channel or chaincode is refused. */
+  #checkLedger(op: string, payload: Record<string, unknown>, extra: Record<string, unknown>): void {
+    if (payload.channel !== this.#ledger.channel) this.#refuse(op, 401, 'BAD_SIGNATURE', `payload.channel: signed for channel ${String(payload.channel)}`, extra);
+    if (payload.chaincode !== this.#ledger.chaincode) this.#refuse(op, 401, 'BAD_SIGNATURE', `payload.chaincode: signed for chaincode ${String(payload.chaincode)}`, extra);
   }
 
   #get(enrollmentId: string, op: string) {
@@ -85,7 +116,15 @@ export class FakeGateway implements GatewayPort {
     const found = this.#get(enrollmentId, 'accept');
     const { payload, signature } = JSON.parse(body) as { payload: Record<string, unknown>; signature: string };
     if (!verifyPayloadSignature(payload, signature, this.publicKeyPem)) this.#refuse('accept', 401, 'BAD_SIGNATURE', 'bad signature', { enrollmentId });
-    if (payload.requestCommitment !== found.e.requestCommitment) this.#refuse('accept', 422, 'RULE_VIOLATION', 'terms differ', { enrollmentId });
+    this.#checkLedger('accept', payload, { enrollmentId });
+    if (payload.type !== 'flexproof.acceptEnrollment.v2') this.#refuse('accept', 401, 'BAD_SIGNATURE', 'payload.type', { enrollmentId });
+    if (found.e.status !== 'offered') this.#refuse('accept', 422, 'RULE_VIOLATION', `enrollment is ${found.e.status}`, { enrollmentId });
+    // The chaincode compares every signed term with its record.
+    for (const [k, v] of Object.entries(found.e)) {
+      if (k === 'status' || k === 'chainHead') continue;
+      if (JSON.stringify(payload[k]) !== JSON.stringify(v)) this.#refuse('accept', 422, 'RULE_VIOLATION', `payload.${k}: differs from the offer`, { enrollmentId });
+    }
+    this.accepted.push(payload);
     // The aggregator deposits at once in this fake.
     found.e.status = 'active';
     this.calls.push({ op: 'accept', enrollmentId, ok: true });
@@ -105,6 +144,7 @@ export class FakeGateway implements GatewayPort {
     };
     const at = { enrollmentId, periodIndex };
     if (!verifyPayloadSignature(payload, signature, this.publicKeyPem)) this.#refuse('submit', 401, 'BAD_SIGNATURE', 'bad signature', at);
+    this.#checkLedger('submit', payload, at);
     if (submissionHash(proof, publicSignals) !== payload.submissionHash) this.#refuse('submit', 401, 'BAD_SIGNATURE', 'hash does not cover the proof', at);
     const recorded = found.results[periodIndex];
     if (recorded) {
@@ -118,7 +158,7 @@ export class FakeGateway implements GatewayPort {
     if (next !== periodIndex) this.#refuse('submit', 422, 'RULE_VIOLATION', `period ${next} must be settled first`, at);
     const signals = decodePublicSignals(publicSignals);
     if (signals.prevFingerprint !== found.e.chainHead) this.#refuse('submit', 409, 'CONFLICT', 'prevFingerprint is not the chain head', at);
-    const valid = this.verificationKey ? await verifyDeviationProof(this.verificationKey, proof, publicSignals) : true;
+    const valid = this.#verifyProofs ? await verifyDeviationProof(this.keyRecord.verificationKey, proof, publicSignals).catch(() => false) : true;
     const txId = this.#nextTx();
     if (!valid) {
       found.results[periodIndex] = { outcome: 'invalidProof', submissionHash: payload.submissionHash, txId };
@@ -144,6 +184,28 @@ export class FakeGateway implements GatewayPort {
     if (previous && JSON.stringify(previous) !== JSON.stringify(upload)) this.#refuse('upload', 409, 'CONFLICT', 'different readings', { enrollmentId, periodIndex });
     this.uploads.set(key, upload);
     this.calls.push({ op: 'upload', enrollmentId, periodIndex, ok: true });
+  }
+
+  async getVerificationKey(enrollmentId: string): Promise<LedgerVerificationKey> {
+    this.#unavailable('key', { enrollmentId });
+    this.#get(enrollmentId, 'key');
+    this.calls.push({ op: 'key', enrollmentId, ok: true });
+    return structuredClone(this.keyRecord);
+  }
+
+  async withdraw(body: string): Promise<unknown> {
+    this.#unavailable('withdraw');
+    const { payload, signature } = JSON.parse(body) as { payload: Record<string, unknown>; signature: string };
+    if (!verifyPayloadSignature(payload, signature, this.publicKeyPem)) this.#refuse('withdraw', 401, 'BAD_SIGNATURE', 'bad signature');
+    this.#checkLedger('withdraw', payload, {});
+    this.withdrawals.push(payload);
+    this.calls.push({ op: 'withdraw', ok: true });
+    return { txId: this.#nextTx() };
+  }
+
+  /** Signed actions that reached the fake and passed its checks (accept, submit, withdraw). */
+  signedActions(): number {
+    return this.accepted.length + this.withdrawals.length + this.calls.filter((c) => c.op === 'submit' && c.ok).length;
   }
 
   /** The aggregator claims period p as missed (as after its deadline): the chain head does not move. */

@@ -2,13 +2,13 @@
 import { readVerificationKey, ensureArtifacts, SMALL_CIRCUIT_ID, type VerificationKey } from '@flexproof/circuits';
 import { EdgeNode } from '../../../../edge-client/src/edge-node';
 import { memoryLogger } from '../../../../edge-client/src/log';
-import { CircuitsProver } from '../../../../edge-client/src/prover';
+import { CircuitsProver, type ProverPort } from '../../../../edge-client/src/prover';
 import { FakeGateway } from './fake-gateway';
 import { makeSite, type TestSite, type TestSiteOptions } from './site';
 
 export const T0 = Date.parse('2026-06-01T00:00:00Z');
 export const HOUR = 3_600_000;
-const prover = new CircuitsProver();
+export const prover = new CircuitsProver();
 let vkey: VerificationKey | undefined;
 
 export async function verificationKey(): Promise<VerificationKey> {
@@ -27,11 +27,17 @@ export class Harness {
     readonly gateway: FakeGateway,
   ) {}
 
-  static async create(options: Partial<TestSiteOptions> & { verify?: boolean; gateway?: FakeGateway } = {}): Promise<Harness> {
+  /** The prover the node uses (a test may wrap the real one). */
+  prover: ProverPort = prover;
+
+  static async create(options: Partial<TestSiteOptions> & { verify?: boolean; gateway?: FakeGateway; prover?: ProverPort } = {}): Promise<Harness> {
     const site = makeSite({ startMs: T0, ...options });
-    const gateway = options.gateway ?? new FakeGateway(site.siteKey.publicKeyPem, options.verify ? await verificationKey() : undefined);
+    const gateway =
+      options.gateway ??
+      new FakeGateway(site.siteKey.publicKeyPem, { ledgerKey: await verificationKey(), circuitId: site.enrollment.circuitId, verifyProofs: options.verify === true });
     if (!options.gateway) gateway.addEnrollment(site.enrollment);
     const h = new Harness(site, gateway);
+    if (options.prover) h.prover = options.prover;
     await h.open();
     return h;
   }
@@ -41,7 +47,7 @@ export class Harness {
       config: this.site.config,
       siteKey: this.site.siteKey,
       gateway: this.gateway,
-      prover,
+      prover: this.prover,
       logger: this.logger,
       now: () => this.now,
     });

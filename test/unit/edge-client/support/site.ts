@@ -28,8 +28,13 @@ export interface TestSiteOptions {
   circuitId?: string;
   /** Ledger status the fake starts with. */
   status?: string;
+  /** The enrollment's acceptPolicy (default: exactly the fake's offer); null: none. */
+  acceptPolicy?: Record<string, unknown> | null;
   extra?: Record<string, unknown>;
 }
+
+/** A policy the fake's default offer (reward 2400, rate 1, tolerance 10, flexWh 100, order-1) is within. */
+export const MATCHING_POLICY = { orderId: 'order-1', minReward: '2400', maxRatePerWh: '1', minToleranceWh: '10', maxFlexWh: '100' };
 
 export const REQUEST_PROFILE = Array.from({ length: 24 }, (_, h) => String(800 + 40 * h));
 
@@ -61,6 +66,7 @@ export function makeSite(options: TestSiteOptions): TestSite {
         requestProfile: REQUEST_PROFILE,
         commitmentSalt,
         requestCommitment: commitment,
+        ...(options.acceptPolicy === null ? {} : { acceptPolicy: options.acceptPolicy ?? MATCHING_POLICY }),
       },
     ],
     ...options.extra,
