@@ -6,6 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ORG_ROLES, type OrgRole, type TokenEntry } from './auth/bearer-tokens';
+import { MSP_ID_PATTERN } from './auth/edge-signature';
+import { DEFAULT_MAX_NONCES, DEFAULT_MAX_NONCES_PER_METER } from './auth/nonce-store';
 import type { FabricIdentityConfig } from './fabric/connect';
 import type { NetworkDescriptor } from './fabric/network-descriptor';
 
@@ -20,6 +22,8 @@ export interface GatewayConfig {
   store: { kind: 'couchdb'; url: string } | { kind: 'embedded'; dataDir: string; port: number };
   bodyLimit: number;
   edgeWindowSeconds: number;
+  /** The edge nonce log (auth/nonce-store.ts): its directory and bounds. */
+  edgeNonces: { dir: string; maxEntries: number; maxPerMeter: number };
   mvccRetries: number;
   logLevel: string;
 }
@@ -55,6 +59,17 @@ export const SETTINGS: readonly { name: string; default: string; meaning: string
   { name: 'FLEXPROOF_STORE_PORT', default: '7984 (aggregator), 9984 (dso)', meaning: 'port of the embedded store on 127.0.0.1' },
   { name: 'FLEXPROOF_GATEWAY_BODY_LIMIT', default: '1048576', meaning: 'largest request body, bytes (larger: 413)' },
   { name: 'FLEXPROOF_EDGE_WINDOW_SECONDS', default: '300', meaning: 'accepted clock skew of signed edge requests' },
+  {
+    name: 'FLEXPROOF_EDGE_NONCE_DIR',
+    default: 'edge-nonces beside the store directory (.flexproof/gateway/<org>/edge-nonces)',
+    meaning: 'directory of the edge nonce log: replays are refused across restarts (one gateway process per directory)',
+  },
+  { name: 'FLEXPROOF_EDGE_NONCE_LIMIT', default: String(DEFAULT_MAX_NONCES), meaning: 'most live edge nonces (more: 503 NONCE_STORE_FULL)' },
+  {
+    name: 'FLEXPROOF_EDGE_NONCES_PER_METER',
+    default: String(DEFAULT_MAX_NONCES_PER_METER),
+    meaning: 'most live edge nonces of one meter, i.e. signed requests per twice the window (more: 429)',
+  },
   { name: 'FLEXPROOF_MVCC_RETRIES', default: '3', meaning: 'resubmissions after an MVCC read conflict' },
   { name: 'FLEXPROOF_LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug or trace' },
 ];
@@ -113,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   // Fabric identity: the network descriptor, then explicit settings on top.
   const fabric = fabricSettings(str, org, problems, env);
 
+  const storeDir = path.resolve(str('FLEXPROOF_STORE_DIR') ?? path.join(ROOT_DIR, '.flexproof', 'gateway', org, 'store'));
   const couchUrl = str('COUCHDB_URL');
   let store: GatewayConfig['store'];
   if (couchUrl !== undefined) {
@@ -126,9 +142,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   } else {
     store = {
       kind: 'embedded',
-      dataDir: path.resolve(str('FLEXPROOF_STORE_DIR') ?? path.join(ROOT_DIR, '.flexproof', 'gateway', org, 'store')),
+      dataDir: storeDir,
       port: int('FLEXPROOF_STORE_PORT', defaults.storePort, 0, 65535),
     };
+  }
+
+  // The nonce log lives beside the embedded store's data (also when the store is CouchDB,
+  // where that directory is simply not used).
+  const edgeNonces = {
+    dir: path.resolve(str('FLEXPROOF_EDGE_NONCE_DIR') ?? path.join(path.dirname(storeDir), 'edge-nonces')),
+    maxEntries: int('FLEXPROOF_EDGE_NONCE_LIMIT', DEFAULT_MAX_NONCES, 1000, 10_000_000),
+    maxPerMeter: int('FLEXPROOF_EDGE_NONCES_PER_METER', DEFAULT_MAX_NONCES_PER_METER, 10, 1_000_000),
+  };
+  if (fabric.mspId && !MSP_ID_PATTERN.test(fabric.mspId)) {
+    problems.push('FLEXPROOF_MSP_ID: 1 to 128 printable ASCII characters without spaces');
   }
 
   const logLevel = str('FLEXPROOF_LOG_LEVEL') ?? 'info';
@@ -145,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     store,
     bodyLimit: int('FLEXPROOF_GATEWAY_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
     edgeWindowSeconds: int('FLEXPROOF_EDGE_WINDOW_SECONDS', 300, 1, 3600),
+    edgeNonces,
     mvccRetries: int('FLEXPROOF_MVCC_RETRIES', 3, 0, 10),
     logLevel,
   };

@@ -25,16 +25,22 @@ export interface ErrorBody {
   txId?: string;
 }
 
-/** Seconds a client should wait before retrying after a 503. */
+/** Seconds a client should wait before retrying after a 503 or 429. */
 export const RETRY_AFTER_SECONDS = 5;
 
-/** HTTP status for each chaincode error code; any other code is a rule violation (422). */
+/**
+ * HTTP status for each chaincode error code; any other code is a rule violation (422).
+ * CLOCK_SKEW (the proposal's timestamp is too far from the endorsing peer's clock) is
+ * listed although it is 422 anyway: the gateway stamps its proposals with its own clock,
+ * so it means this host's clock is off, which an operator must see named.
+ */
 const CHAINCODE_STATUS: Readonly<Record<string, number>> = {
   BAD_INPUT: 400,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   REPLAY: 409,
+  CLOCK_SKEW: 422,
 };
 
 export function statusOfChaincodeCode(code: string): number {
@@ -113,7 +119,7 @@ export function registerErrorHandling(app: FastifyInstance, observe: ErrorObserv
     if (internal) request.log.error({ err }, 'request failed');
     else request.log.info({ code: answer.code, status }, 'request refused');
     observe(answer.code, status);
-    if (status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    if (status === 503 || status === 429) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return reply.code(status).send(answer);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -45,6 +45,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: bo
     cleanups.push(() => connection.close());
     const app = await buildApp({
       org: config.org,
+      mspId: config.fabric.mspId,
       ledger: new FabricLedger(connection, {
         channel: config.fabric.channel,
         chaincode: config.fabric.chaincode,
@@ -54,13 +55,16 @@ export async function startGateway(config: GatewayConfig, options: { logger?: bo
       tokens: config.tokens,
       fingerprint: loadFingerprint,
       edgeWindowSeconds: config.edgeWindowSeconds,
+      nonceDir: config.edgeNonces.dir,
+      maxNonces: config.edgeNonces.maxEntries,
+      maxNoncesPerMeter: config.edgeNonces.maxPerMeter,
       bodyLimit: config.bodyLimit,
       logger: options.logger === false ? false : { level: config.logLevel },
     });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });
     app.log.info(
-      { org: config.org, mspId: config.fabric.mspId, peer: config.fabric.peerEndpoint, store: config.store.kind },
+      { org: config.org, mspId: config.fabric.mspId, peer: config.fabric.peerEndpoint, store: config.store.kind, edgeNonces: config.edgeNonces.dir },
       `gateway listening on ${address}`,
     );
     return { app, url: address, storeUrl, close: cleanup };

@@ -8,12 +8,23 @@
  *   x-flexproof-signature  base64 signature of the string below: ECDSA P-256 with
  *                          SHA-256 (DER) or Ed25519, with node:crypto
  *
- * Signed string (UTF-8, '\n' between the parts):
- *   METHOD \n path-with-query \n timestamp \n nonce \n sha256hex(raw body, or '' if none)
+ * Signed string, version 2 (UTF-8, '\n' between the parts):
  *
- * The timestamp must be within ±window of the gateway's clock; a nonce seen within the
- * window is a replay. This module has no Fastify import: the edge client signs with
- * `signEdgeRequest` exactly what the gateway checks.
+ *   flexproof.edge.v2
+ *   <MSP id of the organisation whose gateway receives the request, e.g. AggregatorMSP>
+ *   METHOD
+ *   path-with-query
+ *   timestamp
+ *   nonce
+ *   sha256hex(raw body, or '' if none)
+ *
+ * The version line keeps a v1 signature (which had neither of the first two lines) from
+ * ever verifying; the MSP id binds the request to one organisation's gateway, so a
+ * request captured at one gateway is refused by the other. The timestamp must be within
+ * ±window of the gateway's clock; a nonce seen within the window is a replay
+ * (nonce-store.ts). This module has no Fastify import: `signEdgeRequest` signs exactly
+ * what the gateway checks (the edge client keeps its own copy of the string,
+ * edge-client/src/edge-request-signing.ts; the unit tests fix the exact bytes on both sides).
  */
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 
@@ -24,7 +35,15 @@ export const EDGE_HEADERS = {
   signature: 'x-flexproof-signature',
 } as const;
 
+/** First line of the signed string. */
+export const EDGE_SIGNING_VERSION = 'flexproof.edge.v2';
+
+/** An MSP id as it may appear in the signed string: printable ASCII, no space or newline. */
+export const MSP_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+
 export interface EdgeRequestParts {
+  /** MSP id of the organisation whose gateway receives the request. */
+  gatewayMspId: string;
   method: string;
   /** Path with the query string, exactly as sent (e.g. `/v1/edge/meters/m1/readings?enrollmentId=e1`). */
   pathWithQuery: string;
@@ -38,9 +57,20 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The exact bytes an edge client signs. */
+/** The exact bytes an edge client signs. Throws for an MSP id that could forge a line break. */
 export function edgeSigningString(parts: EdgeRequestParts): string {
-  return [parts.method.toUpperCase(), parts.pathWithQuery, parts.timestamp, parts.nonce, sha256Hex(parts.body)].join('\n');
+  if (!MSP_ID_PATTERN.test(parts.gatewayMspId)) {
+    throw new Error('gatewayMspId: must be 1 to 128 printable ASCII characters without spaces');
+  }
+  return [
+    EDGE_SIGNING_VERSION,
+    parts.gatewayMspId,
+    parts.method.toUpperCase(),
+    parts.pathWithQuery,
+    parts.timestamp,
+    parts.nonce,
+    sha256Hex(parts.body),
+  ].join('\n');
 }
 
 function algorithmOf(key: KeyObject): string | null {
@@ -48,11 +78,11 @@ function algorithmOf(key: KeyObject): string | null {
 }
 
 /**
- * The four headers of a signed edge request. `privateKey` is the meter's key (PEM or
- * KeyObject); `now` and `nonce` may be given for tests.
+ * The four headers of a signed edge request for the gateway of `request.gatewayMspId`.
+ * `privateKey` is the meter's key (PEM or KeyObject); `now` and `nonce` may be given for tests.
  */
 export function signEdgeRequest(
-  request: { method: string; pathWithQuery: string; body?: Uint8Array | string },
+  request: { gatewayMspId: string; method: string; pathWithQuery: string; body?: Uint8Array | string },
   meterId: string,
   privateKey: KeyObject | string,
   options: { now?: number; nonce?: string } = {},
@@ -60,7 +90,14 @@ export function signEdgeRequest(
   const timestamp = String(options.now ?? Date.now());
   const nonce = options.nonce ?? randomBytes(16).toString('hex');
   const data = Buffer.from(
-    edgeSigningString({ method: request.method, pathWithQuery: request.pathWithQuery, timestamp, nonce, body: request.body ?? '' }),
+    edgeSigningString({
+      gatewayMspId: request.gatewayMspId,
+      method: request.method,
+      pathWithQuery: request.pathWithQuery,
+      timestamp,
+      nonce,
+      body: request.body ?? '',
+    }),
     'utf8',
   );
   const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
@@ -82,35 +119,5 @@ export function verifyEdgeSignature(parts: EdgeRequestParts, signature: string, 
     return verify(algorithmOf(key), Buffer.from(edgeSigningString(parts), 'utf8'), key, sig);
   } catch {
     return false;
-  }
-}
-
-/**
- * Nonces seen recently, per meter. A nonce is remembered for twice the timestamp window,
- * longer than any timestamp it could come with is accepted.
- */
-export class NonceCache {
-  readonly #seen = new Map<string, number>();
-  readonly #ttlMs: number;
-
-  constructor(windowMs: number) {
-    this.#ttlMs = 2 * windowMs;
-  }
-
-  /** Records the nonce; false if it was already seen (a replay). */
-  remember(meterId: string, nonce: string, nowMs: number): boolean {
-    this.#prune(nowMs);
-    const key = `${meterId}\n${nonce}`;
-    if (this.#seen.has(key)) return false;
-    this.#seen.set(key, nowMs + this.#ttlMs);
-    return true;
-  }
-
-  #prune(nowMs: number): void {
-    // Insertion order is expiry order (constant TTL), so stop at the first live entry.
-    for (const [key, expiresAt] of this.#seen) {
-      if (expiresAt > nowMs) break;
-      this.#seen.delete(key);
-    }
   }
 }

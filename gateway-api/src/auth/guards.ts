@@ -1,14 +1,17 @@
 /**
  * Route guards: organisation users by bearer token and role, edge clients by the
- * signature of their meter's key (edge-signature.ts). Wrong or missing credentials are
- * 401; the right credentials with the wrong role, or a meter acting on another meter's
- * data, 403; a nonce seen before, 409.
+ * signature of their meter's key over a string naming this gateway's organisation
+ * (edge-signature.ts). Wrong or missing credentials, or a request signed for the other
+ * organisation's gateway, are 401; the right credentials with the wrong role, or a meter
+ * acting on another meter's data, 403; a nonce seen before (also before a restart:
+ * nonce-store.ts), 409; a meter that used too many nonces within the window, 429.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors';
 import type { MeterDirectory, MeterIdentity } from '../services/meter-directory';
 import type { BearerTokens, OrgRole, OrgUser } from './bearer-tokens';
-import { EDGE_HEADERS, NonceCache, verifyEdgeSignature } from './edge-signature';
+import { EDGE_HEADERS, EDGE_SIGNING_VERSION, MSP_ID_PATTERN, verifyEdgeSignature } from './edge-signature';
+import { NonceLimitReached, type EdgeNonceStore } from './nonce-store';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,14 +34,28 @@ export class Guards {
   readonly #tokens: BearerTokens;
   readonly #meters: MeterDirectory;
   readonly #windowMs: number;
-  readonly #nonces: NonceCache;
+  readonly #nonces: EdgeNonceStore;
+  readonly #mspId: string;
   readonly #now: () => number;
 
-  constructor(options: { tokens: BearerTokens; meters: MeterDirectory; edgeWindowSeconds: number; now?: () => number }) {
+  /**
+   * `mspId` is this gateway's organisation, the one edge requests must be signed for;
+   * `nonces` must remember each nonce for twice `edgeWindowSeconds`.
+   */
+  constructor(options: {
+    tokens: BearerTokens;
+    meters: MeterDirectory;
+    mspId: string;
+    nonces: EdgeNonceStore;
+    edgeWindowSeconds: number;
+    now?: () => number;
+  }) {
+    if (!MSP_ID_PATTERN.test(options.mspId)) throw new Error('mspId: must be 1 to 128 printable ASCII characters without spaces');
     this.#tokens = options.tokens;
     this.#meters = options.meters;
+    this.#mspId = options.mspId;
     this.#windowMs = options.edgeWindowSeconds * 1000;
-    this.#nonces = new NonceCache(this.#windowMs);
+    this.#nonces = options.nonces;
     this.#now = options.now ?? Date.now;
   }
 
@@ -76,6 +93,7 @@ export class Guards {
     }
     const meter = await this.#meters.find(meterId, now);
     const parts = {
+      gatewayMspId: this.#mspId,
       method: request.method,
       pathWithQuery: request.url,
       timestamp,
@@ -83,11 +101,27 @@ export class Guards {
       body: request.rawBody ?? '',
     };
     if (!meter || !verifyEdgeSignature(parts, signature, meter.publicKeyPem)) {
-      throw new ApiError(401, 'UNAUTHORIZED', 'the signature does not verify with the key registered for the meter');
+      throw new ApiError(
+        401,
+        'UNAUTHORIZED',
+        `the signature does not verify with the key registered for the meter (signing string ${EDGE_SIGNING_VERSION} for ${this.#mspId})`,
+      );
     }
-    if (!this.#nonces.remember(meterId, nonce, now)) {
-      throw new ApiError(409, 'REPLAY', 'this nonce was already used');
+    let verdict;
+    try {
+      verdict = await this.#nonces.remember(meterId, nonce, now);
+    } catch (err) {
+      if (!(err instanceof NonceLimitReached)) {
+        // The nonce could not be made durable (disk full, I/O error): not used, so retryable.
+        request.log.error({ err }, 'edge nonce log write failed');
+        throw new ApiError(503, 'NONCE_STORE_UNAVAILABLE', 'the gateway cannot record the request nonce now; retry later');
+      }
+      if (err.scope === 'meter') {
+        throw new ApiError(429, 'TOO_MANY_REQUESTS', `meter ${meterId} sent ${err.limit} signed requests within ${(2 * this.#windowMs) / 1000} s; slow down`);
+      }
+      throw new ApiError(503, 'NONCE_STORE_FULL', 'the gateway cannot remember more edge nonces now; retry later');
     }
+    if (verdict === 'replay') throw new ApiError(409, 'REPLAY', 'this nonce was already used');
     request.edgeMeter = meter;
   };
 }

@@ -4,7 +4,7 @@
  * the prosumer's own signature over the chaincode payload: the gateway relays them and
  * could not forge them; the chaincode verifies them.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { requireOwnMeter } from '../auth/guards';
 import { ApiError } from '../errors';
@@ -18,6 +18,8 @@ import { StoredPeriods, storedPeriodsOf } from './readings';
 
 const tags = ['edge'];
 const security = [{ edgeSignature: [] }];
+/** Every edge route can also answer a replayed nonce (409) and a meter over its nonce budget (429). */
+const edgeErrors = (...statuses: number[]) => errorResponses(409, 429, ...statuses);
 const MAX_READING = 2n ** 32n - 1n;
 
 const PeriodOutcome = Type.Object(
@@ -44,9 +46,23 @@ const ReadingsUpload = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * What an edge client needs to check that its proving key matches the ledger's before it
+ * accepts or submits (T4): the key registered for the enrollment's circuit, with its hash.
+ */
+export const EdgeVerificationKey = Type.Object(
+  {
+    circuitId: Type.String(),
+    status: Type.String({ description: 'proposed, active or retired' }),
+    keyHash: Type.String({ description: "sha256 (hex) of the key's stable JSON (chaincode verificationKeyHash)" }),
+    verificationKey: Type.Object({}, { additionalProperties: true, description: 'the Groth16 verification key, as registered' }),
+  },
+  { additionalProperties: false },
+);
+
 async function enrollmentView(services: Services, enrollmentId: string) {
   return (await services.ledger.evaluate(TX.getEnrollment, { enrollmentId })) as {
-    enrollment: { enrollmentId: string; meterId: string; status: string; acceptedAt?: string };
+    enrollment: { enrollmentId: string; meterId: string; circuitId: string; status: string; acceptedAt?: string };
   } & Record<string, unknown>;
 }
 
@@ -69,13 +85,13 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         security,
         params: Type.Object({ enrollmentId: cc.Id }),
         body: cc.AcceptEnrollmentInput,
-        response: { 200: Submitted(Enrollment), ...errorResponses(404, 409, 422) },
+        response: { 200: Submitted(Enrollment), ...edgeErrors(404, 422) },
       },
       preValidation,
     },
     async (request) => {
       const { enrollmentId } = request.params as { enrollmentId: string };
-      const body = request.body as { payload: { enrollmentId: string; meterId: string; nonce: string }; signature: string };
+      const body = request.body as Static<typeof cc.AcceptEnrollmentInput>;
       if (body.payload.enrollmentId !== enrollmentId) {
         throw new ApiError(400, 'BAD_INPUT', 'body.payload.enrollmentId: differs from the path');
       }
@@ -106,13 +122,13 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         security,
         params: Type.Object({ enrollmentId: cc.Id, periodIndex: PeriodIndexParam }),
         body: cc.SubmitPeriodInput,
-        response: { 200: PeriodOutcome, ...errorResponses(404, 409, 422) },
+        response: { 200: PeriodOutcome, ...edgeErrors(404, 422) },
       },
       preValidation,
     },
     async (request) => {
       const { enrollmentId, periodIndex } = request.params as { enrollmentId: string; periodIndex: string };
-      const body = request.body as SubmitPeriodInput & { payload: { meterId: string } };
+      const body = request.body as SubmitPeriodInput;
       if (body.payload.enrollmentId !== enrollmentId) {
         throw new ApiError(400, 'BAD_INPUT', 'body.payload.enrollmentId: differs from the path');
       }
@@ -137,7 +153,7 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         response: {
           200: Type.Object({ stored: Type.Literal('unchanged') }),
           201: Type.Object({ stored: Type.Literal('created') }),
-          ...errorResponses(404, 409),
+          ...edgeErrors(404),
         },
       },
       preValidation,
@@ -177,11 +193,37 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         tags,
         security,
         params: Type.Object({ enrollmentId: cc.Id }),
-        response: { 200: EnrollmentView, ...errorResponses(404) },
+        response: { 200: EnrollmentView, ...edgeErrors(404) },
       },
       preValidation,
     },
     async (request) => ownEnrollment(services, request, (request.params as { enrollmentId: string }).enrollmentId),
+  );
+
+  app.get(
+    '/enrollments/:enrollmentId/verification-key',
+    {
+      schema: {
+        summary: "The verification key the ledger holds for the circuit of the meter's own enrollment, with its hash",
+        description:
+          "The edge recomputes the hash of `verificationKey` and compares it with `keyHash` and with its own proving artifacts' key before it accepts the enrollment and before each submission.",
+        tags,
+        security,
+        params: Type.Object({ enrollmentId: cc.Id }),
+        response: { 200: EdgeVerificationKey, ...edgeErrors(404) },
+      },
+      preValidation,
+    },
+    async (request) => {
+      const view = await ownEnrollment(services, request, (request.params as { enrollmentId: string }).enrollmentId);
+      const key = (await services.ledger.evaluate(TX.getVerificationKey, { circuitId: view.enrollment.circuitId })) as {
+        circuitId: string;
+        status: string;
+        keyHash: string;
+        verificationKey: Record<string, unknown>;
+      };
+      return { circuitId: key.circuitId, status: key.status, keyHash: key.keyHash, verificationKey: key.verificationKey };
+    },
   );
 
   app.get(
@@ -192,7 +234,7 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         tags,
         security,
         params: Type.Object({ meterId: cc.Id }),
-        response: { 200: Meter, ...errorResponses(404) },
+        response: { 200: Meter, ...edgeErrors(404) },
       },
       preValidation,
     },
@@ -212,7 +254,7 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         security,
         params: Type.Object({ meterId: cc.Id }),
         querystring: Type.Object({ enrollmentId: Type.Optional(cc.Id) }, { additionalProperties: false }),
-        response: { 200: StoredPeriods, ...errorResponses(404) },
+        response: { 200: StoredPeriods, ...edgeErrors(404) },
       },
       preValidation,
     },
@@ -231,12 +273,12 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         tags,
         security,
         body: cc.WithdrawInput,
-        response: { 201: Submitted(Record_('redemption')), ...errorResponses(404, 409, 422) },
+        response: { 201: Submitted(Record_('redemption')), ...edgeErrors(404, 422) },
       },
       preValidation,
     },
     async (request, reply) => {
-      const body = request.body as { payload: { meterId: string; nonce: string }; signature: string };
+      const body = request.body as Static<typeof cc.WithdrawInput>;
       requireOwnMeter(request, body.payload.meterId);
       const outcome = await services.ledger.submit(TX.withdraw, body, {
         idempotencyKey: `withdraw\n${body.payload.meterId}\n${body.payload.nonce}\n${body.signature}`,

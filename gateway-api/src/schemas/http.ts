@@ -10,7 +10,10 @@ export { cc };
 
 export const ErrorResponse = Type.Object(
   {
-    code: Type.String({ description: 'BAD_INPUT, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, REPLAY, a chaincode rule code, ...' }),
+    code: Type.String({
+      description:
+        'BAD_INPUT, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, REPLAY, TOO_MANY_REQUESTS, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, a chaincode rule code (RULE_VIOLATION, CLOCK_SKEW, ...), LEDGER_UNAVAILABLE, ...',
+    }),
     message: Type.String(),
     txId: Type.Optional(Type.String({ description: 'the Fabric transaction, when one was created' })),
   },

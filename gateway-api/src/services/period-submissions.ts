@@ -6,17 +6,19 @@
  * another submission: 409. Concurrent identical requests share one transaction through
  * the idempotency key.
  */
+import type { Static } from '@sinclair/typebox';
 import { ApiError } from '../errors';
 import { ChaincodeRefusal } from '../ledger/ledger-errors';
 import type { LedgerPort } from '../ledger/ledger-port';
 import { TX } from '../ledger/transactions';
+import type { cc } from '../schemas/http';
 
-export interface SubmitPeriodInput {
-  payload: { enrollmentId: string; periodIndex: number; submissionHash: string } & Record<string, unknown>;
-  signature: string;
-  proof: Record<string, unknown>;
-  publicSignals: string[];
-}
+/**
+ * The signed period as the edge sends it: the chaincode's schema is its one definition
+ * (payload with `type` 'flexproof.submitPeriod.v2', `channel` and `chaincode`, the ids,
+ * period and submissionHash). It is relayed as parsed: the gateway never rewrites it.
+ */
+export type SubmitPeriodInput = Static<typeof cc.SubmitPeriodInput>;
 
 export interface PeriodOutcome {
   outcome: string;

@@ -87,4 +87,19 @@ describe('gateway configuration', () => {
     assert.equal(config.port, 9999);
     assert.equal(config.edgeWindowSeconds, 120);
   });
+
+  it('keeps the edge nonce log beside the store directory unless told otherwise, with bounded sizes', () => {
+    const config = loadConfig({ ...env, FLEXPROOF_STORE_DIR: path.join(dir, 'gw', 'store') });
+    assert.deepEqual(config.edgeNonces, { dir: path.join(dir, 'gw', 'edge-nonces'), maxEntries: 200_000, maxPerMeter: 2_000 });
+    // Also with CouchDB (no embedded store), the default stays in the gateway's data directory.
+    assert.match(loadConfig({ ...env, COUCHDB_URL: 'http://db:5984' }).edgeNonces.dir, /[\\/]\.flexproof[\\/]gateway[\\/]dso[\\/]edge-nonces$/);
+    const custom = loadConfig({ ...env, FLEXPROOF_EDGE_NONCE_DIR: path.join(dir, 'n'), FLEXPROOF_EDGE_NONCE_LIMIT: '5000', FLEXPROOF_EDGE_NONCES_PER_METER: '50' });
+    assert.deepEqual(custom.edgeNonces, { dir: path.join(dir, 'n'), maxEntries: 5000, maxPerMeter: 50 });
+    assert.throws(() => loadConfig({ ...env, FLEXPROOF_EDGE_NONCE_LIMIT: '0' }), /FLEXPROOF_EDGE_NONCE_LIMIT: must be an integer from 1000/);
+  });
+
+  it('refuses an MSP id that cannot stand in the edge signing string', () => {
+    assert.equal(loadConfig(env).fabric.mspId, 'DsoMSP');
+    assert.throws(() => loadConfig({ ...env, FLEXPROOF_MSP_ID: 'Dso MSP' }), /FLEXPROOF_MSP_ID: 1 to 128 printable ASCII/);
+  });
 });

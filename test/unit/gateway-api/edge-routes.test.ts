@@ -3,10 +3,14 @@ import { ChaincodeRefusal, LedgerUnavailable } from '@flexproof/gateway-api';
 import { FakeLedgerForTests } from './support/fake-ledger';
 import { bearer, buildTestGateway, registerTestMeter, signed, type TestGateway, type TestMeter } from './support/gateway';
 
+/** The ledger the prosumer payloads are signed for (the gateway relays them untouched). */
+const LEDGER = { channel: 'flexchannel', chaincode: 'flexproof' };
+
 function periodBody(meter: TestMeter, enrollmentId: string, periodIndex: number, submissionHash: string, newFingerprint = '111') {
   return {
     payload: {
-      type: 'flexproof.submitPeriod.v1',
+      type: 'flexproof.submitPeriod.v2',
+      ...LEDGER,
       enrollmentId,
       meterId: meter.meter.meterId,
       prosumerId: meter.meter.prosumerId,
@@ -106,6 +110,8 @@ describe('gateway edge routes (fake ledger): signed requests, periods, raw readi
       assert.equal(again.json().txId, first.json().txId);
       assert.deepEqual(again.json().result, first.json().result);
       assert.equal(gw.ledger.submitted.length, 1);
+      // Relayed as signed: the v2 payload with its channel and chaincode, nothing added or removed.
+      assert.deepEqual(gw.ledger.submitted[0], { transaction: 'org.flexproof.programs:SubmitPeriod', argument: body });
     });
 
     it('answers 409 to a different payload for a settled period', async () => {
@@ -176,7 +182,7 @@ describe('gateway edge routes (fake ledger): signed requests, periods, raw readi
           { txId: 'tx-accept', time: '', isDelete: false, value: accepted },
         ],
       }));
-      const payload = { type: 'flexproof.acceptEnrollment.v1', nonce: '1', enrollmentId: 'enr-1', meterId: 'meter-1' };
+      const payload = { type: 'flexproof.acceptEnrollment.v2', ...LEDGER, nonce: '1', enrollmentId: 'enr-1', meterId: 'meter-1' };
       const body = { payload: { ...payload, ...acceptTerms() }, signature: 'c2lnbmVkLWJ5LXRoZS1wcm9zdW1lcg==' };
       const first = await gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-1/accept', body));
       assert.equal(first.statusCode, 200, first.body);
@@ -190,6 +196,85 @@ describe('gateway edge routes (fake ledger): signed requests, periods, raw readi
       } finally {
         await other.app.close();
       }
+    });
+  });
+
+  describe('withdrawal', () => {
+    it('relays the signed v2 payload untouched (201) and refuses a payload of another meter (403)', async () => {
+      gw.ledger.on('org.flexproof.tokens:Withdraw', (arg) => ({ redemptionId: 'r-1', amount: (arg.payload as { amount: string }).amount }));
+      const body = {
+        payload: { type: 'flexproof.withdraw.v2', ...LEDGER, meterId: 'meter-1', prosumerId: 'prosumer-of-meter-1', amount: '25', nonce: '7' },
+        signature: 'c2lnbmVkLWJ5LXRoZS1wcm9zdW1lcg==',
+      };
+      const res = await gw.app.inject(signed(m1, 'POST', '/v1/edge/withdrawals', body));
+      assert.equal(res.statusCode, 201, res.body);
+      assert.deepEqual(gw.ledger.submitted, [{ transaction: 'org.flexproof.tokens:Withdraw', argument: body }]);
+      const other = await gw.app.inject(signed(m2, 'POST', '/v1/edge/withdrawals', body));
+      assert.equal(other.statusCode, 403);
+      // Unbound (v1, no channel or chaincode) payloads are refused before the ledger.
+      const { channel: _c, chaincode: _cc, ...unbound } = body.payload;
+      const v1 = await gw.app.inject(signed(m1, 'POST', '/v1/edge/withdrawals', { ...body, payload: { ...unbound, type: 'flexproof.withdraw.v1' } }));
+      assert.equal(v1.statusCode, 400);
+      assert.equal(gw.ledger.submitted.length, 1);
+    });
+  });
+
+  describe('verification key of the own enrollment (T4)', () => {
+    const url = '/v1/edge/enrollments/enr-1/verification-key';
+    const record = {
+      circuitId: 'flexdev-v1-r4',
+      verificationKey: { protocol: 'groth16', curve: 'bn128', nPublic: 6, IC: [['1', '2', '1']] },
+      keyHash: 'f'.repeat(64),
+      status: 'active',
+      proposedBy: 'DsoMSP',
+      proposedAt: '2025-06-01T00:00:00.000Z',
+      approvedBy: 'AggregatorMSP',
+    };
+    beforeEach(() => {
+      gw.ledger.on('org.flexproof.verifiers:GetVerificationKey', ({ circuitId }) => {
+        if (circuitId !== record.circuitId) throw new ChaincodeRefusal('NOT_FOUND', `no key for circuit ${String(circuitId)}`);
+        return record;
+      });
+    });
+
+    it("answers the ledger's key for the enrollment's circuit: circuitId, status, keyHash, verificationKey and nothing else", async () => {
+      const res = await gw.app.inject(signed(m1, 'GET', url));
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json(), {
+        circuitId: record.circuitId,
+        status: 'active',
+        keyHash: record.keyHash,
+        verificationKey: record.verificationKey,
+      });
+      assert.deepEqual(gw.ledger.evaluated.at(-1), { transaction: 'org.flexproof.verifiers:GetVerificationKey', argument: { circuitId: 'flexdev-v1-r4' } });
+    });
+
+    it("refuses another meter's enrollment (403) before reading the key, an unknown one (404), and unsigned requests (401)", async () => {
+      const other = await gw.app.inject(signed(m2, 'GET', url));
+      assert.equal(other.statusCode, 403);
+      assert.equal(other.json().code, 'FORBIDDEN');
+      assert.ok(!gw.ledger.evaluated.some((e) => e.transaction === 'org.flexproof.verifiers:GetVerificationKey'));
+      const unknown = await gw.app.inject(signed(m1, 'GET', '/v1/edge/enrollments/enr-x/verification-key'));
+      assert.equal(unknown.statusCode, 404);
+      assert.equal((await gw.app.inject({ method: 'GET', url })).statusCode, 401);
+      assert.equal((await gw.app.inject({ method: 'GET', url, headers: bearer('dso') })).statusCode, 401);
+    });
+
+    it('answers 404 when no key is registered for the circuit', async () => {
+      gw.ledger.addEnrollment({ enrollmentId: 'enr-3', meterId: 'meter-1', circuitId: 'unknown-circuit' });
+      const res = await gw.app.inject(signed(m1, 'GET', '/v1/edge/enrollments/enr-3/verification-key'));
+      assert.equal(res.statusCode, 404);
+      assert.equal(res.json().code, 'NOT_FOUND');
+    });
+
+    it('is in the OpenAPI document with its response schema and edge security', async () => {
+      const spec = (await gw.app.inject({ url: '/docs/json' })).json();
+      const op = spec.paths['/v1/edge/enrollments/{enrollmentId}/verification-key'].get;
+      assert.deepEqual(op.security, [{ edgeSignature: [] }]);
+      const schema = op.responses['200'].content['application/json'].schema;
+      assert.deepEqual(Object.keys(schema.properties).sort(), ['circuitId', 'keyHash', 'status', 'verificationKey']);
+      assert.equal(schema.additionalProperties, false);
+      for (const status of ['401', '403', '404', '409', '429']) assert.ok(op.responses[status], status);
     });
   });
 

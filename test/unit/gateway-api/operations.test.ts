@@ -76,7 +76,7 @@ describe('gateway operations: health, readiness, metrics, OpenAPI, event stream 
     const spec = (await gw.app.inject({ url: '/docs/json' })).json();
     assert.equal(spec.openapi.slice(0, 2), '3.');
     const paths = Object.keys(spec.paths);
-    for (const p of ['/v1/meters', '/v1/edge/enrollments/{enrollmentId}/periods/{periodIndex}', '/v1/enrollments/{enrollmentId}/audit', '/v1/events', '/metrics']) {
+    for (const p of ['/v1/meters', '/v1/edge/enrollments/{enrollmentId}/periods/{periodIndex}', '/v1/edge/enrollments/{enrollmentId}/verification-key', '/v1/enrollments/{enrollmentId}/audit', '/v1/events', '/metrics']) {
       assert.ok(paths.includes(p), p);
     }
     const register = spec.paths['/v1/meters'].post;

@@ -66,6 +66,10 @@ describe('gateway organisation routes (fake ledger)', () => {
       ['DEADLINE_PASSED', 422],
       ['BAD_SIGNATURE', 422],
       ['EXCLUDED', 422],
+      // The proposal's timestamp is off the endorsing peer's clock: this gateway's clock is wrong.
+      ['CLOCK_SKEW', 422],
+      // A code this gateway does not know yet is a rule violation.
+      ['SOME_FUTURE_CODE', 422],
     ];
     for (const [code, status] of cases) {
       gw.ledger.on('org.flexproof.tokens:Mint', () => {

@@ -42,6 +42,7 @@ export interface FakeEnrollment {
   orderId: string;
   meterId: string;
   prosumerId: string;
+  circuitId: string;
   status: string;
   chainHead: string;
   results: (FakePeriodResult | null)[];
@@ -109,6 +110,7 @@ export class FakeLedgerForTests implements LedgerPort {
     const full: FakeEnrollment = {
       orderId: 'order-1',
       prosumerId: this.meters.get(e.meterId)?.prosumerId ?? 'prosumer-1',
+      circuitId: 'flexdev-v1-r4',
       status: 'active',
       chainHead: '0',
       results: Array.from({ length: 24 }, () => null),

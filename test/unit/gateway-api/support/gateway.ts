@@ -72,11 +72,17 @@ export interface TestGateway {
   store: RawReadingsStore;
 }
 
+/** The MSP ids of the two organisations, as the network names them. */
+export const MSP_IDS = { dso: 'DsoMSP', aggregator: 'AggregatorMSP' } as const;
+
+/** A test gateway: the DSO's (MSP id DsoMSP) unless overridden. */
 export async function buildTestGateway(overrides: Partial<AppDependencies> = {}): Promise<TestGateway> {
   const ledger = (overrides.ledger as FakeLedgerForTests | undefined) ?? new FakeLedgerForTests();
   const store = overrides.store ?? new MemoryReadingsStoreForTests();
+  const org = overrides.org ?? 'dso';
   const app = await buildApp({
-    org: 'dso',
+    org,
+    mspId: MSP_IDS[org],
     ledger,
     store,
     tokens: TOKEN_ENTRIES,
@@ -108,16 +114,17 @@ export function registerTestMeter(ledger: FakeLedgerForTests, meterId: string, k
   return { meter, privateKey };
 }
 
-/** inject() options of a request signed by a meter's key. */
+/** inject() options of a request signed by a meter's key, for the DSO's gateway unless `gatewayMspId` says otherwise. */
 export function signed(
   m: TestMeter,
   method: 'GET' | 'POST' | 'PUT',
   url: string,
   body?: unknown,
-  options: { now?: number; nonce?: string } = {},
+  options: { now?: number; nonce?: string; gatewayMspId?: string } = {},
 ): { method: 'GET' | 'POST' | 'PUT'; url: string; headers: Record<string, string>; payload?: string } {
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers = signEdgeRequest({ method, pathWithQuery: url, body: payload ?? '' }, m.meter.meterId, m.privateKey, options);
+  const { gatewayMspId = MSP_IDS.dso, ...signing } = options;
+  const headers = signEdgeRequest({ gatewayMspId, method, pathWithQuery: url, body: payload ?? '' }, m.meter.meterId, m.privateKey, signing);
   return {
     method,
     url,
