@@ -17,6 +17,7 @@ import { PERIODS_PER_DAY } from '@flexproof/circuits';
 import type { OrgName } from './gateway-processes';
 import type { Prosumer } from './portfolio';
 import type { ProofPool } from './proof-pool';
+import { ledgerTarget } from './paths';
 import { edgeCall, errorKind, type Answer } from './rest-client';
 
 export interface LoadOptions {
@@ -103,12 +104,14 @@ export async function runLoad(
   let loadEndMs = startMs;
   const remaining = (): number => prosumers.reduce((n, p) => n + Math.max(0, until - p.nextPeriod), 0);
 
+  const target = ledgerTarget();
   async function submit(p: Prosumer, dueMs: number): Promise<void> {
     const period = p.nextPeriod;
     const item = pool.chains[p.chain]?.proofs[period];
     if (!item) throw new Error(`no pooled proof for chain ${p.chain} period ${period}`);
     const payload = {
       type: ACTION_SUBMIT_PERIOD,
+      ...target,
       enrollmentId: p.enrollmentId,
       meterId: p.meterId,
       prosumerId: p.prosumerId,
@@ -121,7 +124,7 @@ export async function runLoad(
     loadEndMs = Date.now();
     let answer: Answer | 'timeout' | 'connection';
     try {
-      answer = await edgeCall(p.gateway.url, p.meterId, p.key, 'POST', `/v1/edge/enrollments/${p.enrollmentId}/periods/${period}`, body, options.timeoutMs);
+      answer = await edgeCall(p.gateway, p.meterId, p.key, 'POST', `/v1/edge/enrollments/${p.enrollmentId}/periods/${period}`, body, options.timeoutMs);
     } catch (err) {
       answer = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError' ? 'timeout' : 'connection';
     }

@@ -18,7 +18,11 @@ import {
 } from '@flexproof/chaincode/client';
 import type { GatewayProcess } from './gateway-processes';
 import { CallFailed, edgeCall, mapLimit, orgCall } from './rest-client';
+import { ledgerTarget } from './paths';
 import type { ProofPool } from './proof-pool';
+
+/** Each enrollment's share of the order per period, Wh. */
+const FLEX_WH = '500';
 
 export const PERIOD_SECONDS = 60;
 export const GRACE_SECONDS = 7 * 86_400; // the chaincode's maximum
@@ -105,9 +109,11 @@ export async function createPortfolio(ctx: PortfolioContext, count: number): Pro
   await withConflictRetry(() => dsoCall('POST', '/v1/tokens/mint', { account: 'org:AggregatorMSP', amount: (REWARD * BigInt(count)).toString() }));
   await withConflictRetry(() => dsoCall('POST', '/v1/tokens/mint', { account: 'org:DsoMSP', amount: '2400' }));
   const cp = `bcp-${runId}`;
+  // The order holds every enrollment's flexWh (the chaincode refuses enrollments beyond it).
+  const orderWh = (BigInt(FLEX_WH) * BigInt(count)).toString();
   const day = new Date().toISOString().slice(0, 10);
-  await dsoCall('POST', '/v1/flex-requests', { requestId: `breq-${runId}`, congestionPoint: cp, day, requestedWh: perIsp('1000') });
-  await aggCall('POST', `/v1/flex-requests/breq-${runId}/offers`, { offerId: `boffer-${runId}`, offeredWh: perIsp('1000'), price: '2400' });
+  await dsoCall('POST', '/v1/flex-requests', { requestId: `breq-${runId}`, congestionPoint: cp, day, requestedWh: perIsp(orderWh) });
+  await aggCall('POST', `/v1/flex-requests/breq-${runId}/offers`, { offerId: `boffer-${runId}`, offeredWh: perIsp(orderWh), price: '2400' });
   await withConflictRetry(() => dsoCall('POST', `/v1/flex-offers/boffer-${runId}/order`, { orderId: `border-${runId}` }));
   log(`set-up: circuit ${circuitId} active, ${REWARD * BigInt(count)} tokens minted, order border-${runId} open`);
 
@@ -138,8 +144,10 @@ export async function createPortfolio(ctx: PortfolioContext, count: number): Pro
     }),
   );
   const offered = new Map<string, Enrollment>();
+  // Each offer adds its flexWh to the order's enrolled total: the order record is a hot
+  // key, so concurrent offers conflict and are retried.
   await progressively('enrollments offered', prosumers, limit, log, async (p) => {
-    const answer = await aggCall('POST', '/v1/enrollments', {
+    const answer = await withConflictRetry(() => aggCall('POST', '/v1/enrollments', {
       enrollmentId: p.enrollmentId,
       orderId: `border-${runId}`,
       meterId: p.meterId,
@@ -148,17 +156,18 @@ export async function createPortfolio(ctx: PortfolioContext, count: number): Pro
       reward: REWARD.toString(),
       ratePerWh: '2',
       toleranceWh: '10',
-      flexWh: perIsp('500'),
+      flexWh: perIsp(FLEX_WH),
       startTime,
       periodSeconds: PERIOD_SECONDS,
       graceSeconds: GRACE_SECONDS,
-    });
+    }), 200);
     offered.set(p.enrollmentId, answer.body.result as Enrollment);
   });
+  const target = ledgerTarget();
   await progressively('enrollments accepted (prosumer-signed)', prosumers, limit, log, async (p) => {
     const terms = enrollmentTerms(offered.get(p.enrollmentId) as Enrollment);
-    const payload = { type: ACTION_ACCEPT_ENROLLMENT, nonce: '1', ...terms } as const;
-    const answer = await edgeCall(p.gateway.url, p.meterId, p.key, 'POST', `/v1/edge/enrollments/${p.enrollmentId}/accept`, {
+    const payload = { type: ACTION_ACCEPT_ENROLLMENT, ...target, nonce: '1', ...terms } as const;
+    const answer = await edgeCall(p.gateway, p.meterId, p.key, 'POST', `/v1/edge/enrollments/${p.enrollmentId}/accept`, {
       payload,
       signature: signPayload(payload, p.key),
     });

@@ -5,6 +5,7 @@
  * and the `code` field of the gateway's error body, never from free text.
  */
 import type { KeyObject } from 'node:crypto';
+import { mspIdOf } from './paths';
 import { signEdgeRequest } from '@flexproof/gateway-api';
 
 export interface Answer {
@@ -58,7 +59,7 @@ export async function orgCall(base: string, token: string, method: string, url: 
 
 /** A request signed by the meter's key, the way the edge client sends it. */
 export async function edgeCall(
-  base: string,
+  gateway: { url: string; org: 'aggregator' | 'dso' },
   meterId: string,
   key: KeyObject,
   method: 'GET' | 'POST' | 'PUT',
@@ -67,8 +68,10 @@ export async function edgeCall(
   timeoutMs?: number,
 ): Promise<Answer> {
   const raw = body === undefined ? undefined : JSON.stringify(body);
-  const headers = signEdgeRequest({ method, pathWithQuery: url, body: raw ?? '' }, meterId, key);
-  return call(base, method, url, { headers, timeoutMs, ...(raw === undefined ? {} : { raw }) });
+  // The signature names the organisation whose gateway receives it (THREATS.md T6).
+  const gatewayMspId = mspIdOf(gateway.org);
+  const headers = signEdgeRequest({ gatewayMspId, method, pathWithQuery: url, body: raw ?? '' }, meterId, key);
+  return call(gateway.url, method, url, { headers, timeoutMs, ...(raw === undefined ? {} : { raw }) });
 }
 
 /**

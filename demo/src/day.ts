@@ -47,6 +47,14 @@ const RATE_PER_WH = 1n;
 const TOLERANCE_WH = 100n;
 const PORTS = { aggregatorGateway: 7080, dsoGateway: 9080, aggregatorStore: 7984, dsoStore: 9984, mqtt: Number(process.env.FLEXPROOF_DEMO_MQTT_PORT ?? 1883) };
 
+/** What `network:up` wrote about the running network (channel, chaincode, clock skew). */
+function readNetworkFacts(): { channel: string; chaincode: string; maxClockSkewSeconds: number } {
+  const file = path.join(process.env.FLEXPROOF_NETWORK_DIR ?? path.join(ROOT, '.flexproof', 'network'), 'network.json');
+  const json = JSON.parse(readFileSync(file, 'utf8')) as { channel: string; chaincode: string; maxClockSkewSeconds?: number };
+  if (typeof json.maxClockSkewSeconds !== 'number') throw new Error(`${file} has no maxClockSkewSeconds: restart the network (npm run network:down)`);
+  return { channel: json.channel, chaincode: json.chaincode, maxClockSkewSeconds: json.maxClockSkewSeconds };
+}
+
 const HELP = `usage: npm run demo [-- options]
 
   --prosumers N          prosumers (edge client + meter simulator each), 3 to ${PERSONAS.length}; default 5
@@ -156,6 +164,7 @@ export async function main(argv: string[]): Promise<number> {
     networkStartedHere = spawnSync('bash', [path.join(ROOT, 'network', 'scripts', 'status.sh')], { stdio: 'ignore' }).status !== 0;
     const up = spawnSync('bash', [path.join(ROOT, 'network', 'scripts', 'up.sh')], { stdio: 'inherit' });
     if (up.status !== 0) throw new Error('network:up failed');
+    const network = readNetworkFacts();
 
     stages.begin('gateways, off-chain store and MQTT broker');
     const tokens = { dso: randomBytes(24).toString('hex'), aggregator: randomBytes(24).toString('hex'), auditor: randomBytes(24).toString('hex') };
@@ -180,10 +189,7 @@ export async function main(argv: string[]): Promise<number> {
     const dso = new OrgApi(dsoUrl, tokens.dso, record('DsoMSP'));
     const aggregator = new OrgApi(aggUrl, tokens.aggregator, record('AggregatorMSP'));
     const auditor = new OrgApi(aggUrl, tokens.auditor);
-    broker = await startEmbeddedBroker({ port: PORTS.mqtt, logger: silentLogger }).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'EADDRINUSE' ? new Error(`MQTT port ${PORTS.mqtt} is taken: stop what holds it or set FLEXPROOF_DEMO_MQTT_PORT`) : err;
-    });
-    console.log(`gateways ${aggUrl} (aggregator) and ${dsoUrl} (DSO) ready; raw-data store on 127.0.0.1:${PORTS.aggregatorStore}; MQTT broker on 127.0.0.1:${PORTS.mqtt}`);
+    console.log(`gateways ${aggUrl} (aggregator) and ${dsoUrl} (DSO) ready; raw-data store on 127.0.0.1:${PORTS.aggregatorStore}`);
 
     stages.begin('sites: key pairs at the edge, meters registered by the DSO');
     const sites: Site[] = PERSONAS.slice(0, options.prosumers).map((p, i) => {
@@ -211,6 +217,24 @@ export async function main(argv: string[]): Promise<number> {
       await dso.post('/v1/meters', { meterId: site.meterId, prosumerId: site.prosumerId, publicKeyPem: init.stdout, congestionPoint }, 'RegisterMeter', site.meterId);
     }
     console.log(`${sites.length} meters registered at congestion point ${congestionPoint}`);
+    // The broker authenticates every client (THREATS.md T10): each meter publishes only on
+    // its own topic, each edge client only subscribes to its meter's topic.
+    const mqttAccounts = new Map(sites.map((site) => [site.name, {
+      meter: { username: `meter-${site.name.toLowerCase()}`, password: randomBytes(18).toString('base64url') },
+      edge: { username: `edge-${site.name.toLowerCase()}`, password: randomBytes(18).toString('base64url') },
+    }]));
+    const topicOf = (site: Site) => `flexproof/meters/${site.meterId}/energy`;
+    broker = await startEmbeddedBroker({
+      port: PORTS.mqtt,
+      logger: silentLogger,
+      accounts: sites.flatMap((site) => {
+        const a = mqttAccounts.get(site.name)!;
+        return [{ ...a.meter, publishTopic: topicOf(site) }, { ...a.edge, subscribeTopics: [topicOf(site)] }];
+      }),
+    }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE' ? new Error(`MQTT port ${PORTS.mqtt} is taken: stop what holds it or set FLEXPROOF_DEMO_MQTT_PORT`) : err;
+    });
+    console.log(`MQTT broker on 127.0.0.1:${PORTS.mqtt}, one account per meter and per edge client`);
 
     stages.begin('market: tokens, flexibility request, offer, order; verification key');
     const price = 200n * BigInt(sites.length);
@@ -245,15 +269,25 @@ export async function main(argv: string[]): Promise<number> {
       }, 'OfferEnrollment', site.enrollmentId);
       // The private terms reach the prosumer off-chain: written into its site config.
       const config = JSON.parse(readFileSync(site.configFile, 'utf8')) as Record<string, unknown>;
+      const accounts = mqttAccounts.get(site.name)!;
+      const meterPasswordFile = path.join(site.dir, 'meter-mqtt-password');
+      writeFileSync(meterPasswordFile, accounts.meter.password, { mode: 0o600 });
       Object.assign(config, {
         prosumerId: site.prosumerId,
         gatewayUrl: aggUrl,
-        mqtt: { url: `mqtt://127.0.0.1:${PORTS.mqtt}` },
+        gatewayMspId: 'AggregatorMSP',
+        ledger: { channel: network.channel, chaincode: network.chaincode },
+        mqtt: { url: `mqtt://127.0.0.1:${PORTS.mqtt}`, topic: topicOf(site), username: accounts.edge.username, password: accounts.edge.password },
+        // Time runs 3600/S times faster than on a real meter, and so does the power a
+        // register increase implies: the bound scales with it (50 kW at real time).
+        ratedPowerW: Math.ceil((50_000 * 3600) / S),
         closeDelaySeconds: Math.min(2, Math.max(1, Math.floor(S / 3))),
         retry: { initialMs: 500, maxMs: 5000 },
         logLevel: 'info',
         enrollments: [{ enrollmentId: site.enrollmentId, circuitId, startTime, periodSeconds: S, graceSeconds,
-          requestProfile: site.requestWh.map(String), commitmentSalt: commitmentSalt.toString(), requestCommitment: commitment }],
+          requestProfile: site.requestWh.map(String), commitmentSalt: commitmentSalt.toString(), requestCommitment: commitment,
+          // The economics this prosumer agreed to off-chain; the edge signs no other offer.
+          acceptPolicy: { orderId, minReward: REWARD.toString(), maxRatePerWh: RATE_PER_WH.toString(), minToleranceWh: TOLERANCE_WH.toString(), maxFlexWh: site.flexWh.map(String) } }],
       });
       writeFileSync(site.configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
       const edgeArgs = [path.join(ROOT, 'edge-client', 'dist', 'cli.js'), 'run', '--config', site.configFile];
@@ -261,6 +295,7 @@ export async function main(argv: string[]): Promise<number> {
       processes.start(`edge-${site.name.toLowerCase()}`, process.execPath, edgeArgs);
       processes.start(`meter-${site.name.toLowerCase()}`, process.execPath, [path.join(ROOT, 'edge-client', 'dist', 'cli.js'), 'simulate',
         '--config', site.configFile, '--enrollment', site.enrollmentId, '--compliance', String(site.compliance), '--seed', String(i + 1),
+        '--username', accounts.meter.username, '--password-file', meterPasswordFile,
         // 40 samples per simulated hour at 4 s/hour: the heat pump cycles every 30 minutes.
         '--interval-ms', String(Math.max(50, Math.min(1000, Math.round((S * 1000) / 40))))]);
     }
@@ -305,7 +340,8 @@ export async function main(argv: string[]): Promise<number> {
     }
 
     stages.begin('close: missed periods claimed, programs closed, order settled, audit');
-    const lastDeadline = startMs + (HOURS * S + graceSeconds) * 1000;
+    // A missed hour is claimable once its deadline plus the ledger's clock skew has passed.
+    const lastDeadline = startMs + (HOURS * S + graceSeconds + network.maxClockSkewSeconds) * 1000;
     await refresh();
     for (const site of sites) {
       const v = views.get(site.enrollmentId)!;

@@ -175,6 +175,8 @@ start_chaincode_server() {
   srv="$(org_home "$org")/peers/ccserver.$(org_domain "$org")/tls"
   start_component "chaincode-$org" env \
     CORE_CHAINCODE_LOGGING_LEVEL=info \
+    FLEXPROOF_CHAINCODE_NAME="$CHAINCODE_NAME" \
+    FLEXPROOF_MAX_CLOCK_SKEW_SECONDS="$MAX_CLOCK_SKEW_SECONDS" \
     "$ROOT_DIR/node_modules/.bin/fabric-chaincode-node" server \
     --chaincode-address "127.0.0.1:$(org_cc_server_port "$org")" \
     --chaincode-id "$id" \
@@ -286,15 +288,15 @@ done
 
 # --- what clients need to connect -------------------------------------------------------------------
 node -e '
-  const [out, channel, chaincode, ...rest] = process.argv.slice(1);
+  const [out, channel, chaincode, skew, ...rest] = process.argv.slice(1);
   const orgs = {};
   for (let i = 0; i < rest.length; i += 6) {
     const [name, mspId, endpoint, tlsRootCert, userDir, adminDir] = rest.slice(i, i + 6);
     const user = (dir) => ({ certPath: require("node:fs").readdirSync(dir + "/msp/signcerts").map((f) => dir + "/msp/signcerts/" + f)[0], keyPath: dir + "/msp/keystore/priv_sk" });
     orgs[name] = { mspId, peerEndpoint: endpoint, tlsServerName: "localhost", tlsRootCertPath: tlsRootCert, client: user(userDir), admin: user(adminDir) };
   }
-  require("node:fs").writeFileSync(out, JSON.stringify({ channel, chaincode, orgs }, null, 2) + "\n");
-' "$NETWORK_JSON" "$CHANNEL_NAME" "$CHAINCODE_NAME" \
+  require("node:fs").writeFileSync(out, JSON.stringify({ channel, chaincode, maxClockSkewSeconds: Number(skew), orgs }, null, 2) + "\n");
+' "$NETWORK_JSON" "$CHANNEL_NAME" "$CHAINCODE_NAME" "$MAX_CLOCK_SKEW_SECONDS" \
   aggregator AggregatorMSP "127.0.0.1:$AGGREGATOR_PEER_PORT" "$(org_tls_ca aggregator)" \
     "$(org_home aggregator)/users/User1@$(org_domain aggregator)" "$(org_home aggregator)/users/Admin@$(org_domain aggregator)" \
   dso DsoMSP "127.0.0.1:$DSO_PEER_PORT" "$(org_tls_ca dso)" \

@@ -2,7 +2,7 @@
  * Helpers for integration suites that start gateway instances in-process and call them
  * over HTTP.
  */
-import { hashToken, identityOf, type GatewayConfig, type NetworkDescriptor } from '@flexproof/gateway-api';
+import { DEFAULT_MAX_NONCES, DEFAULT_MAX_NONCES_PER_METER, hashToken, identityOf, type GatewayConfig, type NetworkDescriptor } from '@flexproof/gateway-api';
 
 export interface TestTokens {
   dso: string;
@@ -22,6 +22,8 @@ export function testGatewayConfig(network: NetworkDescriptor, org: 'aggregator' 
     ],
     fabric: { ...identityOf(network.orgs[org]), channel: network.channel, chaincode: network.chaincode },
     store: { kind: 'embedded', dataDir: storeDir, port: 0 },
+    // Beside the store, not inside it: the nonce log outlives a gateway restart on the same directory.
+    edgeNonces: { dir: `${storeDir}-edge-nonces`, maxEntries: DEFAULT_MAX_NONCES, maxPerMeter: DEFAULT_MAX_NONCES_PER_METER },
     bodyLimit: 256 * 1024,
     edgeWindowSeconds: 300,
     mvccRetries: 3,

@@ -30,7 +30,7 @@ import {
   type CircuitArtifacts,
   type DeviationProof,
 } from '@flexproof/circuits';
-import { assertRefused, connectOrgs, evaluate, submit, type OrgClients } from '../../support/ledger';
+import { assertRefused, connectOrgs, evaluate, networkFacts, submit, type OrgClients } from '../../support/ledger';
 
 const METERS = 'org.flexproof.meters';
 const TOKENS = 'org.flexproof.tokens';
@@ -84,8 +84,13 @@ describe('chaincode on the real network: DR programs settled by Groth16 verifica
     };
   });
   const [siteA, siteB, siteC] = sites as [Site, Site, Site];
+  // Read once the network is up (the global fixture starts it after the files are loaded).
+  let facts: ReturnType<typeof networkFacts>;
+  let target: { channel: string; chaincode: string };
   const endOf = (p: number) => startMs + (p + 1) * PERIOD_SECONDS * 1000;
   const deadlineOf = (p: number) => endOf(p) + GRACE_SECONDS * 1000;
+  /** A missed period is claimable once its deadline plus the clock skew has passed (THREATS.md T1). */
+  const claimableOf = (p: number) => deadlineOf(p) + facts.maxClockSkewSeconds * 1000;
   const balance = async (account: string) =>
     BigInt((await evaluate<{ balance: string }>(orgs.dso, `${TOKENS}:GetBalance`, { account })).balance);
   const enrollment = (site: Site) =>
@@ -107,6 +112,7 @@ describe('chaincode on the real network: DR programs settled by Groth16 verifica
   function signedSubmission(site: Site, periodIndex: number, proof: unknown, publicSignals: string[]) {
     const payload = {
       type: ACTION_SUBMIT_PERIOD,
+      ...target,
       enrollmentId: site.enrollmentId,
       meterId: site.meterId,
       prosumerId: site.prosumerId,
@@ -129,6 +135,8 @@ describe('chaincode on the real network: DR programs settled by Groth16 verifica
   }
 
   before(async () => {
+    facts = networkFacts();
+    target = { channel: facts.channel, chaincode: facts.chaincode };
     artifacts = await ensureArtifacts(SMALL_CIRCUIT_ID);
     orgs = await connectOrgs();
   });
@@ -173,7 +181,7 @@ describe('chaincode on the real network: DR programs settled by Groth16 verifica
         periodSeconds: PERIOD_SECONDS, graceSeconds: GRACE_SECONDS,
       });
       const offered = (await enrollment(site)).enrollment;
-      const payload = { type: ACTION_ACCEPT_ENROLLMENT, nonce: '1', ...enrollmentTerms(offered as EnrollmentTerms) } as const;
+      const payload = { type: ACTION_ACCEPT_ENROLLMENT, ...target, nonce: '1', ...enrollmentTerms(offered as EnrollmentTerms) } as const;
       const accept = { payload, signature: signPayload(payload, site.privateKey) };
       await submit(orgs.dso, `${PROGRAMS}:AcceptEnrollment`, accept); // relayed by either organisation
       await assertRefused(orgs.aggregator.submitTransaction(`${PROGRAMS}:AcceptEnrollment`, JSON.stringify(accept)), 'REPLAY');
@@ -244,20 +252,20 @@ describe('chaincode on the real network: DR programs settled by Groth16 verifica
     );
   });
 
-  it('lets the aggregator claim a missed period only after its deadline', async () => {
+  it('lets the aggregator claim a missed period only after its deadline plus the clock skew', async () => {
     const claim = { enrollmentId: siteC.enrollmentId, periodIndex: 0 };
-    if (Date.now() < deadlineOf(0) - 500) {
+    if (Date.now() < claimableOf(0) - 500) {
       await assertRefused(orgs.aggregator.submitTransaction(`${PROGRAMS}:ClaimMissedPeriod`, JSON.stringify(claim)), 'RULE_VIOLATION');
     }
     await assertRefused(orgs.dso.submitTransaction(`${PROGRAMS}:ClaimMissedPeriod`, JSON.stringify(claim)), 'FORBIDDEN');
-    await sleepUntil(deadlineOf(0) + 500);
+    await sleepUntil(claimableOf(0) + 500);
     const { result } = await submit<{ result: { outcome: string; claimed: string } }>(orgs.aggregator, `${PROGRAMS}:ClaimMissedPeriod`, claim);
     assert.equal(result.result.outcome, 'missed');
     assert.equal(result.result.claimed, (REWARD / 24n).toString());
   });
 
   it('after the day, closing releases what is left of the escrow to the prosumer', async () => {
-    await sleepUntil(deadlineOf(23) + 500);
+    await sleepUntil(claimableOf(23) + 500);
     for (const [site, from] of [[siteA, 2], [siteC, 1]] as const) {
       for (let p = from; p < 24; p++) {
         await submit(orgs.aggregator, `${PROGRAMS}:ClaimMissedPeriod`, { enrollmentId: site.enrollmentId, periodIndex: p });

@@ -38,6 +38,7 @@ import {
   type NetworkDescriptor,
 } from '@flexproof/gateway-api';
 import { call, testGatewayConfig, type Answer } from '../../support/gateway-http';
+import { ledgerTarget } from '../../support/ledger';
 import { NETWORK_JSON } from '../../support/paths';
 
 const TOKEN = { dso: 'it-dso-token-0123456789abcdef01234', aggregator: 'it-agg-token-0123456789abcdef01234', auditor: 'it-aud-token-0123456789abcdef01234' };
@@ -52,9 +53,14 @@ interface Site {
 }
 
 /** A request signed by the meter's key, the way the edge client sends it. */
+/** The organisation (MSP id) of each running gateway, by base URL: edge signatures name it. */
+const gatewayMsp = new Map<string, string>();
+
 async function edge(base: string, site: Site, method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown): Promise<Answer> {
   const raw = body === undefined ? undefined : JSON.stringify(body);
-  const headers = signEdgeRequest({ method, pathWithQuery: url, body: raw ?? '' }, site.meterId, site.privateKey);
+  const gatewayMspId = gatewayMsp.get(base);
+  if (!gatewayMspId) throw new Error(`no gateway is running at ${base}`);
+  const headers = signEdgeRequest({ gatewayMspId, method, pathWithQuery: url, body: raw ?? '' }, site.meterId, site.privateKey);
   return call(base, method, url, { headers, ...(raw === undefined ? {} : { raw }) });
 }
 
@@ -88,6 +94,7 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
       const dir = mkdtempSync(path.join(tmpdir(), `flexproof-gw-${org}-`));
       dirs.push(dir);
       const instance = await startGateway(testGatewayConfig(network, org, dir, TOKEN), { logger: false });
+      gatewayMsp.set(instance.url, network.orgs[org].mspId);
       if (org === 'dso') dso = instance;
       else agg = instance;
     }
@@ -173,7 +180,7 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
     const view = await edge(agg.url, site, 'GET', `/v1/edge/enrollments/${enrollmentId}`);
     assert.equal(view.status, 200);
     const terms = enrollmentTerms((view.body as { enrollment: EnrollmentTerms }).enrollment);
-    const payload = { type: ACTION_ACCEPT_ENROLLMENT, nonce: String(BigInt(String(ownMeter.body.nonce)) + 1n), ...terms } as const;
+    const payload = { type: ACTION_ACCEPT_ENROLLMENT, ...ledgerTarget(), nonce: String(BigInt(String(ownMeter.body.nonce)) + 1n), ...terms } as const;
     const acceptBody = { payload, signature: signPayload(payload, site.privateKey) };
     const accepted = await edge(agg.url, site, 'POST', `/v1/edge/enrollments/${enrollmentId}/accept`, acceptBody);
     assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
@@ -198,7 +205,7 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
       salts.push(salt);
       const input = buildDeviationInput({ circuitId: SMALL_CIRCUIT_ID, prevFingerprint: prev, periodIndex: p, readings, requestProfile: profile, commitmentSalt, fingerprintSalt: salt });
       const { proof, publicSignals } = await proveDeviation(SMALL_CIRCUIT_ID, input, artifacts);
-      const payload = { type: ACTION_SUBMIT_PERIOD, enrollmentId, meterId: site.meterId, prosumerId: site.prosumerId, circuitId, periodIndex: p, submissionHash: submissionHash(proof, publicSignals) } as const;
+      const payload = { type: ACTION_SUBMIT_PERIOD, ...ledgerTarget(), enrollmentId, meterId: site.meterId, prosumerId: site.prosumerId, circuitId, periodIndex: p, submissionHash: submissionHash(proof, publicSignals) } as const;
       const body = { payload, signature: signPayload(payload, site.privateKey), proof, publicSignals };
       submissions.push(body);
 
