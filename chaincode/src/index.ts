@@ -5,6 +5,7 @@
  * It also re-exports the client surface (client.ts); clients should import
  * `@flexproof/chaincode/client`, which does not load Fabric.
  */
+import { AuditorsContract } from './contracts/auditors-contract';
 import { MarketContract } from './contracts/market-contract';
 import { MetersContract } from './contracts/meters-contract';
 import { ProgramsContract } from './contracts/programs-contract';
@@ -18,6 +19,7 @@ export { TokensContract } from './contracts/tokens-contract';
 export { MarketContract } from './contracts/market-contract';
 export { ProgramsContract } from './contracts/programs-contract';
 export { VerifiersContract } from './contracts/verifiers-contract';
+export { AuditorsContract } from './contracts/auditors-contract';
 export * from './client';
 export {
   CircuitsProofVerifier,
@@ -38,4 +40,5 @@ export const contracts: unknown[] = [
   MarketContract,
   ProgramsContract,
   VerifiersContract,
+  AuditorsContract,
 ];

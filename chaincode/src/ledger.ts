@@ -32,6 +32,9 @@ export const KEY = {
   /** [circuitId, enrollmentId] of every live enrollment (offered, accepted, active): retirement checks it. */
   liveEnrollmentByCircuit: 'enrollment~circuit',
   verificationKey: 'vkey',
+  auditorKey: 'auditorkey',
+  /** [keyHash, auditorId]: a key is registered under one auditor id only. */
+  auditorKeyByHash: 'auditorkey~hash',
 } as const;
 
 const INDEX_VALUE = Buffer.from([0]);

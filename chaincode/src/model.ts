@@ -183,14 +183,19 @@ export interface Enrollment extends EnrollmentTerms {
   exclusion?: { periodIndex: number; txId: string };
 }
 
-export type VerificationKeyStatus = 'proposed' | 'active' | 'retired';
+/** Where a key under two-organisation governance stands (verification keys, auditor keys). */
+export type GovernedKeyStatus = 'proposed' | 'active' | 'retired';
+export type VerificationKeyStatus = GovernedKeyStatus;
+export type AuditorKeyStatus = GovernedKeyStatus;
 
-export interface VerificationKeyRecord {
-  circuitId: string;
-  verificationKey: unknown;
-  /** sha256 (hex) of the stable JSON of the key: what the approving organisation names. */
+/**
+ * What the ledger keeps of the governance of a key: one organisation proposes it (or its
+ * retirement), the other approves, naming the key hash it reviewed.
+ */
+export interface GovernedKey {
+  /** What the approving organisation names (its definition depends on the kind of key). */
   keyHash: string;
-  status: VerificationKeyStatus;
+  status: GovernedKeyStatus;
   proposedBy: string;
   proposedAt: string;
   approvedBy?: string;
@@ -199,4 +204,26 @@ export interface VerificationKeyRecord {
   retirementProposedAt?: string;
   retiredBy?: string;
   retiredAt?: string;
+}
+
+export interface VerificationKeyRecord extends GovernedKey {
+  circuitId: string;
+  verificationKey: unknown;
+  /** sha256 (hex) of the stable JSON of the key: what the approving organisation names. */
+  keyHash: string;
+}
+
+/**
+ * An auditor's public key, to which every edge seals each period's raw data (readings,
+ * fingerprint salt) while the key is active (issue 12, T9). Only the public half is
+ * here: the auditor keeps its private key; nothing in the record is secret.
+ */
+export interface AuditorKeyRecord extends GovernedKey {
+  auditorId: string;
+  /** EC P-256 public key, SPKI PEM as node:crypto exports it (canonical form). */
+  publicKeyPem: string;
+  /** `sealingKeyHash(publicKeyPem)`: sha256 (hex) of the DER SPKI; the `kid` of the auditor's JWE entry. */
+  keyHash: string;
+  /** Free text the proposing organisation gave (who the auditor is); public. */
+  description?: string;
 }

@@ -38,7 +38,7 @@ export const PeriodIndex = Type.Integer({ minimum: 0, maximum: PERIODS_PER_DAY -
 export const ChannelName = Type.String({ pattern: '^[a-z][a-z0-9.-]{0,248}$' });
 /** A chaincode name (Fabric's rule: letters and digits, single '-' or '_' between them). */
 export const ChaincodeName = Type.String({ maxLength: 128, pattern: '^[A-Za-z0-9]+([-_][A-Za-z0-9]+)*$' });
-/** SPKI PEM of a prosumer key (its kind is checked by prosumerKeyType). */
+/** SPKI PEM of a public key (its kind is checked by prosumerKeyType or canonicalSealingKeyPem). */
 export const PublicKeyPem = Type.String({ minLength: 64, maxLength: 1024 });
 const Strict = { additionalProperties: false } as const;
 
@@ -194,6 +194,22 @@ export const ProposeVerificationKeyInput = Type.Object(
 );
 export const ApproveVerificationKeyInput = Type.Object({ circuitId: CircuitId, keyHash: Sha256Hex }, Strict);
 export const CircuitIdInput = Type.Object({ circuitId: CircuitId }, Strict);
+
+// ---- auditors --------------------------------------------------------------------
+
+/** Public text, one line: printable, no control characters. */
+const Description = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
+export const ProposeAuditorKeyInput = Type.Object(
+  {
+    auditorId: Id,
+    /** EC P-256 SPKI PEM; its kind and form are checked by canonicalSealingKeyPem. */
+    publicKeyPem: PublicKeyPem,
+    description: Type.Optional(Description),
+  },
+  Strict,
+);
+export const ApproveAuditorKeyInput = Type.Object({ auditorId: Id, keyHash: Sha256Hex }, Strict);
+export const AuditorIdInput = Type.Object({ auditorId: Id }, Strict);
 
 export const RecordHeartbeatInput = Type.Object({ note: Type.String({ minLength: 1, maxLength: 200 }) }, Strict);
 export const GetHeartbeatInput = Type.Object({ mspId: Type.String({ minLength: 1, maxLength: 128 }) }, Strict);

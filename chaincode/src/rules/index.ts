@@ -1,7 +1,9 @@
 /** The domain rules: pure functions over plain data, no Fabric import. */
 export * from './accounts';
 export * from './amounts';
+export * from './auditors';
 export * from './clock';
+export * from './governance';
 export * from './market';
 export * from './nonces';
 export * from './programs';

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { ChaincodeError } from '../errors';
 import type { EnrollmentStatus, VerificationKeyRecord } from '../model';
 import { stableStringify } from '../stable-json';
+import { approveGovernedKey, approveGovernedRetirement, assertNewGovernedId, proposeGovernedRetirement } from './governance';
 
 /**
- * Two-organisation governance of verification keys: one organisation proposes a key
- * (or its retirement), the other approves. An organisation never approves its own
- * proposal. Circuit ids are never reused: a retired id stays retired.
+ * Two-organisation governance of verification keys (the rules in governance.ts): one
+ * organisation proposes a key (or its retirement), the other approves. An organisation
+ * never approves its own proposal. Circuit ids are never reused: a retired id stays retired.
  */
 
 /** sha256 (hex) of the key's stable JSON: the approving organisation names what it reviewed. */
@@ -22,9 +23,7 @@ export function proposeKey(
   mspId: string,
   now: string,
 ): VerificationKeyRecord {
-  if (existing) {
-    throw new ChaincodeError('CONFLICT', `circuit ${circuitId} already has a key (${existing.status})`);
-  }
+  assertNewGovernedId(existing, `circuit ${circuitId}`);
   return { circuitId, verificationKey, keyHash, status: 'proposed', proposedBy: mspId, proposedAt: now };
 }
 
@@ -34,36 +33,15 @@ export function approveKey(
   mspId: string,
   now: string,
 ): VerificationKeyRecord {
-  if (record.status !== 'proposed') {
-    throw new ChaincodeError('CONFLICT', `circuit ${record.circuitId} is ${record.status}, not proposed`);
-  }
-  if (record.proposedBy === mspId) {
-    throw new ChaincodeError('FORBIDDEN', 'the proposing organisation cannot approve its own proposal');
-  }
-  if (record.keyHash !== keyHash) {
-    throw new ChaincodeError('RULE_VIOLATION', 'keyHash does not match the proposed key');
-  }
-  return { ...record, status: 'active', approvedBy: mspId, approvedAt: now };
+  return approveGovernedKey(record, `circuit ${record.circuitId}`, keyHash, mspId, now);
 }
 
 export function proposeRetirement(record: VerificationKeyRecord, mspId: string, now: string): VerificationKeyRecord {
-  if (record.status !== 'active') {
-    throw new ChaincodeError('CONFLICT', `circuit ${record.circuitId} is ${record.status}, not active`);
-  }
-  if (record.retirementProposedBy !== undefined) {
-    throw new ChaincodeError('CONFLICT', `retirement of ${record.circuitId} is already proposed`);
-  }
-  return { ...record, retirementProposedBy: mspId, retirementProposedAt: now };
+  return proposeGovernedRetirement(record, `circuit ${record.circuitId}`, mspId, now);
 }
 
 export function approveRetirement(record: VerificationKeyRecord, mspId: string, now: string): VerificationKeyRecord {
-  if (record.status !== 'active' || record.retirementProposedBy === undefined) {
-    throw new ChaincodeError('CONFLICT', `no retirement of ${record.circuitId} is pending`);
-  }
-  if (record.retirementProposedBy === mspId) {
-    throw new ChaincodeError('FORBIDDEN', 'the proposing organisation cannot approve its own proposal');
-  }
-  return { ...record, status: 'retired', retiredBy: mspId, retiredAt: now };
+  return approveGovernedRetirement(record, `circuit ${record.circuitId}`, mspId, now);
 }
 
 /** A submission may use a circuit only while its key is active. */

@@ -12,6 +12,7 @@ import {
   expectCode,
   flat,
   GRACE_SECONDS,
+  newAuditorKey,
   newProsumer,
   openOrder,
   periodEnd,
@@ -45,6 +46,13 @@ const PROBES: Probe[] = [
   { contract: 'meters', method: 'ListMetersByCongestionPoint', msp: AGGREGATOR, input: () => ({ congestionPoint: 'cp-north' }) },
   { contract: 'programs', method: 'GetEnrollment', msp: AGGREGATOR, input: () => ({ enrollmentId: 'enr-1' }) },
   { contract: 'verifiers', method: 'ListVerificationKeys', msp: DSO, input: () => ({}) },
+  {
+    contract: 'auditors',
+    method: 'ProposeAuditorKey',
+    msp: AGGREGATOR,
+    input: (n) => ({ auditorId: `auditor-${n}`, publicKeyPem: newAuditorKey().publicKeyPem }),
+  },
+  { contract: 'auditors', method: 'ListAuditorKeys', msp: DSO, input: () => ({}) },
 ];
 
 async function withEnrollment(h: ChaincodeHarness) {

@@ -13,6 +13,7 @@ import type { ClientIdentity } from 'fabric-shim-api';
 import {
   ACTION_ACCEPT_ENROLLMENT,
   ACTION_SUBMIT_PERIOD,
+  AuditorsContract,
   ChaincodeError,
   DEFAULT_LEDGER_TARGET,
   enrollmentTerms,
@@ -39,7 +40,7 @@ export const AGGREGATOR = 'AggregatorMSP';
 export const OUTSIDER = 'OutsiderMSP';
 export const T0 = Date.parse('2030-03-01T00:00:00.000Z');
 
-export type ContractName = 'system' | 'meters' | 'tokens' | 'market' | 'programs' | 'verifiers';
+export type ContractName = 'system' | 'meters' | 'tokens' | 'market' | 'programs' | 'verifiers' | 'auditors';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
@@ -78,6 +79,7 @@ export class ChaincodeHarness {
       market: new MarketContract(this.clock),
       programs: new ProgramsContract(this.verifier, this.clock),
       verifiers: new VerifiersContract(undefined, this.clock),
+      auditors: new AuditorsContract(this.clock),
     };
   }
 
@@ -190,6 +192,24 @@ export function flat(wh: string): string[] {
 export async function registerCircuit(h: ChaincodeHarness, circuitId = CIRCUIT_ID, key: object = VKEY): Promise<void> {
   const proposed = await h.call(AGGREGATOR, 'verifiers', 'ProposeVerificationKey', { circuitId, verificationKey: key });
   await h.call(DSO, 'verifiers', 'ApproveVerificationKey', { circuitId, keyHash: proposed.keyHash });
+}
+
+export interface AuditorKeyPair {
+  privateKey: KeyObject;
+  /** Canonical SPKI PEM, as node:crypto exports it. */
+  publicKeyPem: string;
+}
+
+/** A fresh EC P-256 key pair, as an auditor makes one. */
+export function newAuditorKey(): AuditorKeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { privateKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+/** Both organisations register an auditor key: the DSO proposes, the aggregator approves. */
+export async function registerAuditor(h: ChaincodeHarness, auditorId: string, publicKeyPem: string): Promise<Json> {
+  const proposed = await h.call(DSO, 'auditors', 'ProposeAuditorKey', { auditorId, publicKeyPem });
+  return h.call(AGGREGATOR, 'auditors', 'ApproveAuditorKey', { auditorId, keyHash: proposed.keyHash });
 }
 
 export async function registerMeter(h: ChaincodeHarness, p: Prosumer, congestionPoint = 'cp-north'): Promise<void> {
