@@ -1,0 +1,247 @@
+#!/usr/bin/env node
+/**
+ * flexproof-audit: the auditor's own audit of an enrollment, with its own private key.
+ * See `flexproof-audit --help`.
+ * Exit codes: 0 every verified period matches, 1 a period fails (mismatch, unreadable,
+ * missingData), 2 usage, configuration, gateway or connection error.
+ */
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkSealingPrivateKey, generateSealingKeyPair, isSealedDataError, sealingKeyHash } from '@flexproof/protocol';
+import { auditPassed, auditSealedEnrollment, VERDICTS, type EnrollmentAudit, type FingerprintFn } from './audit';
+import { AuditGateway, AuditGatewayError } from './gateway-client';
+
+export const EXIT_PASSED = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export const HELP = `flexproof-audit: opens an enrollment's sealed period documents with the auditor's own
+private key, recomputes every verified period's fingerprint and compares it with the ledger.
+
+Usage:
+  flexproof-audit --gateway URL --token-file FILE --key-file FILE --enrollment ID [--json]
+  flexproof-audit keygen --out FILE
+  flexproof-audit --help
+
+Options:
+  --gateway URL       an organisation's gateway (env FLEXPROOF_AUDIT_GATEWAY)
+  --token-file FILE   file holding the auditor's bearer token (env FLEXPROOF_AUDIT_TOKEN_FILE)
+  --key-file FILE     the auditor's P-256 private key, PEM (env FLEXPROOF_AUDIT_KEY_FILE)
+  --enrollment ID     the enrollment to audit
+  --json              print the audit as JSON instead of a table
+  --out FILE          (keygen) where to write the new private key (0600); the public key
+                      goes to FILE.pub and is printed with its keyHash, for ProposeAuditorKey
+  -h, --help          this help
+
+Per period: match, mismatch (opens, but the data inside does not give the ledger's
+fingerprint), unreadable (does not open: tampered, not sealed to this key, or made for
+another place), missingData (verified on the ledger, no document), notVerified (no
+verified settlement to compare with).
+Exit codes: 0 every verified period matches, 1 some period fails, 2 usage or connection error.
+`;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  /** For tests: the gateway client's fetch and sleep. */
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+class UsageError extends Error {}
+
+export async function runAuditCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // --help answers at once, whatever else is on the line.
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout(HELP);
+    return EXIT_PASSED;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: {
+        gateway: { type: 'string' },
+        'token-file': { type: 'string' },
+        'key-file': { type: 'string' },
+        enrollment: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+    const [command, ...extra] = positionals;
+    if (extra.length > 0) throw new UsageError(`unexpected argument: ${extra[0] ?? ''}`);
+    if (command === 'keygen') return keygen(values.out, io);
+    if (command !== undefined) throw new UsageError(`unknown command: ${command} (try --help)`);
+    if (values.out !== undefined) throw new UsageError('--out belongs to keygen');
+    return await audit(
+      {
+        gateway: values.gateway ?? io.env.FLEXPROOF_AUDIT_GATEWAY,
+        tokenFile: values['token-file'] ?? io.env.FLEXPROOF_AUDIT_TOKEN_FILE,
+        keyFile: values['key-file'] ?? io.env.FLEXPROOF_AUDIT_KEY_FILE,
+        enrollment: values.enrollment,
+        json: values.json === true,
+      },
+      io,
+    );
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      io.stderr(`flexproof-audit: ${(error as Error).message}\n(see flexproof-audit --help)\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof AuditGatewayError) {
+      io.stderr(`flexproof-audit: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}
+
+interface AuditOptions {
+  gateway: string | undefined;
+  tokenFile: string | undefined;
+  keyFile: string | undefined;
+  enrollment: string | undefined;
+  json: boolean;
+}
+
+async function audit(options: AuditOptions, io: CliIo): Promise<number> {
+  const missing = [
+    options.gateway === undefined ? '--gateway (or FLEXPROOF_AUDIT_GATEWAY)' : undefined,
+    options.tokenFile === undefined ? '--token-file (or FLEXPROOF_AUDIT_TOKEN_FILE)' : undefined,
+    options.keyFile === undefined ? '--key-file (or FLEXPROOF_AUDIT_KEY_FILE)' : undefined,
+    options.enrollment === undefined ? '--enrollment' : undefined,
+  ].filter((m): m is string => m !== undefined);
+  const { gateway, tokenFile, keyFile, enrollment } = options;
+  if (missing.length > 0 || gateway === undefined || tokenFile === undefined || keyFile === undefined || enrollment === undefined) {
+    throw new UsageError(`missing ${missing.join(', ')}`);
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(enrollment)) throw new UsageError('--enrollment must be an enrollment id');
+
+  const token = readToken(tokenFile);
+  const privateKey = readPrivateKey(keyFile, io);
+  const client = new AuditGateway({
+    baseUrl: gateway,
+    token,
+    fetch: io.fetch,
+    sleep: io.sleep,
+    notice: (line) => io.stderr(`flexproof-audit: ${line}\n`),
+  });
+
+  const view = await client.enrollmentView(enrollment);
+  const stored = await client.sealedPeriods(view.enrollment.meterId, enrollment);
+  // Loaded here, not at start: @flexproof/circuits brings snarkjs, which --help and usage
+  // errors do not need.
+  const { fingerprint } = (await import('@flexproof/circuits')) as { fingerprint: FingerprintFn };
+  const result = await auditSealedEnrollment({
+    enrollment: view.enrollment,
+    ledgerPeriods: view.periods,
+    documents: stored.filter((d) => d.enrollmentId === enrollment),
+    privateKeyPem: privateKey,
+    fingerprint,
+  });
+  io.stdout(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatAudit(result));
+  return auditPassed(result) ? EXIT_PASSED : EXIT_FAILED;
+}
+
+function readToken(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--token-file: cannot read ${file} (${errnoCode(error)})`);
+  }
+  const token = text.trim();
+  // The gateway's rule for a bearer token (printable ASCII, at most 512 characters).
+  if (!/^[\x21-\x7e]{1,512}$/.test(token)) throw new UsageError(`--token-file: ${file} must hold one bearer token (printable ASCII, no spaces)`);
+  return token;
+}
+
+function readPrivateKey(file: string, io: CliIo): KeyObject {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+    // Like ssh: a private key others can read is worth a warning, not a refusal.
+    if ((statSync(file).mode & 0o077) !== 0) {
+      io.stderr(`flexproof-audit: warning: ${file} is readable by others than its owner (chmod 600 it)\n`);
+    }
+  } catch (error) {
+    throw new UsageError(`--key-file: cannot read ${file} (${errnoCode(error)})`);
+  }
+  try {
+    return checkSealingPrivateKey(pem, '--key-file');
+  } catch (error) {
+    if (isSealedDataError(error)) throw new UsageError(`--key-file: ${file} must hold a P-256 (EC) private key in PEM`);
+    throw error;
+  }
+}
+
+function keygen(out: string | undefined, io: CliIo): number {
+  if (out === undefined) throw new UsageError('keygen needs --out FILE');
+  const publicFile = `${out}.pub`;
+  const { privateKeyPem, publicKeyPem } = generateSealingKeyPair();
+  try {
+    // 'wx': never overwrite a key that may already be registered on the ledger.
+    writeFileSync(out, privateKeyPem, { mode: 0o600, flag: 'wx' });
+    chmodSync(out, 0o600);
+  } catch (error) {
+    throw new UsageError(`keygen: cannot create ${out} (${errnoCode(error)}; an existing key is never overwritten)`);
+  }
+  try {
+    writeFileSync(publicFile, publicKeyPem, { mode: 0o644, flag: 'wx' });
+  } catch (error) {
+    throw new UsageError(`keygen: wrote ${out} but cannot create ${publicFile} (${errnoCode(error)})`);
+  }
+  io.stdout(
+    `private key: ${path.resolve(out)} (0600: it opens every document sealed to this key; keep it off the gateways)\n` +
+      `public key:  ${path.resolve(publicFile)}\n` +
+      `keyHash:     ${sealingKeyHash(publicKeyPem)}\n` +
+      `publicKeyPem:\n${publicKeyPem}`,
+  );
+  return EXIT_PASSED;
+}
+
+/** The audit as a table, one line per period, and a summary line. */
+export function formatAudit(audit: EnrollmentAudit): string {
+  const lines = [`enrollment ${audit.enrollmentId}, meter ${audit.meterId}`, `${'period'.padEnd(7)}${'outcome'.padEnd(14)}${'verdict'.padEnd(13)}note`];
+  for (const p of audit.periods) {
+    const note = p.reason === undefined ? '' : p.field === undefined ? p.reason : `${p.reason} (${p.field})`;
+    lines.push(`${String(p.periodIndex).padStart(6)} ${(p.outcome ?? 'unsettled').padEnd(14)}${p.verdict.padEnd(13)}${note}`.trimEnd());
+  }
+  const counts = VERDICTS.map((v) => `${audit.summary[v]} ${v}`).join(', ');
+  lines.push(`summary: ${counts}: ${auditPassed(audit) ? 'PASSED' : 'FAILED'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+function errnoCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'error';
+}
+
+if (require.main === module) {
+  runAuditCli(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      // An unexpected failure: its name and message only (no stack with local data).
+      const e = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      process.stderr.write(`flexproof-audit: unexpected error: ${e}\n`);
+      process.exitCode = EXIT_USAGE;
+    },
+  );
+}

@@ -1,0 +1,18 @@
+// @flexproof/auditor: the tamper audit of sealed period documents, run with the auditor's
+// own private key (the library behind the flexproof-audit command).
+
+export { auditSealedEnrollment, auditPassed, VERDICTS, FAILING_VERDICTS } from './audit';
+export type {
+  Verdict,
+  FingerprintFn,
+  LedgerPeriod,
+  SealedDocument,
+  PeriodAudit,
+  EnrollmentAudit,
+  SealedAuditInput,
+  UnreadableReason,
+} from './audit';
+export { AuditGateway, AuditGatewayError, parseGatewayUrl } from './gateway-client';
+export type { AuditGatewayOptions, AuditGatewayErrorCode, EnrollmentLedgerView, StoredSealedPeriod } from './gateway-client';
+export { runAuditCli, formatAudit, HELP, EXIT_PASSED, EXIT_FAILED, EXIT_USAGE } from './cli';
+export type { CliIo } from './cli';
