@@ -14,12 +14,15 @@ import { writeFileAtomicSync } from './durable-file';
 import { EdgeNode } from './edge-node';
 import { mqttPassword, readSecretFile, siteBrokerAccounts, startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
 import { EdgeError } from './errors';
+import { GatewayError } from './gateway-port';
 import { HttpGateway } from './http-gateway';
 import { LoadModel } from './load-model';
 import { jsonLogger, type Logger } from './log';
 import { acceptByHand, withdrawByHand } from './manual-actions';
 import { MeterSimulator } from './meter-simulator';
 import { MeterSubscription, mqttTlsOptions } from './meter-subscription';
+import { formatOwnPeriod, readOwnPeriod, type OwnPeriodReadings } from './own-readings';
+import { SEALING_KEY_FILE, createSealingKey, loadSealingKey } from './sealing-key';
 import { createSiteKey, loadSiteKey, type SiteKeyType } from './site-key';
 import { formatStatus, statusReport } from './status-report';
 
@@ -32,8 +35,9 @@ usage: flexproof-edge <command> [options]
 
 commands:
   init       create the site key pair (file readable only by its owner) and print the
-             public key for the DSO to register; writes a starter config if none exists
-             [--meter-id ID] [--key-type ed25519|ec-p256]
+             public key for the DSO to register, and the P-256 sealing key
+             (sealing-key.pem beside it, mode 600); writes a starter config if none
+             exists   [--meter-id ID] [--key-type ed25519|ec-p256]
   run        ingest meter readings, prove, sign and submit every period until stopped
              (SIGINT/SIGTERM) [--dev-artifacts] [--tamper-period [ENROLLMENT:]PERIOD]
              Offers are accepted automatically only within each enrollment's acceptPolicy
@@ -46,6 +50,10 @@ commands:
   withdraw   sign a withdrawal (burn for off-chain redemption) of the prosumer's tokens on
              confirmation   --amount N [--yes]
   status     what is stored, proven, submitted, settled, pending and held (and why) [--json]
+  readings   fetch this site's sealed document of a period from the store (through the
+             gateway) and open it with the sealing key: prints the period's readings
+             --period P [--enrollment ID] (default: every configured enrollment)
+             [--json] (the readings and the fingerprint salt, as JSON, on stdout)
   simulate   a simulated meter publishing to MQTT
              [--enrollment ID] [--compliance 0..1] [--acceleration N] [--interval-ms MS]
              [--duration-seconds S] [--seed N] [--no-ev] [--no-heat-pump] [--url URL] [--topic T]
@@ -69,6 +77,15 @@ it are dropped), mqtt.username/password/passwordFile and mqtt.tls {caFile, certF
 keyFile, rejectUnauthorized}. With embeddedBrokerPort, the embedded broker lets only
 embeddedBroker.users connect (password or passwordFile each), each publishing on its own
 meter topic only; embeddedBroker.tls {keyFile, certFile} makes it mqtts only.
+
+Raw data leaves the site only sealed: after a period settles, its readings and fingerprint
+salt are encrypted (JWE, ECDH-ES+A256KW on P-256, A256GCM) to the site's own sealing key
+(sealingKeyFile, default sealing-key.pem beside keyFile; created by init, or by run when
+missing) and to each auditor key the ledger holds as active (GET /v1/edge/auditor-keys,
+each key's hash recomputed here; a key whose hash does not match is refused and logged),
+only those named in the config's auditors list when it is set (auditor ids; [] for none).
+The store and the gateways see ciphertext, its size and the time of upload, never a
+reading. Documents already sealed are not sealed again for an auditor added later.
 
 Every config field can be overridden from the environment (FLEXPROOF_EDGE_METER_ID,
 FLEXPROOF_EDGE_MQTT_URL, FLEXPROOF_EDGE_GATEWAY_URL, FLEXPROOF_EDGE_GATEWAY_MSP_ID, ...:
@@ -97,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
         return await withdraw(rest);
       case 'status':
         return await status(rest);
+      case 'readings':
+        return await readings(rest);
       case 'simulate':
         return await simulate(rest);
       default:
@@ -106,6 +125,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`flexproof-edge: ${error.message}\n(see flexproof-edge --help)\n`);
       return 2;
+    }
+    if (error instanceof GatewayError) {
+      process.stderr.write(`flexproof-edge: the gateway: ${error.message} (${error.code}${error.retryable ? ', try again later' : ''})\n`);
+      return 1;
     }
     if (error instanceof EdgeError) {
       process.stderr.write(`flexproof-edge: ${error.message}\n`);
@@ -150,11 +173,36 @@ function init(args: string[]): number {
     writeFileAtomicSync(file, `${JSON.stringify(template, null, 2)}\n`, 0o600);
     process.stderr.write(`wrote a starter config to ${file} (mode 600: it holds the site secret); edit gatewayUrl, prosumerId, mqtt and enrollments\n`);
   }
+  const sealingKeyFile = sealingKeyFileOf(file, keyFile);
+  const siteKeyExists = existsSync(keyFile);
+  if (existsSync(sealingKeyFile)) {
+    process.stderr.write(`kept the sealing key in ${sealingKeyFile} (key hash ${loadSealingKey(sealingKeyFile).keyHash})\n`);
+  } else {
+    const sealing = createSealingKey(sealingKeyFile);
+    process.stderr.write(
+      `created the P-256 sealing key in ${sealingKeyFile} (mode 600, key hash ${sealing.keyHash}): every period's readings are sealed to it; back it up, it is the only way for this site to read its stored documents\n`,
+    );
+    // A site set up before sealing existed: give it its sealing key, keep its site key.
+    if (siteKeyExists) {
+      process.stderr.write(`kept the site key in ${keyFile}\n`);
+      return 0;
+    }
+  }
   const key = createSiteKey(keyFile, keyType);
   process.stderr.write(`created the ${key.type} site key in ${keyFile} (mode 600)\n`);
   process.stderr.write(`give this public key to the DSO to register with meter ${meterId}:\n`);
   process.stdout.write(key.publicKeyPem);
   return 0;
+}
+
+/** The config's sealingKeyFile (env override first), else sealing-key.pem beside the site key, as parseConfig resolves it. */
+function sealingKeyFileOf(configFile: string, keyFile: string): string {
+  let configured: unknown = process.env.FLEXPROOF_EDGE_SEALING_KEY_FILE;
+  if ((configured === undefined || configured === '') && existsSync(configFile)) {
+    configured = (JSON.parse(readFileSync(configFile, 'utf8')) as { sealingKeyFile?: unknown }).sealingKeyFile;
+  }
+  if (typeof configured === 'string' && configured !== '') return path.resolve(path.dirname(configFile), configured);
+  return path.join(path.dirname(keyFile), SEALING_KEY_FILE);
 }
 
 function loggerFor(config: EdgeConfig): Logger {
@@ -284,6 +332,36 @@ async function status(args: string[]): Promise<number> {
   const report = await statusReport(config);
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatStatus(report)}\n`);
   return 0;
+}
+
+async function readings(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...common, period: { type: 'string' }, enrollment: { type: 'string' }, json: { type: 'boolean' } } });
+  if (wantsHelp(values.help)) return 0;
+  if (values.period === undefined || !/^([0-9]|1[0-9]|2[0-3])$/.test(values.period)) throw new UsageError('readings needs --period P (0 to 23)');
+  const periodIndex = Number(values.period);
+  const config = loadConfig(configPath(values.config));
+  const enrollments = values.enrollment !== undefined ? [values.enrollment] : config.enrollments.map((e) => e.enrollmentId);
+  if (enrollments.length === 0) throw new UsageError('the config lists no enrollments: give --enrollment ID');
+  const siteKey = loadSiteKey(config.keyFile);
+  const sealingKey = loadSealingKey(config.sealingKeyFile);
+  const gateway = gatewayFor(config, siteKey.privateKey);
+  const opened: OwnPeriodReadings[] = [];
+  const problems: { enrollmentId: string; code: string; message: string }[] = [];
+  for (const enrollmentId of enrollments) {
+    try {
+      opened.push(await readOwnPeriod(gateway, sealingKey, { meterId: config.meterId, enrollmentId, periodIndex }));
+    } catch (error) {
+      if (!(error instanceof EdgeError) || (error.code !== 'SEALED_DOCUMENT_MISSING' && error.code !== 'SEALED_DOCUMENT_UNREADABLE')) throw error;
+      problems.push({ enrollmentId, code: error.code, message: error.message });
+    }
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ meterId: config.meterId, periodIndex, documents: opened, problems }, null, 2)}\n`);
+  } else {
+    if (opened.length > 0) process.stdout.write(`${opened.map(formatOwnPeriod).join('\n')}\n`);
+    for (const p of problems) process.stderr.write(`flexproof-edge: ${p.message}\n`);
+  }
+  return problems.length === 0 ? 0 : 1;
 }
 
 async function simulate(args: string[]): Promise<number> {

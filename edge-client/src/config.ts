@@ -10,6 +10,7 @@ import { PERIODS_PER_DAY, isCircuitId, requestCommitment, type CircuitId } from 
 import { EdgeError } from './errors';
 import { isLogLevel, type LogLevel } from './log';
 import { DEFAULT_LEDGER_TARGET, type LedgerTarget } from './prosumer-signing';
+import { SEALING_KEY_FILE } from './sealing-key';
 
 /**
  * The economics a site accepts for an enrollment without asking (auto-accept), all
@@ -94,6 +95,13 @@ export interface EdgeConfig {
   meterId: string;
   prosumerId: string;
   keyFile: string;
+  /** The site's P-256 sealing key (PKCS#8, mode 600): a recipient of every sealed period document (default: sealing-key.pem beside keyFile). */
+  sealingKeyFile: string;
+  /**
+   * The auditors (ledger auditorIds) this prosumer consents to seal its readings to; unset:
+   * every auditor key the ledger holds as active. An empty list: none (only the site's own key).
+   */
+  auditors?: string[];
   dataDir: string;
   mqtt: {
     url: string;
@@ -139,6 +147,9 @@ export const ENV_OVERRIDES: Record<string, { field: string; type: 'string' | 'nu
   METER_ID: { field: 'meterId', type: 'string' },
   PROSUMER_ID: { field: 'prosumerId', type: 'string' },
   KEY_FILE: { field: 'keyFile', type: 'string' },
+  SEALING_KEY_FILE: { field: 'sealingKeyFile', type: 'string' },
+  /** Comma-separated auditor ids; an empty value leaves the file's list (or its absence) as it is. */
+  AUDITORS: { field: 'auditors', type: 'string' },
   DATA_DIR: { field: 'dataDir', type: 'string' },
   MQTT_URL: { field: 'mqtt.url', type: 'string' },
   MQTT_TOPIC: { field: 'mqtt.topic', type: 'string' },
@@ -214,6 +225,14 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
   const meterId = str(input.meterId, 'meterId', ID);
   const prosumerId = str(input.prosumerId, 'prosumerId', ID);
   const keyFile = resolvePath(str(input.keyFile, 'keyFile'));
+  const sealingKeyFile =
+    input.sealingKeyFile === undefined
+      ? keyFile === ''
+        ? ''
+        : path.join(path.dirname(keyFile), SEALING_KEY_FILE)
+      : resolvePath(str(input.sealingKeyFile, 'sealingKeyFile'));
+  if (sealingKeyFile !== '' && sealingKeyFile === keyFile) problems.push('sealingKeyFile: must not be the keyFile (the sealing key is a key of its own)');
+  const auditors = parseAuditors(input.auditors, problems);
   const dataDir = resolvePath(str(input.dataDir, 'dataDir'));
   const mqttIn = (typeof input.mqtt === 'object' && input.mqtt !== null ? input.mqtt : {}) as Record<string, unknown>;
   const mqttUrl = str(mqttIn.url, 'mqtt.url', /^(mqtts?|wss?|tcp|ssl):\/\//);
@@ -279,6 +298,8 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
     meterId,
     prosumerId,
     keyFile,
+    sealingKeyFile,
+    ...(auditors !== undefined ? { auditors } : {}),
     dataDir,
     mqtt: {
       url: mqttUrl,
@@ -305,6 +326,22 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
     autoAccept: input.autoAccept !== false,
     logLevel: logLevel as LogLevel,
   };
+}
+
+/** The `auditors` allowlist: distinct ledger auditor ids. */
+function parseAuditors(raw: unknown, problems: string[]): string[] | undefined {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw)) {
+    problems.push(`auditors: a list of auditor ids (the ledger's auditorId), e.g. ["auditor-1"]; [] for none`);
+    return undefined;
+  }
+  const ids: string[] = [];
+  raw.forEach((v, i) => {
+    if (typeof v !== 'string' || !ID.test(v)) problems.push(`auditors[${i}]: an auditor id matching ${ID}`);
+    else if (ids.includes(v)) problems.push(`auditors[${i}]: ${v} appears twice`);
+    else ids.push(v);
+  });
+  return ids;
 }
 
 function seconds(v: unknown, name: string, fallback: number, problems: string[]): number {
@@ -510,6 +547,10 @@ function applyEnv(input: Record<string, unknown>, env: NodeJS.ProcessEnv, proble
     const value = env[`${ENV_PREFIX}${suffix}`];
     if (value === undefined || value === '') continue;
     let parsed: unknown = value;
+    if (field === 'auditors') {
+      setPath(input, field, value.split(',').map((id) => id.trim()).filter((id) => id !== ''));
+      continue;
+    }
     if (field === 'tamper') {
       const match = /^(?:([A-Za-z0-9][A-Za-z0-9._-]*):)?([0-9]{1,2})$/.exec(value);
       if (!match) {
@@ -559,6 +600,8 @@ export function configTemplate(meterId: string, siteSecret: string): Record<stri
     siteSecret,
     closeDelaySeconds: 30,
     ratedPowerW: DEFAULT_RATED_POWER_W,
+    // No sealingKeyFile: sealing-key.pem beside keyFile. No auditors list: readings are
+    // sealed to every auditor key the ledger holds as active.
     // No acceptPolicy: offers wait for `flexproof-edge accept` until one is written.
     enrollments: [],
   };

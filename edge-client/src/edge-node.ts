@@ -16,6 +16,7 @@ import type { Logger } from './log';
 import { parseMeterMessage, type ParsedMessage, type RejectReason } from './meter-message';
 import type { ProverPort } from './prover';
 import { ReadingLog } from './reading-log';
+import { ensureSealingKey, type SealingKey } from './sealing-key';
 import type { SiteKey } from './site-key';
 
 export const READINGS_FILE = 'readings.jsonl';
@@ -25,6 +26,8 @@ export const LOCK_FILE = 'edge.lock';
 export interface EdgeNodeOptions {
   config: EdgeConfig;
   siteKey: SiteKey;
+  /** The sealing key; default: loaded from config.sealingKeyFile, created there (and logged) when missing. */
+  sealingKey?: SealingKey;
   gateway: GatewayPort;
   prover: ProverPort;
   logger: Logger;
@@ -45,7 +48,7 @@ export class EdgeNode {
   readonly #counters = { accepted: 0, dropped: 0 };
   readonly #droppedByReason: Partial<Record<RejectReason, number>> = {};
 
-  private constructor(options: EdgeNodeOptions, readings: ReadingLog, state: EdgeStateFile, lockFile: string) {
+  private constructor(options: EdgeNodeOptions, sealingKey: SealingKey, readings: ReadingLog, state: EdgeStateFile, lockFile: string) {
     this.#options = options;
     this.#readings = readings;
     this.#state = state;
@@ -65,6 +68,8 @@ export class EdgeNode {
           prosumerId: config.prosumerId,
           siteSecret: config.siteSecret,
           privateKey: options.siteKey.privateKey,
+          sealingKey,
+          ...(config.auditors !== undefined ? { auditors: config.auditors } : {}),
           closeDelayMs: Math.round(config.closeDelaySeconds * 1000),
           retry: config.retry,
           autoAccept: config.autoAccept,
@@ -88,10 +93,17 @@ export class EdgeNode {
     const lockFile = path.join(dataDir, LOCK_FILE);
     await takeLock(lockFile);
     try {
+      const sealingKey = options.sealingKey ?? ensureSealingKey(options.config.sealingKeyFile, options.logger);
       const readings = await ReadingLog.open(path.join(dataDir, READINGS_FILE), options.logger, { ratedPowerW: options.config.ratedPowerW });
       const state = await EdgeStateFile.open(path.join(dataDir, STATE_FILE), meterId);
-      options.logger.info('node.opened', { dataDir, readings: readings.readings.length, enrollments: options.config.enrollments.length });
-      return new EdgeNode(options, readings, state, lockFile);
+      options.logger.info('node.opened', {
+        dataDir,
+        readings: readings.readings.length,
+        enrollments: options.config.enrollments.length,
+        sealingKeyHash: sealingKey.keyHash,
+        auditors: options.config.auditors ?? 'every active auditor key on the ledger',
+      });
+      return new EdgeNode(options, sealingKey, readings, state, lockFile);
     } catch (error) {
       await fsp.rm(lockFile, { force: true });
       throw error;

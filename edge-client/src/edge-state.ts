@@ -5,6 +5,7 @@
  * last recorded step and a retry resends the identical bytes.
  */
 import { promises as fsp } from 'node:fs';
+import type { SealedPeriodJwe } from '@flexproof/protocol';
 import { writeFileAtomic } from './durable-file';
 import { EdgeError } from './errors';
 
@@ -25,7 +26,7 @@ export interface PeriodRecord {
   closingRegisterWh?: string;
   /** Meter messages received within the period. */
   messageCount: number;
-  /** Interval energies (Wh, decimal): private, kept locally and uploaded to the off-chain store only. */
+  /** Interval energies (Wh, decimal): private, kept locally; they leave the site only sealed (`sealed`). */
   readings: string[];
   prevFingerprint: string;
   newFingerprint: string;
@@ -42,7 +43,23 @@ export interface PeriodRecord {
   outcome?: string;
   txId?: string;
   settledAt?: string;
+  /**
+   * The period's sealed document (readings and fingerprint salt encrypted to `recipients`),
+   * made once after settlement and recorded before the first upload, so every retry sends
+   * the identical document (the store answers 'unchanged', never a conflict). Ciphertext.
+   */
+  sealed?: SealedPeriodRecord;
+  /** The store holds `sealed` (the gateway answered created or unchanged). */
   readingsUploaded?: boolean;
+}
+
+export interface SealedPeriodRecord {
+  jwe: SealedPeriodJwe;
+  /** sealedContentHash(jwe): what the store reports for the period. */
+  contentHash: string;
+  /** Who can open it: the site's own key and each auditor, by key hash (the kids of the entries). */
+  recipients: { role: 'site' | 'auditor'; auditorId?: string; keyHash: string }[];
+  sealedAt: string;
 }
 
 /**

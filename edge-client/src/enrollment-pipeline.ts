@@ -10,8 +10,11 @@
  * 3. submit: the lowest proven period, only when every earlier one is resolved, so the
  *    fingerprint chain grows in order; retried with exponential backoff while the
  *    gateway or ledger is down, always with the same body;
- * 4. upload: the raw interval readings and the fingerprint salt of each settled period,
- *    to the off-chain store.
+ * 4. upload: the interval readings and the fingerprint salt of each settled period,
+ *    sealed at the site (JWE, @flexproof/protocol) to the site's own sealing key and to
+ *    the auditor keys the ledger holds as active, checked and filtered by the config's
+ *    `auditors` allowlist (sealing-recipients.ts); the sealed document is recorded before
+ *    its first upload and resent unchanged. The plaintext never leaves the site.
  *
  * Every step is recorded in the state file before the next, so a restart resumes where
  * the previous run stopped and never signs different data for a period already sent.
@@ -24,6 +27,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { circuitShape, verifyDeviationProof, type DeviationProof, type VerificationKey } from '@flexproof/circuits';
+import { isSealedDataError, openPeriod, sealPeriod, sealedContentHash } from '@flexproof/protocol';
 import { acceptancePayload, commitmentDifferences, decideAutoAccept } from './accept-policy';
 import type { EnrollmentConfig } from './config';
 import type { EdgeStateFile, EnrollmentHold, HoldCode, PeriodRecord } from './edge-state';
@@ -37,6 +41,8 @@ import type { ProverPort } from './prover';
 import { localKeyHash, lookUpLedgerKey } from './ledger-key';
 import { signPayload, type LedgerTarget } from './prosumer-signing';
 import type { ReadingLog } from './reading-log';
+import { chooseRecipients, type RecipientChoice } from './sealing-recipients';
+import type { SealingKey } from './sealing-key';
 
 /** Fingerprint chain head of an enrollment before its first verified period (chaincode GENESIS_FINGERPRINT). */
 export const GENESIS_FINGERPRINT = '0';
@@ -47,6 +53,10 @@ export interface PipelineContext {
   prosumerId: string;
   siteSecret: string;
   privateKey: KeyObject;
+  /** The site's sealing key: a recipient of every period document. */
+  sealingKey: SealingKey;
+  /** The config's allowlist of auditor ids (undefined: every active auditor key). */
+  auditors?: readonly string[];
   closeDelayMs: number;
   retry: { initialMs: number; maxMs: number };
   autoAccept: boolean;
@@ -577,33 +587,166 @@ export class EnrollmentPipeline {
     return true;
   }
 
-  // ---- 4. off-chain upload ----
+  // ---- 4. sealed upload to the off-chain store ----
 
   async #uploadSettled(now: number): Promise<void> {
+    // The auditor keys are read once per round, and only when a period needs sealing.
+    let choice: RecipientChoice | undefined;
     for (let p = 0; p < PERIOD_COUNT; p++) {
       const r = this.#ctx.state.period(this.enrollmentId, p);
       if (!r) return;
       if (r.status !== 'settled' || r.readingsUploaded || this.#uploadBlocked.has(p)) continue;
       if (r.outcome !== 'verified' && r.outcome !== 'invalidProof') continue;
       if (!this.#due(`upload/${p}`, now)) return;
+      if (!r.sealed) {
+        if (!this.#due('auditor-keys', now)) return;
+        choice ??= await this.#recipients(now);
+        if (!choice) return;
+        if (!(await this.#seal(r, choice))) continue;
+      }
+      const sealed = this.#ctx.state.period(this.enrollmentId, p)?.sealed;
+      if (!sealed) continue;
+      let stored: 'created' | 'unchanged' | 'already-stored';
       try {
-        await this.#ctx.gateway.uploadReadings(this.#ctx.meterId, this.enrollmentId, p, {
-          readings: r.readings,
-          fingerprintSalt: periodFingerprintSalt(this.#ctx.siteSecret, this.#ctx.meterId, this.enrollmentId, p).toString(),
-        });
+        stored = (await this.#ctx.gateway.uploadSealedPeriod(this.#ctx.meterId, this.enrollmentId, p, sealed.jwe)).stored;
       } catch (error) {
         if (error instanceof GatewayError && !error.retryable) {
-          this.#uploadBlocked.add(p);
-          this.#ctx.logger.error('readings.upload-refused', { enrollmentId: this.enrollmentId, periodIndex: p, status: error.status, code: error.code, message: error.message });
-          continue;
+          const resolved = error.status === 409 ? await this.#storeConflict(r, now) : 'blocked';
+          if (resolved === 'retry') return;
+          if (resolved === 'blocked') {
+            this.#uploadBlocked.add(p);
+            this.#ctx.logger.error('readings.upload-refused', { enrollmentId: this.enrollmentId, periodIndex: p, status: error.status, code: error.code, message: error.message });
+            continue;
+          }
+          stored = 'already-stored';
+        } else {
+          this.#failed(`upload/${p}`, now, error, 'readings.upload-retry', { periodIndex: p });
+          return;
         }
-        this.#failed(`upload/${p}`, now, error, 'readings.upload-retry', { periodIndex: p });
-        return;
       }
       this.#backoff.delete(`upload/${p}`);
       await this.#patch(p, { readingsUploaded: true });
-      this.#ctx.logger.info('readings.uploaded', { enrollmentId: this.enrollmentId, periodIndex: p });
+      this.#ctx.logger.info('readings.uploaded', {
+        enrollmentId: this.enrollmentId,
+        periodIndex: p,
+        stored,
+        sealed: true,
+        contentHash: sealed.contentHash,
+        recipients: sealed.recipients.map((x) => (x.role === 'site' ? 'site' : x.auditorId)),
+      });
     }
+  }
+
+  /** The checked recipients from GET /v1/edge/auditor-keys, or undefined (logged; retried later). */
+  async #recipients(now: number): Promise<RecipientChoice | undefined> {
+    let choice: RecipientChoice;
+    try {
+      choice = chooseRecipients(await this.#ctx.gateway.getAuditorKeys(), this.#ctx.sealingKey, this.#ctx.auditors);
+    } catch (error) {
+      this.#failed('auditor-keys', now, error, 'auditor-keys.lookup-failed');
+      return undefined;
+    }
+    this.#backoff.delete('auditor-keys');
+    for (const refusal of choice.refused) {
+      this.#ctx.logger.error('auditor-key.refused', {
+        enrollmentId: this.enrollmentId,
+        ...refusal,
+        action:
+          refusal.reason === 'KEY_HASH_MISMATCH'
+            ? "not sealed to: the key the gateway gave does not hash to the ledger's keyHash"
+            : 'not sealed to: the record is not a usable auditor key',
+      });
+    }
+    if (choice.allowedWithoutKey.length > 0) {
+      this.#ctx.logger.warn('auditor-keys.allowed-without-key', {
+        enrollmentId: this.enrollmentId,
+        auditors: choice.allowedWithoutKey,
+        note: 'these auditors in the config have no usable active key on the ledger: periods sealed now cannot be read by them (they are not sealed again later)',
+      });
+    }
+    return choice;
+  }
+
+  /** Seals period r's readings and salt and records the document; false when it cannot be sealed (logged). */
+  async #seal(r: PeriodRecord, choice: RecipientChoice): Promise<boolean> {
+    const p = r.periodIndex;
+    const place = { meterId: this.#ctx.meterId, enrollmentId: this.enrollmentId, periodIndex: p };
+    let jwe;
+    try {
+      jwe = await sealPeriod(
+        { ...place, readings: r.readings, fingerprintSalt: periodFingerprintSalt(this.#ctx.siteSecret, this.#ctx.meterId, this.enrollmentId, p).toString() },
+        choice.recipients,
+      );
+    } catch (error) {
+      // Only field names and rules are in a SealedDataError, never a value.
+      this.#uploadBlocked.add(p);
+      this.#ctx.logger.error('readings.seal-failed', {
+        enrollmentId: this.enrollmentId,
+        periodIndex: p,
+        code: isSealedDataError(error) ? error.code : undefined,
+        field: isSealedDataError(error) ? error.field : undefined,
+        message: (error as Error).message,
+      });
+      return false;
+    }
+    const contentHash = sealedContentHash(jwe);
+    const recipients = [
+      { role: 'site' as const, keyHash: this.#ctx.sealingKey.keyHash },
+      ...choice.auditors.map((a) => ({ role: 'auditor' as const, auditorId: a.auditorId, keyHash: a.keyHash })),
+    ];
+    await this.#patch(p, { sealed: { jwe, contentHash, recipients, sealedAt: new Date().toISOString() } });
+    this.#ctx.logger.info('readings.sealed', {
+      enrollmentId: this.enrollmentId,
+      periodIndex: p,
+      contentHash,
+      recipients: recipients.map((x) => (x.role === 'site' ? 'site' : x.auditorId)),
+      ...(choice.notAllowed.length > 0 ? { notAllowed: choice.notAllowed } : {}),
+    });
+    return true;
+  }
+
+  /**
+   * 409: the store holds another document for the period. If it opens with the site's key
+   * and holds this period's readings and salt (an earlier run sealed and stored it, then
+   * its state was restored from a backup), the period is stored; anything else is a
+   * document someone else put in this site's place, reported and not overwritten.
+   */
+  async #storeConflict(r: PeriodRecord, now: number): Promise<'stored' | 'blocked' | 'retry'> {
+    const p = r.periodIndex;
+    let stored;
+    try {
+      stored = (await this.#ctx.gateway.getSealedPeriods(this.#ctx.meterId, this.enrollmentId)).periods.find(
+        (d) => d.periodIndex === p && d.enrollmentId === this.enrollmentId,
+      );
+    } catch (error) {
+      this.#failed(`upload/${p}`, now, error, 'readings.conflict-lookup-failed', { periodIndex: p });
+      return 'retry';
+    }
+    const place = { meterId: this.#ctx.meterId, enrollmentId: this.enrollmentId, periodIndex: p };
+    let reason: string;
+    if (stored === undefined) {
+      reason = 'the store refused the document as a conflict but lists none for the period';
+    } else {
+      try {
+        const opened = await openPeriod(stored.jwe, this.#ctx.sealingKey.privateKey, place);
+        const salt = periodFingerprintSalt(this.#ctx.siteSecret, this.#ctx.meterId, this.enrollmentId, p).toString();
+        if (opened.fingerprintSalt === salt && opened.readings.length === r.readings.length && opened.readings.every((v, i) => v === r.readings[i])) {
+          this.#ctx.logger.info('readings.already-stored', { enrollmentId: this.enrollmentId, periodIndex: p, contentHash: stored.contentHash });
+          return 'stored';
+        }
+        reason = "the store's document for the period opens with the site's key but holds other readings";
+      } catch (error) {
+        reason = `the store's document for the period does not open with the site's key (${isSealedDataError(error) ? error.code : 'error'})`;
+      }
+    }
+    this.#ctx.logger.error('readings.store-conflict', {
+      enrollmentId: this.enrollmentId,
+      periodIndex: p,
+      reason,
+      ...(stored ? { storedContentHash: stored.contentHash } : {}),
+      action: "the site's own document is kept in state.json and not uploaded again until the next start; ask the store's operator",
+    });
+    return 'blocked';
   }
 
   // ---- retries ----

@@ -20,6 +20,9 @@ export type EdgeErrorCode =
   | 'LEDGER_KEY_MISMATCH'
   | 'PROOF_NOT_VERIFIED'
   | 'NOT_CONFIRMED'
+  | 'AUDITOR_KEYS_INVALID'
+  | 'SEALED_DOCUMENT_MISSING'
+  | 'SEALED_DOCUMENT_UNREADABLE'
   | 'USAGE';
 
 export interface EdgeErrorOptions {

@@ -3,6 +3,8 @@
  * adapter is HttpGateway; unit tests use a fake. Bodies of signed actions are passed as
  * text, so a retry resends the identical bytes.
  */
+import type { AuditorKeyRecord } from '@flexproof/chaincode/client';
+import type { SealedPeriodJwe } from '@flexproof/protocol';
 
 /** The period outcome the gateway returns (resubmitting the same body returns the recorded one). */
 export interface PeriodOutcome {
@@ -50,11 +52,22 @@ export interface LedgerVerificationKey {
   verificationKey: unknown;
 }
 
-export interface ReadingsUpload {
-  /** Interval energies, Wh, decimal strings. */
-  readings: string[];
-  /** The period's fingerprint salt, decimal. */
-  fingerprintSalt: string;
+/**
+ * An auditor key as the ledger holds it (chaincode ListAuditorKeys, through
+ * GET /v1/edge/auditor-keys). The edge trusts none of it blindly: it recomputes keyHash
+ * from publicKeyPem (sealing-recipients.ts).
+ */
+export type AuditorKeyEntry = Pick<AuditorKeyRecord, 'auditorId' | 'publicKeyPem' | 'keyHash' | 'status'>;
+
+/** A sealed period document as the store keeps it (the gateway never decrypts it). */
+export interface StoredSealedPeriod {
+  enrollmentId: string;
+  periodIndex: number;
+  /** The JWE (General JSON Serialization) as uploaded. */
+  jwe: unknown;
+  /** sha256 hex of the canonical JSON of jwe. */
+  contentHash: string;
+  uploadedAt: string;
 }
 
 export interface GatewayPort {
@@ -63,7 +76,16 @@ export interface GatewayPort {
   acceptEnrollment(enrollmentId: string, body: string): Promise<unknown>;
   /** `body`: JSON text of the signed SubmitPeriod with proof and public signals. */
   submitPeriod(enrollmentId: string, periodIndex: number, body: string): Promise<PeriodOutcome>;
-  uploadReadings(meterId: string, enrollmentId: string, periodIndex: number, upload: ReadingsUpload): Promise<void>;
+  /**
+   * PUT /v1/edge/meters/:meterId/periods/:periodIndex/sealed?enrollmentId=E with { jwe }:
+   * 'created', or 'unchanged' when the store holds this very document; a different one is
+   * a 409 (GatewayError). The JWE is ciphertext: no reading or salt is in the request.
+   */
+  uploadSealedPeriod(meterId: string, enrollmentId: string, periodIndex: number, jwe: SealedPeriodJwe): Promise<{ stored: 'created' | 'unchanged' }>;
+  /** GET /v1/edge/auditor-keys: the auditor keys the ledger holds as active (checked by the caller). */
+  getAuditorKeys(): Promise<{ keys: AuditorKeyEntry[] }>;
+  /** GET /v1/edge/meters/:meterId/sealed-periods?enrollmentId=E: this site's sealed documents (ciphertext). */
+  getSealedPeriods(meterId: string, enrollmentId: string): Promise<{ meterId: string; periods: StoredSealedPeriod[] }>;
   /** The ledger's key for the enrollment's circuit (only for an enrollment of this meter). */
   getVerificationKey(enrollmentId: string): Promise<LedgerVerificationKey>;
   /** `body`: JSON text of the signed Withdraw. */

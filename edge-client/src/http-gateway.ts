@@ -1,5 +1,6 @@
 /** The gateway's edge API over HTTP(S) with Node's fetch, every request signed with the site key. */
 import type { KeyObject } from 'node:crypto';
+import type { SealedPeriodJwe } from '@flexproof/protocol';
 import { edgeRequestHeaders } from './edge-request-signing';
 import {
   GatewayError,
@@ -7,8 +8,9 @@ import {
   type EnrollmentView,
   type GatewayPort,
   type LedgerVerificationKey,
+  type AuditorKeyEntry,
   type PeriodOutcome,
-  type ReadingsUpload,
+  type StoredSealedPeriod,
 } from './gateway-port';
 
 export interface HttpGatewayOptions {
@@ -51,9 +53,23 @@ export class HttpGateway implements GatewayPort {
     return (await this.#call('POST', `/v1/edge/enrollments/${enc(enrollmentId)}/periods/${periodIndex}`, body)) as PeriodOutcome;
   }
 
-  async uploadReadings(meterId: string, enrollmentId: string, periodIndex: number, upload: ReadingsUpload): Promise<void> {
-    const body = JSON.stringify({ readings: upload.readings, fingerprintSalt: upload.fingerprintSalt });
-    await this.#call('PUT', `/v1/edge/meters/${enc(meterId)}/periods/${periodIndex}/readings?enrollmentId=${enc(enrollmentId)}`, body);
+  async uploadSealedPeriod(meterId: string, enrollmentId: string, periodIndex: number, jwe: SealedPeriodJwe): Promise<{ stored: 'created' | 'unchanged' }> {
+    const body = JSON.stringify({ jwe });
+    const answer = (await this.#call('PUT', `/v1/edge/meters/${enc(meterId)}/periods/${periodIndex}/sealed?enrollmentId=${enc(enrollmentId)}`, body)) as
+      | { stored?: unknown }
+      | undefined;
+    return { stored: answer?.stored === 'unchanged' ? 'unchanged' : 'created' };
+  }
+
+  async getAuditorKeys(): Promise<{ keys: AuditorKeyEntry[] }> {
+    return (await this.#call('GET', '/v1/edge/auditor-keys')) as { keys: AuditorKeyEntry[] };
+  }
+
+  async getSealedPeriods(meterId: string, enrollmentId: string): Promise<{ meterId: string; periods: StoredSealedPeriod[] }> {
+    return (await this.#call('GET', `/v1/edge/meters/${enc(meterId)}/sealed-periods?enrollmentId=${enc(enrollmentId)}`)) as {
+      meterId: string;
+      periods: StoredSealedPeriod[];
+    };
   }
 
   async getVerificationKey(enrollmentId: string): Promise<LedgerVerificationKey> {

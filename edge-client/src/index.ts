@@ -20,12 +20,15 @@ export { decideAutoAccept, commitmentDifferences, policyRefusals, missingPolicyT
 export { checkLedgerKey, lookUpLedgerKey, localKeyHash, type LedgerKeyCheck } from './ledger-key';
 export { acceptByHand, withdrawByHand } from './manual-actions';
 export { createSiteKey, loadSiteKey, type SiteKey, type SiteKeyType } from './site-key';
+export { createSealingKey, loadSealingKey, ensureSealingKey, SEALING_KEY_FILE, type SealingKey } from './sealing-key';
+export { chooseRecipients, type RecipientChoice, type AuditorKeyRefusal } from './sealing-recipients';
+export { readOwnPeriod, formatOwnPeriod, type OwnPeriodReadings } from './own-readings';
 export { parseMeterMessage, checkOrder, formatMeterMessage, maxRegisterIncrease, MAX_MESSAGE_BYTES, type MeterReading, type RejectReason } from './meter-message';
 export { registerAt, intervalEnergies } from './interval-energy';
 export { intervalBoundaries, periodStartMs, periodEndMs, periodDeadlineMs, periodAt, PERIOD_COUNT, type PeriodTiming } from './period-clock';
 export { ReadingLog } from './reading-log';
-export { EdgeStateFile, type PeriodRecord, type PeriodStatus, type EdgeStateData, type EnrollmentHold, type HoldCode } from './edge-state';
-export { GatewayError, isRetryableStatus, type GatewayPort, type EnrollmentView, type LedgerVerificationKey, type PeriodOutcome, type ReadingsUpload } from './gateway-port';
+export { EdgeStateFile, type SealedPeriodRecord, type PeriodRecord, type PeriodStatus, type EdgeStateData, type EnrollmentHold, type HoldCode } from './edge-state';
+export { GatewayError, isRetryableStatus, type GatewayPort, type EnrollmentView, type LedgerVerificationKey, type PeriodOutcome, type AuditorKeyEntry, type StoredSealedPeriod } from './gateway-port';
 export { HttpGateway } from './http-gateway';
 export { edgeRequestHeaders, edgeSigningString, EDGE_HEADERS, EDGE_SIGNING_VERSION } from './edge-request-signing';
 export { CircuitsProver, type CircuitsProverOptions, type ProverPort } from './prover';

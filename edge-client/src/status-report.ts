@@ -21,6 +21,8 @@ export interface PeriodStatusLine {
   lastError?: string;
   txId?: string;
   readingsUploaded?: boolean;
+  /** Who can open the period's sealed document: `site` and the auditor ids. */
+  sealedTo?: string[];
   tampered?: boolean;
 }
 
@@ -85,6 +87,7 @@ function lineOf(r: PeriodRecord): PeriodStatusLine {
     ...(r.lastError ? { lastError: `${r.lastError.status ?? ''} ${r.lastError.code ?? ''} ${r.lastError.message}`.trim() } : {}),
     ...(r.txId ? { txId: r.txId } : {}),
     ...(r.readingsUploaded ? { readingsUploaded: true } : {}),
+    ...(r.sealed ? { sealedTo: r.sealed.recipients.map((x) => (x.role === 'site' ? 'site' : (x.auditorId ?? x.keyHash))) } : {}),
     ...(r.tampered ? { tampered: true } : {}),
   };
 }
@@ -136,7 +139,7 @@ export function formatStatus(report: StatusReport): string {
     out.push('  period  status      outcome       deviation  attempts  note');
     for (const p of e.periods) {
       if (p.status === 'open') continue;
-      const note = [p.tampered ? 'TAMPERED' : '', p.lastError ?? '', p.readingsUploaded ? 'readings uploaded' : ''].filter(Boolean).join('; ');
+      const note = [p.tampered ? 'TAMPERED' : '', p.lastError ?? '', p.sealedTo ? `sealed to ${p.sealedTo.join(', ')}` : '', p.readingsUploaded ? 'readings uploaded' : ''].filter(Boolean).join('; ');
       out.push(
         `  ${String(p.periodIndex).padStart(6)}  ${p.status.padEnd(10)}  ${(p.outcome ?? '-').padEnd(12)}  ${(p.deviationWh ?? '-').padStart(9)}  ${String(p.attempts ?? 0).padStart(8)}  ${note}`,
       );

@@ -4,6 +4,7 @@
 // controlled; proofs are real (small circuit, under a second each).
 import assert from 'node:assert/strict';
 import { decodePublicSignals, fingerprint } from '@flexproof/circuits';
+import { openPeriod } from '@flexproof/protocol';
 import { periodFingerprintSalt } from '../../../edge-client/src/period-proof';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -34,7 +35,10 @@ describe('edge-client: edge node with a fake gateway', function () {
     assert.equal(p0?.deviationWh, String(1000 - 800));
     const salt = periodFingerprintSalt(h.site.config.siteSecret, 'meter-17', 'enr-1', 0);
     assert.equal(p0?.newFingerprint, fingerprint('0', salt, 0, [250, 250, 250, 250]).toString());
-    assert.deepEqual(h.gateway.uploads.get('meter-17/enr-1/0'), { readings: ['250', '250', '250', '250'], fingerprintSalt: salt.toString() });
+    const stored = h.gateway.uploads.get('meter-17/enr-1/0');
+    assert.ok(stored, 'the sealed document of period 0 is in the store');
+    const opened = await openPeriod(stored.jwe, h.site.sealingKey.privateKey, { meterId: 'meter-17', enrollmentId: 'enr-1', periodIndex: 0 });
+    assert.deepEqual({ readings: opened.readings, fingerprintSalt: opened.fingerprintSalt }, { readings: ['250', '250', '250', '250'], fingerprintSalt: salt.toString() });
     await h.feed(T0 + HOUR + HOUR / 4, T0 + 2 * HOUR);
     await h.advance(T0 + 2 * HOUR);
     const body = JSON.parse(h.gateway.bodies.get('enr-1/1')?.[0] ?? '{}') as { publicSignals: string[] };

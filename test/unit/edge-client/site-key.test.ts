@@ -35,7 +35,7 @@ describe('edge-client: site key', () => {
         submissionHash: 'ab'.repeat(32),
       } as const;
       assert.ok(verifyPayloadSignature(payload, signPayload(payload, loaded.privateKey), created.publicKeyPem));
-      const request = { method: 'PUT', pathWithQuery: '/v1/edge/meters/m1/periods/0/readings?enrollmentId=e1', body: '{"readings":["1"]}' };
+      const request = { method: 'PUT', pathWithQuery: '/v1/edge/meters/m1/periods/0/sealed?enrollmentId=e1', body: '{"jwe":{}}' };
       const headers = edgeRequestHeaders(request, 'm1', loaded.privateKey, { gatewayMspId: 'AggregatorMSP', now: 1_780_000_000_000, nonce: 'aa'.repeat(16) });
       assert.equal(headers[EDGE_HEADERS.meter], 'm1');
       const parts = { ...request, gatewayMspId: 'AggregatorMSP', timestamp: headers[EDGE_HEADERS.timestamp] as string, nonce: headers[EDGE_HEADERS.nonce] as string };

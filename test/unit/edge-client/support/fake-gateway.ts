@@ -6,7 +6,11 @@
  * key record (which a test may make lie), verifies proofs with the real verifier against
  * that key when asked, and can be taken down (503 with Retry-After) to simulate an outage,
  * wholly (`down`) or for some operations (`downOps`).
+ * As the store behind the gateway it keeps sealed period documents (shape-checked like the
+ * gateway, never opened: 'created', 'unchanged', 409 for another document) and serves the
+ * ledger's auditor keys (`auditorKeys`; `addAuditor` makes a real one, or one that lies).
  */
+import { checkSealedShape, generateSealingKeyPair, sealedContentHash, sealingKeyHash, type SealedPeriodJwe } from '@flexproof/protocol';
 import {
   decodePublicSignals,
   submissionHash,
@@ -17,12 +21,18 @@ import { DEFAULT_LEDGER_TARGET, verificationKeyHash, verifyPayloadSignature, typ
 import type { EnrollmentTerms } from '@flexproof/chaincode/client';
 import {
   GatewayError,
+  type AuditorKeyEntry,
   type EnrollmentView,
   type GatewayPort,
   type LedgerVerificationKey,
   type PeriodOutcome,
-  type ReadingsUpload,
+  type StoredSealedPeriod,
 } from '../../../../edge-client/src/gateway-port';
+
+export interface StoredDocument extends StoredSealedPeriod {
+  meterId: string;
+  jwe: SealedPeriodJwe;
+}
 
 /** An enrollment as the fake ledger keeps it: the signed terms plus status and chain head. */
 export interface FakeEnrollment extends EnrollmentTerms {
@@ -49,7 +59,7 @@ export interface FakeGatewayOptions {
 
 export class FakeGateway implements GatewayPort {
   down = false;
-  /** Operations answered 503 while the others work: get, accept, submit, upload, key, withdraw. */
+  /** Operations answered 503 while the others work: get, accept, submit, upload, key, withdraw, auditor-keys, sealed-get. */
   readonly downOps = new Set<string>();
   /** What GET .../verification-key answers; a test may replace it to lie. */
   keyRecord: LedgerVerificationKey;
@@ -60,7 +70,12 @@ export class FakeGateway implements GatewayPort {
   /** Every call, in order, for assertions. */
   readonly calls: { op: string; enrollmentId?: string; periodIndex?: number; ok: boolean; status?: number }[] = [];
   readonly bodies = new Map<string, string[]>();
-  readonly uploads = new Map<string, ReadingsUpload>();
+  /** The store: sealed documents by `meterId/enrollmentId/periodIndex`. */
+  readonly uploads = new Map<string, StoredDocument>();
+  /** The JSON text of every PUT .../sealed body (what HttpGateway sends: `{ jwe }`), in order. */
+  readonly uploadBodies: string[] = [];
+  /** What GET /v1/edge/auditor-keys answers (the ledger's active auditor keys, as the gateway relays them). */
+  auditorKeys: AuditorKeyEntry[] = [];
   /** Accept payloads that passed the checks, in order. */
   readonly accepted: Record<string, unknown>[] = [];
   #tx = 0;
@@ -177,13 +192,55 @@ export class FakeGateway implements GatewayPort {
     return { outcome: valid ? 'verified' : 'invalidProof', enrollmentId, periodIndex, txId, replayed: false };
   }
 
-  async uploadReadings(meterId: string, enrollmentId: string, periodIndex: number, upload: ReadingsUpload): Promise<void> {
+  async uploadSealedPeriod(meterId: string, enrollmentId: string, periodIndex: number, jwe: SealedPeriodJwe): Promise<{ stored: 'created' | 'unchanged' }> {
     this.#unavailable('upload', { enrollmentId, periodIndex });
+    const at = { enrollmentId, periodIndex };
+    this.uploadBodies.push(JSON.stringify({ jwe }));
+    let checked: SealedPeriodJwe;
+    try {
+      // As the gateway: the shape and the place in the protected header, no key, no decryption.
+      checked = checkSealedShape(jwe, { meterId, enrollmentId, periodIndex });
+    } catch (error) {
+      this.#refuse('upload', 400, 'BAD_INPUT', (error as Error).message, at);
+    }
     const key = `${meterId}/${enrollmentId}/${periodIndex}`;
+    const contentHash = sealedContentHash(checked);
     const previous = this.uploads.get(key);
-    if (previous && JSON.stringify(previous) !== JSON.stringify(upload)) this.#refuse('upload', 409, 'CONFLICT', 'different readings', { enrollmentId, periodIndex });
-    this.uploads.set(key, upload);
-    this.calls.push({ op: 'upload', enrollmentId, periodIndex, ok: true });
+    if (previous) {
+      if (previous.contentHash !== contentHash) this.#refuse('upload', 409, 'CONFLICT', 'another document is stored for this period', at);
+      this.calls.push({ op: 'upload', ...at, ok: true });
+      return { stored: 'unchanged' };
+    }
+    this.uploads.set(key, { meterId, enrollmentId, periodIndex, jwe: checked, contentHash, uploadedAt: new Date().toISOString() });
+    this.calls.push({ op: 'upload', ...at, ok: true });
+    return { stored: 'created' };
+  }
+
+  async getAuditorKeys(): Promise<{ keys: AuditorKeyEntry[] }> {
+    this.#unavailable('auditor-keys');
+    this.calls.push({ op: 'auditor-keys', ok: true });
+    return { keys: structuredClone(this.auditorKeys) };
+  }
+
+  async getSealedPeriods(meterId: string, enrollmentId: string): Promise<{ meterId: string; periods: StoredSealedPeriod[] }> {
+    this.#unavailable('sealed-get', { enrollmentId });
+    this.calls.push({ op: 'sealed-get', enrollmentId, ok: true });
+    const periods = [...this.uploads.values()]
+      .filter((d) => d.meterId === meterId && d.enrollmentId === enrollmentId)
+      .sort((a, b) => a.periodIndex - b.periodIndex)
+      .map(({ enrollmentId: e, periodIndex, jwe, contentHash, uploadedAt }) => ({ enrollmentId: e, periodIndex, jwe: structuredClone(jwe), contentHash, uploadedAt }));
+    return { meterId, periods };
+  }
+
+  /**
+   * Lists an active auditor key (a fresh P-256 pair) and returns its private key PEM.
+   * `lie`: the record's keyHash is not the hash of its key (a gateway that swapped the key).
+   */
+  addAuditor(auditorId: string, options: { lie?: boolean } = {}): { privateKeyPem: string; publicKeyPem: string; keyHash: string } {
+    const pair = generateSealingKeyPair();
+    const keyHash = options.lie ? sealingKeyHash(generateSealingKeyPair().publicKeyPem) : sealingKeyHash(pair.publicKeyPem);
+    this.auditorKeys.push({ auditorId, publicKeyPem: pair.publicKeyPem, keyHash, status: 'active' });
+    return { ...pair, keyHash };
   }
 
   async getVerificationKey(enrollmentId: string): Promise<LedgerVerificationKey> {

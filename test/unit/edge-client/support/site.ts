@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { randomSalt, requestCommitment, SMALL_CIRCUIT_ID } from '@flexproof/circuits';
 import { parseConfig, type EdgeConfig } from '../../../../edge-client/src/config';
+import { createSealingKey, type SealingKey } from '../../../../edge-client/src/sealing-key';
 import { createSiteKey, type SiteKey } from '../../../../edge-client/src/site-key';
 import type { FakeEnrollment } from './fake-gateway';
 
@@ -12,6 +13,8 @@ export interface TestSite {
   config: EdgeConfig;
   rawConfig: Record<string, unknown>;
   siteKey: SiteKey;
+  /** The site's sealing key, made as `init` does (sealing-key.pem beside the site key). */
+  sealingKey: SealingKey;
   enrollment: FakeEnrollment;
   cleanup(): void;
 }
@@ -73,6 +76,7 @@ export function makeSite(options: TestSiteOptions): TestSite {
   };
   const config = parseConfig(rawConfig, { baseDir: dir, env: {} });
   const siteKey = createSiteKey(config.keyFile);
+  const sealingKey = createSealingKey(config.sealingKeyFile);
   const enrollment: FakeEnrollment = {
     enrollmentId: 'enr-1',
     orderId: 'order-1',
@@ -90,5 +94,5 @@ export function makeSite(options: TestSiteOptions): TestSite {
     status: options.status ?? 'active',
     chainHead: '0',
   };
-  return { dir, config, rawConfig, siteKey, enrollment, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, config, rawConfig, siteKey, sealingKey, enrollment, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
