@@ -4,6 +4,10 @@
  * following the request profile, proves and signs each period, and the chaincode
  * (endorsed by both organisations' peers, Groth16 verification) settles it; the raw
  * readings reach the off-chain store and the audit finds them matching the ledger.
+ * The site is configured as issue 11 requires: an acceptPolicy naming the offer's terms,
+ * the aggregator gateway's MSP id (request signatures name it), the network's channel and
+ * chaincode (every signed payload names them), broker accounts for the meter, and a
+ * rated power that lets the accelerated simulated household through the register bounds.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +23,7 @@ import {
 import { LoadModel } from '../../../edge-client/src/load-model';
 import { MeterSimulator } from '../../../edge-client/src/meter-simulator';
 import { call, testGatewayConfig } from '../../support/gateway-http';
+import { ledgerTarget } from '../../support/ledger';
 import { NETWORK_JSON } from '../../support/paths';
 import { makeSite, type TestSite } from '../../unit/edge-client/support/site';
 import { buildEdgeClient, CliProcess } from './support/cli-process';
@@ -28,6 +33,10 @@ const TOKEN = { dso: 'edge-it-dso-token-0123456789abcdef', aggregator: 'edge-it-
 const PERIOD_SECONDS = 6;
 const GRACE_SECONDS = 60;
 const PERIODS = 2;
+const ACCELERATION = 3600 / PERIOD_SECONDS;
+// The simulated household peaks near 6 kW (more when it follows a request); its hours
+// last seconds, so its register rises ACCELERATION times faster than a real meter's.
+const RATED_POWER_W = 20_000 * ACCELERATION;
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -43,16 +52,25 @@ describe('edge-client on the real network: periods proven at the edge and settle
   const circuitId = `${SMALL_CIRCUIT_ID}.edge${run}`;
   const enrollmentId = `eenr-${run}`;
   const meterId = `emeter-${run}`;
+  // Its own prosumer per run: a prosumer id is bound to the key of its first meter (T5).
+  const prosumerId = `eprosumer-${run}`;
+  const orderId = `eorder-${run}`;
+  const meterUser = { username: meterId, password: `${run}-meter-password-0123456789`, meterId };
   const dirs: string[] = [];
   let dso: GatewayInstance | undefined;
   let agg: GatewayInstance | undefined;
   let site: TestSite | undefined;
   let edge: CliProcess | undefined;
   let simulator: MeterSimulator | undefined;
+  let ledger: { channel: string; chaincode: string } | undefined;
+  let aggregatorMspId: string | undefined;
 
   before(async () => {
     buildEdgeClient();
+    // Read when the suite runs (the network is up by then), not when mocha loads the file.
+    ledger = ledgerTarget();
     const network = await readNetworkDescriptor(NETWORK_JSON);
+    aggregatorMspId = network.orgs.aggregator.mspId;
     for (const org of ['dso', 'aggregator'] as const) {
       const dir = mkdtempSync(path.join(tmpdir(), `flexproof-edge-gw-${org}-`));
       dirs.push(dir);
@@ -95,19 +113,21 @@ describe('edge-client on the real network: periods proven at the edge and settle
       circuitId,
       mqttUrl: `mqtt://127.0.0.1:${brokerPort}`,
       gatewayUrl: a.url,
+      // Exactly the offer below: the edge signs nothing outside it (T3).
+      acceptPolicy: { orderId, minReward: '2400', maxRatePerWh: '1', minToleranceWh: '50', maxFlexWh: '500' },
     });
-    ok(await dsoCall('POST', '/v1/meters', { meterId, prosumerId: site.config.prosumerId, publicKeyPem: site.siteKey.publicKeyPem, congestionPoint: `ecp-${run}` }), 201, 'register meter');
+    ok(await dsoCall('POST', '/v1/meters', { meterId, prosumerId, publicKeyPem: site.siteKey.publicKeyPem, congestionPoint: `ecp-${run}` }), 201, 'register meter');
     ok(await dsoCall('POST', '/v1/tokens/mint', { account: 'org:AggregatorMSP', amount: '100000' }), 200, 'mint');
     ok(await dsoCall('POST', '/v1/tokens/mint', { account: 'org:DsoMSP', amount: '100000' }), 200, 'mint');
     const day = new Date(startMs).toISOString().slice(0, 10);
     ok(await dsoCall('POST', '/v1/flex-requests', { requestId: `ereq-${run}`, congestionPoint: `ecp-${run}`, day, requestedWh: perIsp('1000') }), 201, 'request');
     ok(await aggCall('POST', `/v1/flex-requests/ereq-${run}/offers`, { offerId: `eoffer-${run}`, offeredWh: perIsp('1000'), price: '2400' }), 201, 'offer');
-    ok(await dsoCall('POST', `/v1/flex-offers/eoffer-${run}/order`, { orderId: `eorder-${run}` }), 201, 'order');
+    ok(await dsoCall('POST', `/v1/flex-offers/eoffer-${run}/order`, { orderId }), 201, 'order');
     const terms = site.config.enrollments[0]!;
     ok(
       await aggCall('POST', '/v1/enrollments', {
         enrollmentId,
-        orderId: `eorder-${run}`,
+        orderId,
         meterId,
         circuitId,
         requestCommitment: terms.requestCommitment,
@@ -123,12 +143,23 @@ describe('edge-client on the real network: periods proven at the edge and settle
       'offer enrollment',
     );
 
-    // The prosumer site: config with the private terms, the embedded broker, the real CLI.
+    // The prosumer site: config with the private terms, the embedded broker, the real CLI
+    // (the artifacts are in place, ensured above: no --dev-artifacts).
     const configFile = path.join(site.dir, 'site.json');
     const raw = site.rawConfig as { enrollments: Record<string, unknown>[] };
     writeFileSync(
       configFile,
-      JSON.stringify({ ...site.rawConfig, embeddedBrokerPort: brokerPort, enrollments: raw.enrollments.map((e) => ({ ...e, enrollmentId })), retry: { initialMs: 200, maxMs: 1000 } }),
+      JSON.stringify({
+        ...site.rawConfig,
+        prosumerId,
+        gatewayMspId: aggregatorMspId,
+        ledger,
+        ratedPowerW: RATED_POWER_W,
+        embeddedBrokerPort: brokerPort,
+        embeddedBroker: { users: [meterUser] },
+        enrollments: raw.enrollments.map((e) => ({ ...e, enrollmentId })),
+        retry: { initialMs: 200, maxMs: 1000 },
+      }),
       { mode: 0o600 },
     );
     edge = new CliProcess(['run', '--config', configFile]);
@@ -140,9 +171,11 @@ describe('edge-client on the real network: periods proven at the edge and settle
       url: `mqtt://127.0.0.1:${brokerPort}`,
       topic: site.config.mqtt.topic,
       model: new LoadModel({ seed: 5, follow: { requestProfileWh: terms.requestProfile.map(Number), compliance: 0.9 } }),
-      acceleration: 3600 / PERIOD_SECONDS,
+      acceleration: ACCELERATION,
       realStartMs: startMs,
       intervalMs: 100,
+      username: meterUser.username,
+      password: meterUser.password,
     });
     simulator.start();
 
@@ -168,5 +201,7 @@ describe('edge-client on the real network: periods proven at the edge and settle
     const exit = await edge.stop();
     assert.equal(exit.code, 0);
     assert.ok(!edge.stderr.includes(site.config.siteSecret) && !edge.stderr.includes(terms.commitmentSalt), 'no secret in the logs');
+    assert.ok(!edge.stderr.includes(meterUser.password), 'no broker password in the logs');
+    assert.ok(!edge.lines.some((l) => l.event === 'reading.dropped' && l.reason === 'REGISTER_JUMP'), 'no genuine reading dropped by the register bounds');
   });
 });

@@ -1,10 +1,13 @@
 /**
  * The edge routes of the gateway over real HTTP, in front of a FakeGateway (the unit
  * tests' in-memory ledger), checking the edge request signature exactly as the gateway
- * does. For tests that run the real CLI process but not the Fabric network.
+ * does (the v2 string, naming this gateway's organisation: a request the edge signed for
+ * another organisation's gateway is a 401 here). For tests that run the real CLI process
+ * but not the Fabric network.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SealedPeriodJwe } from '@flexproof/protocol';
 import { verifyEdgeSignature } from '../../../../gateway-api/src/auth/edge-signature';
 import { GatewayError } from '../../../../edge-client/src/gateway-port';
 import { FakeGateway } from '../../../unit/edge-client/support/fake-gateway';
@@ -17,7 +20,11 @@ export interface FakeGatewayServer {
   close(): Promise<void>;
 }
 
-export async function startFakeGatewayServer(gateway: FakeGateway, publicKeyPem: string): Promise<FakeGatewayServer> {
+/**
+ * `mspId` is the organisation this gateway stands for (what the edge's `gatewayMspId`
+ * must name), default the aggregator's, as the edge's default.
+ */
+export async function startFakeGatewayServer(gateway: FakeGateway, publicKeyPem: string, mspId = 'AggregatorMSP'): Promise<FakeGatewayServer> {
   const state = { badSignatures: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -30,7 +37,7 @@ export async function startFakeGatewayServer(gateway: FakeGateway, publicKeyPem:
       };
       const header = (name: string): string => String(req.headers[name] ?? '');
       const signed = verifyEdgeSignature(
-        { method: req.method ?? '', pathWithQuery: req.url ?? '', timestamp: header('x-flexproof-timestamp'), nonce: header('x-flexproof-nonce'), body },
+        { gatewayMspId: mspId, method: req.method ?? '', pathWithQuery: req.url ?? '', timestamp: header('x-flexproof-timestamp'), nonce: header('x-flexproof-nonce'), body },
         header('x-flexproof-signature'),
         publicKeyPem,
       );
@@ -43,14 +50,21 @@ export async function startFakeGatewayServer(gateway: FakeGateway, publicKeyPem:
       const route = (async (): Promise<unknown> => {
         let m: RegExpExecArray | null;
         if (req.method === 'GET' && (m = /^\/v1\/edge\/enrollments\/([^/]+)$/.exec(url.pathname))) return gateway.getEnrollment(decodeURIComponent(m[1] as string));
+        if (req.method === 'GET' && (m = /^\/v1\/edge\/enrollments\/([^/]+)\/verification-key$/.exec(url.pathname))) {
+          return gateway.getVerificationKey(decodeURIComponent(m[1] as string));
+        }
+        if (req.method === 'POST' && url.pathname === '/v1/edge/withdrawals') return gateway.withdraw(body);
         if (req.method === 'POST' && (m = /^\/v1\/edge\/enrollments\/([^/]+)\/accept$/.exec(url.pathname))) return gateway.acceptEnrollment(decodeURIComponent(m[1] as string), body);
         if (req.method === 'POST' && (m = /^\/v1\/edge\/enrollments\/([^/]+)\/periods\/([0-9]+)$/.exec(url.pathname))) {
           return gateway.submitPeriod(decodeURIComponent(m[1] as string), Number(m[2]), body);
         }
-        if (req.method === 'PUT' && (m = /^\/v1\/edge\/meters\/([^/]+)\/periods\/([0-9]+)\/readings$/.exec(url.pathname))) {
-          const upload = JSON.parse(body) as { readings: string[]; fingerprintSalt: string };
-          await gateway.uploadReadings(decodeURIComponent(m[1] as string), url.searchParams.get('enrollmentId') ?? '', Number(m[2]), upload);
-          return { stored: 'created' };
+        if (req.method === 'PUT' && (m = /^\/v1\/edge\/meters\/([^/]+)\/periods\/([0-9]+)\/sealed$/.exec(url.pathname))) {
+          const { jwe } = JSON.parse(body) as { jwe: SealedPeriodJwe };
+          return gateway.uploadSealedPeriod(decodeURIComponent(m[1] as string), url.searchParams.get('enrollmentId') ?? '', Number(m[2]), jwe);
+        }
+        if (req.method === 'GET' && url.pathname === '/v1/edge/auditor-keys') return gateway.getAuditorKeys();
+        if (req.method === 'GET' && (m = /^\/v1\/edge\/meters\/([^/]+)\/sealed-periods$/.exec(url.pathname))) {
+          return gateway.getSealedPeriods(decodeURIComponent(m[1] as string), url.searchParams.get('enrollmentId') ?? '');
         }
         throw new GatewayError({ status: 404, code: 'NOT_FOUND', message: 'no such route', retryable: false });
       })();

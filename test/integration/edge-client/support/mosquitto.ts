@@ -3,6 +3,10 @@
  * (scripts/lib.sh ensure_debian_package), on a free loopback port with persistence in
  * its own folder, so a restart keeps sessions and queued QoS 1 messages. Always stopped
  * by the test that started it.
+ *
+ * With `users` it is configured as the edge README tells a site to configure its broker
+ * (threat T10): no anonymous clients, a password file (mosquitto_passwd) and an ACL
+ * letting each meter write its own topic and the edge read its meter's topic only.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +14,14 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ROOT_DIR } from '../../../support/paths';
+
+/** A broker account: what it may publish (write) and subscribe to (read), exact topics. */
+export interface MosquittoUser {
+  username: string;
+  password: string;
+  write?: string[];
+  read?: string[];
+}
 
 function mosquittoBinary(): string {
   for (const candidate of ['/usr/sbin/mosquitto', '/usr/bin/mosquitto']) if (existsSync(candidate)) return candidate;
@@ -26,6 +38,12 @@ export function ensureMosquitto(): string {
   binary = mosquittoBinary();
   if (result.status !== 0 || binary === '') throw new Error('mosquitto is missing and could not be installed (apt-get install mosquitto)');
   return binary;
+}
+
+/** mosquitto_passwd, from the same package (next to the broker or on the PATH). */
+function passwdBinary(broker: string): string {
+  for (const candidate of [path.join(path.dirname(broker), 'mosquitto_passwd'), '/usr/bin/mosquitto_passwd']) if (existsSync(candidate)) return candidate;
+  return 'mosquitto_passwd';
 }
 
 export async function freePort(): Promise<number> {
@@ -59,25 +77,41 @@ export class Mosquitto {
   private constructor(
     readonly binary: string,
     readonly port: number,
+    users: readonly MosquittoUser[] | undefined,
   ) {
     this.dir = mkdtempSync(path.join(tmpdir(), 'flexproof-mosquitto-'));
     this.url = `mqtt://127.0.0.1:${port}`;
+    const auth: string[] = ['allow_anonymous true'];
+    if (users !== undefined) {
+      const passwordFile = path.join(this.dir, 'passwords');
+      const aclFile = path.join(this.dir, 'acl');
+      writeFileSync(passwordFile, users.map((u) => `${u.username}:${u.password}\n`).join(''), { mode: 0o600 });
+      // -U hashes a file of plain `user:password` lines in place.
+      const hashed = spawnSync(passwdBinary(binary), ['-U', passwordFile], { encoding: 'utf8' });
+      if (hashed.status !== 0) throw new Error(`mosquitto_passwd -U failed: ${hashed.stderr}`);
+      const acl = users.flatMap((u) => [`user ${u.username}`, ...(u.write ?? []).map((t) => `topic write ${t}`), ...(u.read ?? []).map((t) => `topic read ${t}`), '']);
+      writeFileSync(aclFile, acl.join('\n'), { mode: 0o600 });
+      auth.splice(0, 1, 'allow_anonymous false', `password_file ${passwordFile}`, `acl_file ${aclFile}`);
+    }
     writeFileSync(
       path.join(this.dir, 'mosquitto.conf'),
       [
         `listener ${port} 127.0.0.1`,
-        'allow_anonymous true',
+        ...auth,
         'persistence true',
         `persistence_location ${this.dir}/`,
         'max_queued_messages 100000',
+        // Started as root, Mosquitto drops to its own user, which can read neither the
+        // password file nor write the persistence in this owner-only folder: stay root.
+        ...(process.getuid?.() === 0 ? ['user root'] : []),
         'log_dest stdout',
         '',
       ].join('\n'),
     );
   }
 
-  static async start(): Promise<Mosquitto> {
-    const broker = new Mosquitto(ensureMosquitto(), await freePort());
+  static async start(options: { users?: readonly MosquittoUser[] } = {}): Promise<Mosquitto> {
+    const broker = new Mosquitto(ensureMosquitto(), await freePort(), options.users);
     await broker.restart();
     return broker;
   }
