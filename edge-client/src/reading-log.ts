@@ -28,7 +28,7 @@ export class ReadingLog {
   readonly #logger: Logger;
   readonly #rules: OrderRules;
   #queue: PendingAppend[] = [];
-  #flushing = false;
+  #flushing: Promise<void> | undefined;
   #closed = false;
 
   private constructor(file: string, handle: fsp.FileHandle, readings: MeterReading[], logger: Logger, rules: OrderRules) {
@@ -125,28 +125,33 @@ export class ReadingLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    while (this.#flushing || this.#queue.length > 0) await this.#flush();
+    // Waits for the write in flight (and anything queued behind it) before the handle closes.
+    while (this.#flushing !== undefined || this.#queue.length > 0) await this.#flush();
     await this.#handle.close();
   }
 
-  async #flush(): Promise<void> {
-    if (this.#flushing) return;
-    this.#flushing = true;
-    try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue;
-        this.#queue = [];
-        try {
-          await this.#handle.write(batch.map((p) => p.line).join(''));
-          await this.#handle.sync();
-          batch.forEach((p) => p.resolve());
-        } catch (error) {
-          this.#logger.error('reading-log.write-failed', { file: this.#file, error });
-          batch.forEach((p) => p.reject(error));
-        }
+  /** Writes what is queued; while a write is in flight, returns that write, so callers can wait for it. */
+  #flush(): Promise<void> {
+    this.#flushing ??= this.#writeQueued().finally(() => {
+      this.#flushing = undefined;
+      // A reading queued after the loop's last look is written by a flush of its own.
+      if (this.#queue.length > 0) void this.#flush();
+    });
+    return this.#flushing;
+  }
+
+  async #writeQueued(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue;
+      this.#queue = [];
+      try {
+        await this.#handle.write(batch.map((p) => p.line).join(''));
+        await this.#handle.sync();
+        batch.forEach((p) => p.resolve());
+      } catch (error) {
+        this.#logger.error('reading-log.write-failed', { file: this.#file, error });
+        batch.forEach((p) => p.reject(error));
       }
-    } finally {
-      this.#flushing = false;
     }
   }
 }

@@ -50,6 +50,27 @@ describe('edge-client: durable reading log', () => {
     assert.deepEqual(lines, Array.from({ length: 50 }, (_, i) => i));
   });
 
+  it('closes only after the write in flight is on disk (a stop signal during an fsync)', async () => {
+    const log = await ReadingLog.open(file);
+    const pending = log.accept({ ts: T0, registerWh: 7n }); // not awaited: its write is in flight
+    const closed = log.close();
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('close() did not return')), 5_000));
+    await Promise.race([Promise.all([pending, closed]), timeout]);
+    assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, 1);
+  });
+
+  it('writes a reading queued just as the previous write finished', async () => {
+    const log = await ReadingLog.open(file);
+    for (let i = 0; i < 20; i++) {
+      const first = log.accept({ ts: T0 + 2 * i, registerWh: BigInt(2 * i) });
+      // Queued from the first write's continuation, after the write loop may have looked at the queue.
+      const second = first.then(() => log.accept({ ts: T0 + 2 * i + 1, registerWh: BigInt(2 * i + 1) }));
+      await Promise.race([second, new Promise((_, reject) => setTimeout(() => reject(new Error(`reading ${2 * i + 1} never became durable`)), 5_000))]);
+    }
+    await log.close();
+    assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, 40);
+  });
+
   it('tolerates a torn last line (kill -9 during a write): drops it, truncates, appends cleanly', async () => {
     writeFileSync(file, `{"ts":${T0},"registerWh":"100"}\n{"ts":${T0 + 1},"registerWh":"101"}\n{"ts":${T0 + 2},"regis`);
     const logger = memoryLogger();
