@@ -17,20 +17,20 @@ import { parseJsonBody } from './json-body';
 import { IdempotentLedger } from './ledger/idempotent-ledger';
 import type { LedgerPort } from './ledger/ledger-port';
 import { GatewayMetrics, MeteredLedger } from './metrics';
-import { auditRoutes } from './routes/audit';
+import { auditorKeyRoutes } from './routes/auditor-keys';
 import { edgeRoutes } from './routes/edge';
 import { enrollmentRoutes } from './routes/enrollments';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { marketRoutes } from './routes/market';
 import { meterRoutes } from './routes/meters';
+import { sealedPeriodRoutes } from './routes/sealed-periods';
 import { tokenRoutes } from './routes/tokens';
 import { verificationKeyRoutes } from './routes/verification-keys';
 import { ErrorResponse } from './schemas/http';
-import type { FingerprintFn } from './services/audit';
 import { MeterDirectory } from './services/meter-directory';
 import type { Services } from './services/services';
-import type { RawReadingsStore } from './store/raw-readings';
+import type { SealedPeriodStore } from './store/sealed-periods';
 
 export interface AppDependencies {
   /** The organisation this instance serves (its Fabric identity is inside `ledger`). */
@@ -38,10 +38,9 @@ export interface AppDependencies {
   /** That organisation's MSP id: signed edge requests must name it (edge-signature.ts). */
   mspId: string;
   ledger: LedgerPort;
-  store: RawReadingsStore;
+  /** The store of sealed period documents (the gateway never holds a key that opens one). */
+  store: SealedPeriodStore;
   tokens: readonly TokenEntry[];
-  /** Loads @flexproof/circuits' fingerprint on first audit. */
-  fingerprint: () => Promise<FingerprintFn>;
   /** Accepted clock skew of signed edge requests, seconds (default 300). */
   edgeWindowSeconds?: number;
   /**
@@ -105,7 +104,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       info: {
         title: `flexproof gateway (${deps.org})`,
         version: '0.1.0',
-        description: 'REST gateway of one flexproof organisation: ledger operations, edge clients, raw data and audits.',
+        description: 'REST gateway of one flexproof organisation: ledger operations, edge clients, sealed (encrypted) period documents and auditor keys.',
       },
       components: {
         securitySchemes: {
@@ -186,6 +185,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     store: deps.store,
     meters,
     metrics,
+    bodyLimit,
     guards: new Guards({
       tokens: new BearerTokens(deps.tokens),
       meters,
@@ -194,7 +194,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       edgeWindowSeconds,
       now: deps.now,
     }),
-    fingerprint: deps.fingerprint,
     closing: closing.signal,
   };
   app.addHook('onClose', async () => closing.abort());
@@ -209,7 +208,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await app.register(marketRoutes, { services, prefix: '/v1' });
     await app.register(enrollmentRoutes, { services, prefix: '/v1' });
     await app.register(verificationKeyRoutes, { services, prefix: '/v1' });
-    await app.register(auditRoutes, { services, prefix: '/v1' });
+    await app.register(auditorKeyRoutes, { services, prefix: '/v1' });
+    await app.register(sealedPeriodRoutes, { services, prefix: '/v1' });
     await app.register(eventRoutes, { services, prefix: '/v1' });
     await app.register(edgeRoutes, { services, prefix: '/v1/edge' });
   } catch (err) {

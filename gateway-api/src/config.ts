@@ -10,6 +10,7 @@ import { MSP_ID_PATTERN } from './auth/edge-signature';
 import { DEFAULT_MAX_NONCES, DEFAULT_MAX_NONCES_PER_METER } from './auth/nonce-store';
 import type { FabricIdentityConfig } from './fabric/connect';
 import type { NetworkDescriptor } from './fabric/network-descriptor';
+import { splitCredentials, type StoreCredentials } from './store/store-credentials';
 
 export type OrgName = 'aggregator' | 'dso';
 
@@ -19,7 +20,12 @@ export interface GatewayConfig {
   port: number;
   tokens: TokenEntry[];
   fabric: FabricIdentityConfig & { channel: string; chaincode: string };
-  store: { kind: 'couchdb'; url: string } | { kind: 'embedded'; dataDir: string; port: number };
+  /**
+   * The sealed-period store: a CouchDB by URL (without credentials) and its credentials,
+   * or the embedded one (its admin credentials live in its data directory). The
+   * credentials are a secret: never log this member.
+   */
+  store: { kind: 'couchdb'; url: string; credentials: StoreCredentials } | { kind: 'embedded'; dataDir: string; port: number };
   bodyLimit: number;
   edgeWindowSeconds: number;
   /** The edge nonce log (auth/nonce-store.ts): its directory and bounds. */
@@ -54,8 +60,15 @@ export const SETTINGS: readonly { name: string; default: string; meaning: string
   { name: 'FLEXPROOF_CLIENT_KEY', default: '(descriptor)', meaning: "PEM file of the gateway's Fabric private key" },
   { name: 'FLEXPROOF_CHANNEL', default: '(descriptor)', meaning: 'channel name' },
   { name: 'FLEXPROOF_CHAINCODE', default: '(descriptor)', meaning: 'chaincode name' },
-  { name: 'COUCHDB_URL', default: '(none: embedded store)', meaning: 'CouchDB URL of the raw-data store (may carry credentials; never logged)' },
-  { name: 'FLEXPROOF_STORE_DIR', default: '.flexproof/gateway/<org>/store', meaning: 'data directory of the embedded store' },
+  { name: 'COUCHDB_URL', default: '(none: embedded store)', meaning: 'CouchDB URL of the sealed-period store (user:password@ in it is accepted; never logged)' },
+  { name: 'COUCHDB_USER', default: '(none)', meaning: 'CouchDB user of the store (required with COUCHDB_URL unless the URL carries it)' },
+  { name: 'COUCHDB_PASSWORD_FILE', default: '(none)', meaning: "file holding that user's password (one line; keep it 0600)" },
+  { name: 'COUCHDB_PASSWORD', default: '(none)', meaning: "that user's password itself (prefer COUCHDB_PASSWORD_FILE; never logged)" },
+  {
+    name: 'FLEXPROOF_STORE_DIR',
+    default: '.flexproof/gateway/<org>/store',
+    meaning: 'data directory of the embedded store (made 0700; its generated admin credentials are in admin-credentials.json there, 0600)',
+  },
   { name: 'FLEXPROOF_STORE_PORT', default: '7984 (aggregator), 9984 (dso)', meaning: 'port of the embedded store on 127.0.0.1' },
   { name: 'FLEXPROOF_GATEWAY_BODY_LIMIT', default: '1048576', meaning: 'largest request body, bytes (larger: 413)' },
   { name: 'FLEXPROOF_EDGE_WINDOW_SECONDS', default: '300', meaning: 'accepted clock skew of signed edge requests' },
@@ -132,14 +145,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const couchUrl = str('COUCHDB_URL');
   let store: GatewayConfig['store'];
   if (couchUrl !== undefined) {
-    try {
-      const u = new URL(couchUrl);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
-    } catch {
-      problems.push('COUCHDB_URL: must be an http(s) URL');
-    }
-    store = { kind: 'couchdb', url: couchUrl };
+    store = couchStore(couchUrl, str, problems);
   } else {
+    for (const name of ['COUCHDB_USER', 'COUCHDB_PASSWORD_FILE', 'COUCHDB_PASSWORD']) {
+      if (str(name) !== undefined) problems.push(`${name}: only with COUCHDB_URL (the embedded store makes its own credentials)`);
+    }
     store = {
       kind: 'embedded',
       dataDir: storeDir,
@@ -178,6 +188,62 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * A CouchDB store: its URL without credentials, and the credentials from the URL's user
+ * information or COUCHDB_USER with COUCHDB_PASSWORD_FILE (or COUCHDB_PASSWORD). No
+ * problem message ever holds the URL or a password.
+ */
+function couchStore(couchUrl: string, str: (name: string) => string | undefined, problems: string[]): GatewayConfig['store'] {
+  let split: ReturnType<typeof splitCredentials> = { url: '' };
+  try {
+    const u = new URL(couchUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+    if (u.search !== '' || u.hash !== '') throw new Error('query');
+    split = splitCredentials(couchUrl);
+  } catch {
+    problems.push('COUCHDB_URL: must be an http(s) URL without query or fragment');
+  }
+  const user = str('COUCHDB_USER');
+  const passwordFile = str('COUCHDB_PASSWORD_FILE');
+  const passwordValue = str('COUCHDB_PASSWORD');
+  let credentials: StoreCredentials = { username: '', password: '' };
+  if (split.credentials) {
+    if (user !== undefined || passwordFile !== undefined || passwordValue !== undefined) {
+      problems.push('COUCHDB_URL: carries credentials and COUCHDB_USER/COUCHDB_PASSWORD* are set too; give them once');
+    }
+    if (split.credentials.username === '' || split.credentials.password === '') {
+      problems.push('COUCHDB_URL: its user information must hold both a user and a password');
+    }
+    credentials = split.credentials;
+  } else if (user === undefined) {
+    problems.push('COUCHDB_USER: required with COUCHDB_URL (the store must refuse anonymous access), or put user:password@ in the URL');
+  } else {
+    let password: string | undefined;
+    if (passwordFile !== undefined && passwordValue !== undefined) {
+      problems.push('COUCHDB_PASSWORD: give COUCHDB_PASSWORD_FILE or COUCHDB_PASSWORD, not both');
+    } else if (passwordFile !== undefined) {
+      try {
+        password = readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
+      } catch {
+        problems.push(`COUCHDB_PASSWORD_FILE: cannot read ${passwordFile}`);
+      }
+    } else {
+      password = passwordValue;
+    }
+    if (password === undefined) {
+      if (passwordFile === undefined && passwordValue === undefined) {
+        problems.push('COUCHDB_PASSWORD_FILE: required with COUCHDB_USER (or COUCHDB_PASSWORD)');
+      }
+    } else if (password === '' || /[\r\n]/.test(password)) {
+      problems.push(`${passwordFile !== undefined ? 'COUCHDB_PASSWORD_FILE' : 'COUCHDB_PASSWORD'}: the password must be one non-empty line`);
+    } else {
+      credentials = { username: user, password };
+    }
+    if (user.includes(':') || /[\r\n]/.test(user)) problems.push('COUCHDB_USER: must not contain ":" or line breaks');
+  }
+  return { kind: 'couchdb', url: split.url, credentials };
 }
 
 function parseTokens(raw: unknown, org: OrgName, problems: string[]): TokenEntry[] {

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ChaincodeRefusal, CommitRejected, LedgerUnavailable } from './ledger/ledger-errors';
-import { StoreUnavailable } from './store/raw-readings';
+import { StoreUnavailable } from './store/sealed-periods';
 
 export class ApiError extends Error {
   constructor(

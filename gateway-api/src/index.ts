@@ -8,15 +8,31 @@ export {
 export { buildApp, type AppDependencies } from './app';
 export { ApiError, toHttpError, statusOfChaincodeCode } from './errors';
 export { loadConfig, ConfigError, SETTINGS, ORG_DEFAULTS, type GatewayConfig } from './config';
-export { startGateway, loadFingerprint, type GatewayInstance } from './instance';
+export { startGateway, type GatewayInstance } from './instance';
 export { FabricLedger } from './ledger/fabric-ledger';
 export type { LedgerPort, LedgerEvent, EventFilter, SubmitOptions, SubmitOutcome } from './ledger/ledger-port';
 export { eventMatches } from './ledger/ledger-port';
 export { ChaincodeRefusal, CommitRejected, LedgerUnavailable, parseChaincodeMessage } from './ledger/ledger-errors';
 export { TX, type TransactionName } from './ledger/transactions';
-export { CouchReadingsStore } from './store/couch-store';
-export { startEmbeddedCouch, type EmbeddedCouch } from './store/embedded-couch';
-export { StoreConflict, StoreUnavailable, meterDatabaseName, type RawReadingsStore, type PeriodReadings, type PeriodReadingsInput } from './store/raw-readings';
+export { CouchSealedStore, type CouchStoreOptions } from './store/couch-store';
+export { startEmbeddedCouch, lockDataDirectory, type EmbeddedCouch } from './store/embedded-couch';
+export {
+  StoreConflict,
+  StoreUnavailable,
+  meterDatabaseName,
+  periodDocumentId,
+  type SealedPeriodStore,
+  type SealedPeriodDocument,
+  type SealedPeriodInput,
+} from './store/sealed-periods';
+export {
+  STORE_CREDENTIALS_FILE,
+  EMBEDDED_STORE_ADMIN,
+  storeCredentialsPath,
+  readEmbeddedStoreCredentials,
+  urlWithCredentials,
+  type StoreCredentials,
+} from './store/store-credentials';
 export { hashToken, newToken, type TokenEntry, type OrgRole } from './auth/bearer-tokens';
 export {
   EDGE_HEADERS,
@@ -38,5 +54,5 @@ export {
   type NonceVerdict,
 } from './auth/nonce-store';
 export { MAX_JSON_DEPTH, parseJsonBody } from './json-body';
-export { auditEnrollment, type FingerprintFn, type EnrollmentAudit } from './services/audit';
-export { tamperWithStoredReadings } from './test-support';
+export { SEALED_UPLOAD_BODY_LIMIT } from './routes/sealed-periods';
+export { tamperWithSealedDocument, type SealedTamper, type SealedDocumentPlace } from './test-support';

@@ -1,29 +1,29 @@
 /**
- * One running gateway instance from a checked configuration: Fabric connection, raw-data
- * store (embedded unless COUCHDB_URL is set), the app listening. Used by server.ts and
- * by tests that start real instances.
+ * One running gateway instance from a checked configuration: Fabric connection,
+ * sealed-period store (embedded unless COUCHDB_URL is set; locked either way), the app
+ * listening. Used by server.ts and by tests that start real instances.
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app';
 import type { GatewayConfig } from './config';
 import { connectToPeer } from './fabric/connect';
 import { FabricLedger } from './ledger/fabric-ledger';
-import type { FingerprintFn } from './services/audit';
-import { CouchReadingsStore } from './store/couch-store';
+import { CouchSealedStore } from './store/couch-store';
 import { startEmbeddedCouch, type EmbeddedCouch } from './store/embedded-couch';
+import { urlWithCredentials, type StoreCredentials } from './store/store-credentials';
 
 export interface GatewayInstance {
   app: FastifyInstance;
   /** http://host:port the gateway listens on. */
   url: string;
-  /** URL of the raw-data store (with its credentials, if any: keep it out of logs). */
+  /**
+   * URL of the sealed-period store with its credentials as user information, for the
+   * store's operator (tests, the demo's insider). A secret: keep it out of logs.
+   */
   storeUrl: string;
+  /** The store's URL without credentials, and the credentials (a secret). */
+  store: { url: string; credentials: StoreCredentials };
   close(): Promise<void>;
-}
-
-/** @flexproof/circuits is loaded on first audit: it brings snarkjs, which the other routes never need. */
-export function loadFingerprint(): Promise<FingerprintFn> {
-  return import('@flexproof/circuits').then((m) => m.fingerprint as FingerprintFn);
 }
 
 export async function startGateway(config: GatewayConfig, options: { logger?: boolean } = {}): Promise<GatewayInstance> {
@@ -33,13 +33,13 @@ export async function startGateway(config: GatewayConfig, options: { logger?: bo
   };
   try {
     let embedded: EmbeddedCouch | undefined;
-    let storeUrl: string;
+    let store: { url: string; credentials: StoreCredentials };
     if (config.store.kind === 'embedded') {
       embedded = await startEmbeddedCouch({ dataDir: config.store.dataDir, port: config.store.port });
       cleanups.push(() => embedded?.close());
-      storeUrl = embedded.url;
+      store = { url: embedded.url, credentials: embedded.credentials };
     } else {
-      storeUrl = config.store.url;
+      store = { url: config.store.url, credentials: config.store.credentials };
     }
     const connection = await connectToPeer(config.fabric);
     cleanups.push(() => connection.close());
@@ -51,9 +51,8 @@ export async function startGateway(config: GatewayConfig, options: { logger?: bo
         chaincode: config.fabric.chaincode,
         mvccRetries: config.mvccRetries,
       }),
-      store: new CouchReadingsStore(storeUrl),
+      store: new CouchSealedStore(store.url, { credentials: store.credentials }),
       tokens: config.tokens,
-      fingerprint: loadFingerprint,
       edgeWindowSeconds: config.edgeWindowSeconds,
       nonceDir: config.edgeNonces.dir,
       maxNonces: config.edgeNonces.maxEntries,
@@ -63,11 +62,19 @@ export async function startGateway(config: GatewayConfig, options: { logger?: bo
     });
     cleanups.push(() => app.close());
     const address = await app.listen({ host: config.host, port: config.port });
+    // The store is named by kind and origin only: never its credentials.
     app.log.info(
-      { org: config.org, mspId: config.fabric.mspId, peer: config.fabric.peerEndpoint, store: config.store.kind, edgeNonces: config.edgeNonces.dir },
+      {
+        org: config.org,
+        mspId: config.fabric.mspId,
+        peer: config.fabric.peerEndpoint,
+        store: config.store.kind,
+        storeOrigin: new URL(store.url).origin,
+        edgeNonces: config.edgeNonces.dir,
+      },
       `gateway listening on ${address}`,
     );
-    return { app, url: address, storeUrl, close: cleanup };
+    return { app, url: address, storeUrl: urlWithCredentials(store.url, store.credentials), store, close: cleanup };
   } catch (err) {
     await cleanup();
     throw err;

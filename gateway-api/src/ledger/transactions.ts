@@ -7,6 +7,7 @@ const TOKENS = 'org.flexproof.tokens';
 const MARKET = 'org.flexproof.market';
 const PROGRAMS = 'org.flexproof.programs';
 const VERIFIERS = 'org.flexproof.verifiers';
+const AUDITORS = 'org.flexproof.auditors';
 const SYSTEM = 'org.flexproof.system';
 
 export const TX = {
@@ -49,6 +50,13 @@ export const TX = {
   approveVerificationKeyRetirement: `${VERIFIERS}:ApproveVerificationKeyRetirement`,
   getVerificationKey: `${VERIFIERS}:GetVerificationKey`,
   listVerificationKeys: `${VERIFIERS}:ListVerificationKeys`,
+
+  proposeAuditorKey: `${AUDITORS}:ProposeAuditorKey`,
+  approveAuditorKey: `${AUDITORS}:ApproveAuditorKey`,
+  proposeAuditorKeyRetirement: `${AUDITORS}:ProposeAuditorKeyRetirement`,
+  approveAuditorKeyRetirement: `${AUDITORS}:ApproveAuditorKeyRetirement`,
+  getAuditorKey: `${AUDITORS}:GetAuditorKey`,
+  listAuditorKeys: `${AUDITORS}:ListAuditorKeys`,
 
   ping: `${SYSTEM}:Ping`,
 } as const;

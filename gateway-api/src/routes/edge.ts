@@ -6,6 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { checkSealedShape, isSealedDataError, type SealedPeriodJwe } from '@flexproof/protocol';
 import { requireOwnMeter } from '../auth/guards';
 import { ApiError } from '../errors';
 import { ChaincodeRefusal } from '../ledger/ledger-errors';
@@ -13,14 +14,13 @@ import { TX } from '../ledger/transactions';
 import { cc, Enrollment, EnrollmentView, errorResponses, Meter, PeriodIndexParam, Record_, Submitted } from '../schemas/http';
 import { settlePeriod, type SubmitPeriodInput } from '../services/period-submissions';
 import type { RouteOptions, Services } from '../services/services';
-import { StoreConflict } from '../store/raw-readings';
-import { StoredPeriods, storedPeriodsOf } from './readings';
+import { StoreConflict } from '../store/sealed-periods';
+import { EnrollmentQuery, SEALED_UPLOAD_BODY_LIMIT, SealedDocuments, SealedUpload, sealedDocumentsOf, type SealedUploadBody } from './sealed-periods';
 
 const tags = ['edge'];
 const security = [{ edgeSignature: [] }];
 /** Every edge route can also answer a replayed nonce (409) and a meter over its nonce budget (429). */
 const edgeErrors = (...statuses: number[]) => errorResponses(409, 429, ...statuses);
-const MAX_READING = 2n ** 32n - 1n;
 
 const PeriodOutcome = Type.Object(
   {
@@ -34,14 +34,20 @@ const PeriodOutcome = Type.Object(
   { additionalProperties: false },
 );
 
-const ReadingsUpload = Type.Object(
+/** The ledger's active auditor keys, as an edge needs them to seal (it recomputes each hash). */
+export const EdgeAuditorKeys = Type.Object(
   {
-    readings: Type.Array(Type.String({ pattern: '^(0|[1-9][0-9]{0,9})$' }), {
-      minItems: 1,
-      maxItems: 256,
-      description: 'interval energies of the period, Wh, decimal strings below 2^32',
-    }),
-    fingerprintSalt: cc.FieldElement,
+    keys: Type.Array(
+      Type.Object(
+        {
+          auditorId: Type.String(),
+          publicKeyPem: Type.String({ description: 'EC P-256 public key, SPKI PEM' }),
+          keyHash: Type.String({ description: 'sha256 (hex) of the DER SPKI, as the ledger holds it' }),
+          status: Type.Literal('active'),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -141,42 +147,49 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
   );
 
   app.put(
-    '/meters/:meterId/periods/:periodIndex/readings',
+    '/meters/:meterId/periods/:periodIndex/sealed',
     {
       schema: {
-        summary: "Store a period's raw readings and fingerprint salt off-chain (once; identical re-upload is accepted)",
+        summary: "Store a period's sealed document (JWE, ciphertext only) off-chain, once; the identical document again is accepted",
+        description:
+          'The JWE must name this meter, enrollment and period in its protected header (fpm, fpe, fpp); the enrollment must be the meter’s. A different document for a stored period is a 409: documents are never replaced.',
         tags,
         security,
         params: Type.Object({ meterId: cc.Id, periodIndex: PeriodIndexParam }),
-        querystring: Type.Object({ enrollmentId: cc.Id }, { additionalProperties: false }),
-        body: ReadingsUpload,
+        querystring: EnrollmentQuery,
+        body: SealedUpload,
         response: {
           200: Type.Object({ stored: Type.Literal('unchanged') }),
           201: Type.Object({ stored: Type.Literal('created') }),
           ...edgeErrors(404),
         },
       },
+      bodyLimit: Math.min(SEALED_UPLOAD_BODY_LIMIT, services.bodyLimit),
       preValidation,
     },
     async (request, reply) => {
       const { meterId, periodIndex } = request.params as { meterId: string; periodIndex: string };
       const { enrollmentId } = request.query as { enrollmentId: string };
-      const body = request.body as { readings: string[]; fingerprintSalt: string };
+      const body = request.body as SealedUploadBody;
       requireOwnMeter(request, meterId);
-      const tooLarge = body.readings.findIndex((r) => BigInt(r) > MAX_READING);
-      if (tooLarge >= 0) throw new ApiError(400, 'BAD_INPUT', `body.readings.${tooLarge}: must be below 2^32`);
+      const place = { meterId, enrollmentId, periodIndex: Number(periodIndex) };
+      let jwe: SealedPeriodJwe;
+      try {
+        jwe = checkSealedShape(body.jwe, place);
+      } catch (err) {
+        // The field and rule only: the checker never puts a document's value in them.
+        // Indices as in the gateway's other messages: body.jwe.recipients.0.encrypted_key.
+        if (isSealedDataError(err)) {
+          throw new ApiError(400, 'BAD_INPUT', `body.${(err.field ?? 'jwe').replace(/\[([0-9]+)\]/g, '.$1')}: ${err.rule}`);
+        }
+        throw err;
+      }
       const view = await enrollmentView(services, enrollmentId);
       if (view.enrollment.meterId !== meterId) {
         throw new ApiError(403, 'FORBIDDEN', `enrollment ${enrollmentId} is not an enrollment of meter ${meterId}`);
       }
       try {
-        const stored = await services.store.putPeriod({
-          meterId,
-          enrollmentId,
-          periodIndex: Number(periodIndex),
-          readings: body.readings,
-          fingerprintSalt: body.fingerprintSalt,
-        });
+        const stored = await services.store.putSealedPeriod({ ...place, jwe });
         return reply.code(stored === 'created' ? 201 : 200).send({ stored });
       } catch (err) {
         if (err instanceof StoreConflict) throw new ApiError(409, 'CONFLICT', err.message);
@@ -246,22 +259,48 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
   );
 
   app.get(
-    '/meters/:meterId/readings',
+    '/meters/:meterId/sealed-periods',
     {
       schema: {
-        summary: "The meter's own stored raw readings",
+        summary: "The meter's own sealed documents of one enrollment (to open with the prosumer's sealing key)",
         tags,
         security,
         params: Type.Object({ meterId: cc.Id }),
-        querystring: Type.Object({ enrollmentId: Type.Optional(cc.Id) }, { additionalProperties: false }),
-        response: { 200: StoredPeriods, ...edgeErrors(404) },
+        querystring: EnrollmentQuery,
+        response: { 200: SealedDocuments, ...edgeErrors(404) },
       },
       preValidation,
     },
     async (request) => {
       const { meterId } = request.params as { meterId: string };
       requireOwnMeter(request, meterId);
-      return storedPeriodsOf(services, meterId, (request.query as { enrollmentId?: string }).enrollmentId);
+      // The meter's own database holds only what it uploaded itself: no ledger check needed.
+      return sealedDocumentsOf(services, meterId, (request.query as { enrollmentId: string }).enrollmentId);
+    },
+  );
+
+  app.get(
+    '/auditor-keys',
+    {
+      schema: {
+        summary: 'The auditor keys the ledger holds as active: the keys an edge seals to (besides its own)',
+        description:
+          "Relayed from the ledger (auditors:ListAuditorKeys). The edge recomputes each keyHash from publicKeyPem and refuses a key whose hash differs: it does not take the gateway's word for a key.",
+        tags,
+        security,
+        response: { 200: EdgeAuditorKeys, ...edgeErrors() },
+      },
+      preValidation,
+    },
+    async () => {
+      const { keys } = (await services.ledger.evaluate(TX.listAuditorKeys, {})) as {
+        keys: { auditorId: string; publicKeyPem: string; keyHash: string; status: string }[];
+      };
+      return {
+        keys: keys
+          .filter((k) => k.status === 'active')
+          .map((k) => ({ auditorId: k.auditorId, publicKeyPem: k.publicKeyPem, keyHash: k.keyHash, status: 'active' as const })),
+      };
     },
   );
 

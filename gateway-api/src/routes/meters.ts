@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { TX } from '../ledger/transactions';
-import { cc, errorResponses, Meter, Record_ } from '../schemas/http';
+import { cc, Meter, Record_ } from '../schemas/http';
 import type { RouteOptions } from '../services/services';
 import { ledgerRoute } from './ledger-route';
-import { StoredPeriods, storedPeriodsOf } from './readings';
 
 const tags = ['meters'];
 const MeterParams = Type.Object({ meterId: cc.Id });
@@ -75,24 +74,4 @@ export const meterRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     response: Record_('meters at a congestion point', { congestionPoint: Type.String(), meters: Type.Array(Meter) }),
   });
 
-  app.get(
-    '/meters/:meterId/readings',
-    {
-      schema: {
-        summary: 'Raw readings of a meter (auditors only)',
-        description: 'Role: auditor. The stored raw readings and fingerprint salts, by enrollment and period.',
-        tags: ['audit'],
-        security: [{ bearer: [] }],
-        params: MeterParams,
-        querystring: Type.Object({ enrollmentId: Type.Optional(cc.Id) }, { additionalProperties: false }),
-        response: { 200: StoredPeriods, ...errorResponses(404) },
-      },
-      onRequest: services.guards.org('auditor'),
-    },
-    async (request) => {
-      const { meterId } = request.params as { meterId: string };
-      const { enrollmentId } = request.query as { enrollmentId?: string };
-      return storedPeriodsOf(services, meterId, enrollmentId);
-    },
-  );
 };

@@ -1,8 +1,7 @@
 import type { Guards } from '../auth/guards';
 import type { LedgerPort } from '../ledger/ledger-port';
 import type { GatewayMetrics } from '../metrics';
-import type { RawReadingsStore } from '../store/raw-readings';
-import type { FingerprintFn } from './audit';
+import type { SealedPeriodStore } from '../store/sealed-periods';
 import type { MeterDirectory } from './meter-directory';
 
 /** What the routes use: built once by buildApp from its dependencies. */
@@ -10,11 +9,13 @@ export interface Services {
   org: 'aggregator' | 'dso';
   /** The ledger with idempotency and metrics applied. */
   ledger: LedgerPort;
-  store: RawReadingsStore;
+  /** Sealed period documents (ciphertext only). */
+  store: SealedPeriodStore;
   guards: Guards;
   meters: MeterDirectory;
   metrics: GatewayMetrics;
-  fingerprint: () => Promise<FingerprintFn>;
+  /** The largest request body, bytes (routes may take less, never more). */
+  bodyLimit: number;
   /** Aborted when the app closes: ends the event streams. */
   closing: AbortSignal;
 }

@@ -1,38 +1,52 @@
 import nano, { type DocumentScope, type ServerScope } from 'nano';
+import { sealedContentHash } from '@flexproof/protocol';
 import {
-  contentHash,
   meterDatabaseName,
   periodDocumentId,
   StoreConflict,
   StoreUnavailable,
-  type PeriodReadings,
-  type PeriodReadingsInput,
-  type RawReadingsStore,
-} from './raw-readings';
+  type SealedPeriodDocument,
+  type SealedPeriodInput,
+  type SealedPeriodStore,
+} from './sealed-periods';
+import { basicAuthorization, splitCredentials, type StoreCredentials } from './store-credentials';
 
-type StoredDocument = PeriodReadings & { _id: string; _rev?: string; type: 'periodReadings' };
+/** Stored form: the document plus CouchDB's own members and a type tag. */
+type StoredDocument = SealedPeriodDocument & { _id: string; _rev?: string; type: 'sealedPeriod' };
 
-/** The raw-data store on a CouchDB-protocol server (a CouchDB cluster or the embedded one), through nano. */
-export class CouchReadingsStore implements RawReadingsStore {
+export interface CouchStoreOptions {
+  /** HTTP Basic credentials (else those in the URL's user information, if any). */
+  credentials?: StoreCredentials;
+  now?: () => Date;
+}
+
+/**
+ * The sealed-period store on a CouchDB-protocol server (a CouchDB cluster or the embedded
+ * one), through nano. The credentials travel as an Authorization header, never in the
+ * URL nano keeps, and nano scrubs that header from the errors it throws; this class
+ * passes on only the status and reason of a failure, never the request.
+ */
+export class CouchSealedStore implements SealedPeriodStore {
   readonly #server: ServerScope;
   readonly #now: () => Date;
 
-  constructor(url: string, options: { now?: () => Date } = {}) {
-    this.#server = nano({ url });
+  constructor(url: string, options: CouchStoreOptions = {}) {
+    const split = splitCredentials(url);
+    const credentials = options.credentials ?? split.credentials;
+    this.#server = nano({ url: split.url, headers: credentials ? { Authorization: basicAuthorization(credentials) } : {} });
     this.#now = options.now ?? (() => new Date());
   }
 
-  async putPeriod(input: PeriodReadingsInput): Promise<'created' | 'unchanged'> {
-    const hash = contentHash(input.readings, input.fingerprintSalt);
+  async putSealedPeriod(input: SealedPeriodInput): Promise<'created' | 'unchanged'> {
+    const contentHash = sealedContentHash(input.jwe);
     const doc: StoredDocument = {
       _id: periodDocumentId(input.enrollmentId, input.periodIndex),
-      type: 'periodReadings',
+      type: 'sealedPeriod',
       meterId: input.meterId,
       enrollmentId: input.enrollmentId,
       periodIndex: input.periodIndex,
-      readings: [...input.readings],
-      fingerprintSalt: input.fingerprintSalt,
-      contentHash: hash,
+      jwe: input.jwe,
+      contentHash,
       uploadedAt: this.#now().toISOString(),
     };
     const db = await this.#database(input.meterId, true);
@@ -42,34 +56,38 @@ export class CouchReadingsStore implements RawReadingsStore {
     } catch (err) {
       if (statusOf(err) !== 409) throw err;
     }
+    // Create-once: the stored document is compared by the hash of what it holds now.
     const existing = await call(() => db.get(doc._id));
-    if (contentHash(existing.readings, existing.fingerprintSalt) === hash) return 'unchanged';
+    if (existing.type === 'sealedPeriod' && sealedContentHash(existing.jwe) === contentHash) return 'unchanged';
     throw new StoreConflict(input.meterId, input.enrollmentId, input.periodIndex);
   }
 
-  async listPeriods(meterId: string, enrollmentId?: string): Promise<PeriodReadings[]> {
+  async listSealedPeriods(meterId: string, enrollmentId: string): Promise<SealedPeriodDocument[]> {
     const db = await this.#database(meterId, false);
     if (!db) return [];
-    const range = enrollmentId === undefined ? {} : { startkey: `${enrollmentId}:`, endkey: `${enrollmentId}:\ufff0` };
     let rows;
     try {
-      rows = (await call(() => db.list({ include_docs: true, ...range }))).rows;
+      rows = (await call(() => db.list({ include_docs: true, startkey: `${enrollmentId}:`, endkey: `${enrollmentId}:\ufff0` }))).rows;
     } catch (err) {
       if (statusOf(err) === 404) return [];
       throw err;
     }
-    const out: PeriodReadings[] = [];
+    const out: SealedPeriodDocument[] = [];
     for (const row of rows) {
       const d = row.doc;
-      if (!d || d.type !== 'periodReadings') continue;
+      if (!d || d.type !== 'sealedPeriod') continue;
+      // The place is where the document is stored (database and id), not what its members
+      // say: an opener checks the JWE against that place, so a document moved or relabelled
+      // by someone with access to the store is found out.
+      const periodIndex = periodOfDocumentId(d._id, enrollmentId);
+      if (periodIndex === undefined) continue;
       out.push({
-        meterId: d.meterId,
-        enrollmentId: d.enrollmentId,
-        periodIndex: d.periodIndex,
-        readings: d.readings,
-        fingerprintSalt: d.fingerprintSalt,
-        contentHash: d.contentHash,
-        uploadedAt: d.uploadedAt,
+        meterId,
+        enrollmentId,
+        periodIndex,
+        jwe: d.jwe,
+        contentHash: typeof d.contentHash === 'string' ? d.contentHash : '',
+        uploadedAt: typeof d.uploadedAt === 'string' ? d.uploadedAt : '',
       });
     }
     return out;
@@ -98,18 +116,41 @@ export class CouchReadingsStore implements RawReadingsStore {
   }
 }
 
+/** The period of a document id `${enrollmentId}:NN`, if it is one. */
+function periodOfDocumentId(id: string, enrollmentId: string): number | undefined {
+  const match = /^([0-9]{2})$/.exec(id.slice(enrollmentId.length + 1));
+  if (!id.startsWith(`${enrollmentId}:`) || !match) return undefined;
+  const n = Number(match[1]);
+  return n < 24 ? n : undefined;
+}
+
 function statusOf(err: unknown): number | undefined {
   const code = (err as { statusCode?: unknown } | null)?.statusCode;
   return typeof code === 'number' ? code : undefined;
 }
 
-/** Runs a nano call; no answer or a 5xx becomes StoreUnavailable, 4xx answers pass through. */
+/**
+ * Runs a nano call. No answer, a 5xx, or a refusal of the gateway's own credentials (401,
+ * 403) becomes StoreUnavailable (a 503 at the API, the operator must act); other 4xx
+ * answers pass through. The cause kept is only the status and the store's reason, not
+ * nano's error with its request, so no header can reach a log line.
+ */
 async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     const status = statusOf(err);
-    if (status === undefined || status >= 500) throw new StoreUnavailable('the raw-data store did not answer', err);
+    if (status === undefined || status >= 500) {
+      throw new StoreUnavailable('the raw-data store did not answer', { statusCode: status, reason: reasonOf(err) });
+    }
+    if (status === 401 || status === 403) {
+      throw new StoreUnavailable('the raw-data store refused the gateway’s credentials', { statusCode: status, reason: reasonOf(err) });
+    }
     throw err;
   }
+}
+
+function reasonOf(err: unknown): string {
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message.slice(0, 200) : 'unknown';
 }

@@ -80,6 +80,38 @@ describe('gateway configuration', () => {
     );
   });
 
+  it('takes a CouchDB store by URL with credentials (from the URL, or a user and a password file), never echoing a password', () => {
+    const fromUrl = loadConfig({ ...env, COUCHDB_URL: 'https://gw%40dso:p%3Ass@db.example:6984/' }).store;
+    assert.deepEqual(fromUrl, { kind: 'couchdb', url: 'https://db.example:6984', credentials: { username: 'gw@dso', password: 'p:ss' } });
+
+    const passwordFile = path.join(dir, 'couch-password');
+    writeFileSync(passwordFile, 'correct horse battery\n', { mode: 0o600 });
+    const fromFile = loadConfig({ ...env, COUCHDB_URL: 'http://db:5984', COUCHDB_USER: 'gateway', COUCHDB_PASSWORD_FILE: passwordFile }).store;
+    assert.deepEqual(fromFile, { kind: 'couchdb', url: 'http://db:5984', credentials: { username: 'gateway', password: 'correct horse battery' } });
+
+    const refused: [NodeJS.ProcessEnv, RegExp][] = [
+      [{ COUCHDB_URL: 'http://db:5984' }, /COUCHDB_USER: required with COUCHDB_URL \(the store must refuse anonymous access\)/],
+      [{ COUCHDB_URL: 'http://db:5984', COUCHDB_USER: 'gateway' }, /COUCHDB_PASSWORD_FILE: required with COUCHDB_USER/],
+      [{ COUCHDB_URL: 'http://db:5984', COUCHDB_USER: 'gateway', COUCHDB_PASSWORD: 'hunter2', COUCHDB_PASSWORD_FILE: passwordFile }, /not both/],
+      [{ COUCHDB_URL: 'http://u:hunter2@db:5984', COUCHDB_USER: 'gateway' }, /give them once/],
+      [{ COUCHDB_URL: 'http://db:5984', COUCHDB_USER: 'gateway', COUCHDB_PASSWORD_FILE: path.join(dir, 'absent') }, /COUCHDB_PASSWORD_FILE: cannot read/],
+      [{ COUCHDB_URL: 'http://u:hunter2@db:5984/?x=1' }, /COUCHDB_URL: must be an http\(s\) URL without query/],
+      [{ COUCHDB_USER: 'gateway', COUCHDB_PASSWORD: 'hunter2' }, /COUCHDB_USER: only with COUCHDB_URL/],
+    ];
+    for (const [extra, problem] of refused) {
+      assert.throws(
+        () => loadConfig({ ...env, ...extra }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.match(err.message, problem);
+          assert.ok(!err.message.includes('hunter2') && !err.message.includes('correct horse'), 'no password in the message');
+          return true;
+        },
+        JSON.stringify(Object.keys(extra)),
+      );
+    }
+  });
+
   it('reads settings from a JSON file, the environment winning', () => {
     const file = path.join(dir, 'gateway.json');
     writeFileSync(file, JSON.stringify({ FLEXPROOF_GATEWAY_PORT: 9999, FLEXPROOF_EDGE_WINDOW_SECONDS: 60 }));
@@ -92,7 +124,7 @@ describe('gateway configuration', () => {
     const config = loadConfig({ ...env, FLEXPROOF_STORE_DIR: path.join(dir, 'gw', 'store') });
     assert.deepEqual(config.edgeNonces, { dir: path.join(dir, 'gw', 'edge-nonces'), maxEntries: 200_000, maxPerMeter: 2_000 });
     // Also with CouchDB (no embedded store), the default stays in the gateway's data directory.
-    assert.match(loadConfig({ ...env, COUCHDB_URL: 'http://db:5984' }).edgeNonces.dir, /[\\/]\.flexproof[\\/]gateway[\\/]dso[\\/]edge-nonces$/);
+    assert.match(loadConfig({ ...env, COUCHDB_URL: 'http://db:5984', COUCHDB_USER: 'gw', COUCHDB_PASSWORD: 'pw' }).edgeNonces.dir, /[\\/]\.flexproof[\\/]gateway[\\/]dso[\\/]edge-nonces$/);
     const custom = loadConfig({ ...env, FLEXPROOF_EDGE_NONCE_DIR: path.join(dir, 'n'), FLEXPROOF_EDGE_NONCE_LIMIT: '5000', FLEXPROOF_EDGE_NONCES_PER_METER: '50' });
     assert.deepEqual(custom.edgeNonces, { dir: path.join(dir, 'n'), maxEntries: 5000, maxPerMeter: 50 });
     assert.throws(() => loadConfig({ ...env, FLEXPROOF_EDGE_NONCE_LIMIT: '0' }), /FLEXPROOF_EDGE_NONCE_LIMIT: must be an integer from 1000/);

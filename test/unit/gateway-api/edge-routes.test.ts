@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { ChaincodeRefusal, LedgerUnavailable } from '@flexproof/gateway-api';
+import { sealedContentHash, sealingKeyHash } from '@flexproof/protocol';
 import { FakeLedgerForTests } from './support/fake-ledger';
-import { bearer, buildTestGateway, registerTestMeter, signed, type TestGateway, type TestMeter } from './support/gateway';
+import {
+  bearer,
+  buildTestGateway,
+  MemorySealedStoreForTests,
+  registerTestMeter,
+  SEALING_KEYS,
+  sealedFor,
+  signed,
+  type TestGateway,
+  type TestMeter,
+} from './support/gateway';
 
 /** The ledger the prosumer payloads are signed for (the gateway relays them untouched). */
 const LEDGER = { channel: 'flexchannel', chaincode: 'flexproof' };
@@ -24,7 +36,7 @@ function periodBody(meter: TestMeter, enrollmentId: string, periodIndex: number,
   };
 }
 
-describe('gateway edge routes (fake ledger): signed requests, periods, raw readings', () => {
+describe('gateway edge routes (fake ledger): signed requests, periods, sealed documents, auditor keys', () => {
   let gw: TestGateway;
   let m1: TestMeter;
   let m2: TestMeter;
@@ -57,10 +69,10 @@ describe('gateway edge routes (fake ledger): signed requests, periods, raw readi
       impostor.headers['x-flexproof-meter'] = 'meter-1';
       assert.equal((await gw.app.inject(impostor)).statusCode, 401);
 
-      const body = { readings: ['1', '2', '3', '4'], fingerprintSalt: '5' };
-      const url = '/v1/edge/meters/meter-1/periods/0/readings?enrollmentId=enr-1';
+      const body = { jwe: await sealedFor({ meterId: 'meter-1', enrollmentId: 'enr-1', periodIndex: 0 }) };
+      const url = '/v1/edge/meters/meter-1/periods/0/sealed?enrollmentId=enr-1';
       const changed = signed(m1, 'PUT', url, body);
-      changed.payload = JSON.stringify({ ...body, readings: ['9', '2', '3', '4'] });
+      changed.payload = JSON.stringify({ jwe: { ...body.jwe, iv: body.jwe.iv.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) } });
       assert.equal((await gw.app.inject(changed)).statusCode, 401);
 
       const otherPath = signed(m1, 'PUT', url, body);
@@ -84,7 +96,7 @@ describe('gateway edge routes (fake ledger): signed requests, periods, raw readi
 
     it("answers 403 when a meter reaches for another meter's data", async () => {
       assert.equal((await gw.app.inject(signed(m1, 'GET', '/v1/edge/enrollments/enr-2'))).statusCode, 403);
-      assert.equal((await gw.app.inject(signed(m1, 'GET', '/v1/edge/meters/meter-2/readings'))).statusCode, 403);
+      assert.equal((await gw.app.inject(signed(m1, 'GET', '/v1/edge/meters/meter-2/sealed-periods?enrollmentId=enr-2'))).statusCode, 403);
       const own = periodBody(m2, 'enr-2', 0, 'a'.repeat(64));
       const forged = await gw.app.inject(signed(m1, 'POST', '/v1/edge/enrollments/enr-2/periods/0', own));
       assert.equal(forged.statusCode, 403);
@@ -278,48 +290,167 @@ describe('gateway edge routes (fake ledger): signed requests, periods, raw readi
     });
   });
 
-  describe('raw readings', () => {
-    const url = '/v1/edge/meters/meter-1/periods/0/readings?enrollmentId=enr-1';
-    const body = { readings: ['120', '130', '125', '118'], fingerprintSalt: '987654321' };
+  describe('sealed documents (ciphertext only)', () => {
+    const place = { meterId: 'meter-1', enrollmentId: 'enr-1', periodIndex: 0 };
+    const url = '/v1/edge/meters/meter-1/periods/0/sealed?enrollmentId=enr-1';
+    const store = () => gw.store as MemorySealedStoreForTests;
 
-    it('stores a period once: identical re-upload 200, different readings 409', async () => {
-      const first = await gw.app.inject(signed(m1, 'PUT', url, body));
+    it('stores a period once: 201 created, the identical document 200 unchanged, another one 409', async () => {
+      const jwe = await sealedFor(place);
+      const first = await gw.app.inject(signed(m1, 'PUT', url, { jwe }));
       assert.equal(first.statusCode, 201, first.body);
       assert.deepEqual(first.json(), { stored: 'created' });
-      const same = await gw.app.inject(signed(m1, 'PUT', url, body));
+      const same = await gw.app.inject(signed(m1, 'PUT', url, { jwe }));
       assert.equal(same.statusCode, 200);
       assert.deepEqual(same.json(), { stored: 'unchanged' });
-      const different = await gw.app.inject(signed(m1, 'PUT', url, { ...body, readings: ['1', '130', '125', '118'] }));
+      const different = await gw.app.inject(signed(m1, 'PUT', url, { jwe: await sealedFor(place, 1) }));
       assert.equal(different.statusCode, 409);
+      assert.equal(different.json().code, 'CONFLICT');
+      assert.equal(store().docs.size, 1);
+      assert.equal([...store().docs.values()][0]?.contentHash, sealedContentHash(jwe));
     });
 
-    it('refuses uploads for an enrollment of another meter (403), unknown (404), or out of range (400)', async () => {
-      const other = await gw.app.inject(signed(m1, 'PUT', '/v1/edge/meters/meter-1/periods/0/readings?enrollmentId=enr-2', body));
+    it('refuses a document made for another place with a 400 naming the header field, storing nothing', async () => {
+      const cases: [string, { meterId: string; enrollmentId: string; periodIndex: number }][] = [
+        ['body.jwe.protected.fpp: must name the period it was read for', { ...place, periodIndex: 1 }],
+        ['body.jwe.protected.fpe: must name the enrollment it was read for', { ...place, enrollmentId: 'enr-9' }],
+        ['body.jwe.protected.fpm: must name the meter it was read for', { ...place, meterId: 'meter-2' }],
+      ];
+      for (const [message, madeFor] of cases) {
+        const res = await gw.app.inject(signed(m1, 'PUT', url, { jwe: await sealedFor(madeFor) }));
+        assert.equal(res.statusCode, 400, message);
+        assert.deepEqual(res.json(), { code: 'BAD_INPUT', message });
+      }
+      assert.equal(store().docs.size, 0);
+    });
+
+    it('refuses malformed documents with a 400 naming the field, never echoing a value', async () => {
+      const jwe = await sealedFor(place);
+      const first = jwe.recipients[0]!;
+      const cases: [unknown, RegExp][] = [
+        [{ ...jwe, recipients: [{ ...first, encrypted_key: `${first.encrypted_key.slice(0, -1)}=` }] }, /^body\.jwe\.recipients\.0\.encrypted_key: /],
+        [{ ...jwe, recipients: [first, first] }, /^body\.jwe\.recipients\.1\.header\.kid: must differ/],
+        [{ ...jwe, tag: 'A'.repeat(21) + 'B' }, /^body\.jwe\.tag: must be base64url \(no padding, canonical\)/],
+        [{ ...jwe, protected: Buffer.from(JSON.stringify({ enc: 'A256GCM', cty: 'other', fpm: 'meter-1', fpe: 'enr-1', fpp: 0 })).toString('base64url') }, /^body\.jwe\.protected\.cty: /],
+        [{ ...jwe, extra: 'x' }, /^body\.jwe\.extra: is not allowed/],
+        [{ ...jwe, recipients: [] }, /^body\.jwe\.recipients: /],
+        [{ ...jwe, ciphertext: 'A'.repeat(70_000) }, /^body\.jwe\.ciphertext: /],
+      ];
+      for (const [bad, message] of cases) {
+        const res = await gw.app.inject(signed(m1, 'PUT', url, { jwe: bad }));
+        assert.equal(res.statusCode, 400, res.body);
+        assert.equal(res.json().code, 'BAD_INPUT');
+        assert.match(res.json().message, message);
+        assert.ok(!res.body.includes(jwe.ciphertext.slice(0, 20)));
+      }
+      const huge = await gw.app.inject(signed(m1, 'PUT', url, { jwe: { ...jwe, ciphertext: 'A'.repeat(200_000) } }));
+      assert.equal(huge.statusCode, 413, 'uploads are bounded well below the general body limit');
+      assert.equal(store().docs.size, 0);
+    });
+
+    it("refuses another meter's upload (403), an enrollment of another meter (403) or unknown (404)", async () => {
+      const jwe = await sealedFor(place);
+      assert.equal((await gw.app.inject(signed(m2, 'PUT', url, { jwe }))).statusCode, 403);
+      const foreign = { ...place, enrollmentId: 'enr-2' };
+      const other = await gw.app.inject(signed(m1, 'PUT', '/v1/edge/meters/meter-1/periods/0/sealed?enrollmentId=enr-2', { jwe: await sealedFor(foreign) }));
       assert.equal(other.statusCode, 403);
-      const unknown = await gw.app.inject(signed(m1, 'PUT', '/v1/edge/meters/meter-1/periods/0/readings?enrollmentId=enr-x', body));
+      assert.match(other.json().message, /not an enrollment of meter meter-1/);
+      const unknownPlace = { ...place, enrollmentId: 'enr-x' };
+      const unknown = await gw.app.inject(signed(m1, 'PUT', '/v1/edge/meters/meter-1/periods/0/sealed?enrollmentId=enr-x', { jwe: await sealedFor(unknownPlace) }));
       assert.equal(unknown.statusCode, 404);
-      const big = await gw.app.inject(signed(m1, 'PUT', url, { ...body, readings: ['4294967296'] }));
-      assert.equal(big.statusCode, 400);
-      assert.match(big.json().message, /^body\.readings\.0/);
-      const float = await gw.app.inject(signed(m1, 'PUT', url, { ...body, readings: ['1.5'] }));
-      assert.equal(float.statusCode, 400);
+      assert.equal(store().docs.size, 0);
     });
 
-    it('lets the owning meter and auditors read the readings, and nobody else', async () => {
-      await gw.app.inject(signed(m1, 'PUT', url, body));
-      const own = await gw.app.inject(signed(m1, 'GET', '/v1/edge/meters/meter-1/readings'));
-      assert.equal(own.statusCode, 200);
-      assert.deepEqual(own.json().periods[0].readings, body.readings);
-      const auditor = await gw.app.inject({ method: 'GET', url: '/v1/meters/meter-1/readings?enrollmentId=enr-1', headers: bearer('auditor') });
+    it('gives the documents to the owning meter and to auditors only, and to dso and aggregator which periods exist with their hash', async () => {
+      const jwes = [];
+      for (const periodIndex of [0, 2]) {
+        const jwe = await sealedFor({ ...place, periodIndex });
+        jwes.push(jwe);
+        const res = await gw.app.inject(signed(m1, 'PUT', `/v1/edge/meters/meter-1/periods/${periodIndex}/sealed?enrollmentId=enr-1`, { jwe }));
+        assert.equal(res.statusCode, 201, res.body);
+      }
+      const own = await gw.app.inject(signed(m1, 'GET', '/v1/edge/meters/meter-1/sealed-periods?enrollmentId=enr-1'));
+      assert.equal(own.statusCode, 200, own.body);
+      assert.equal(own.json().meterId, 'meter-1');
+      assert.deepEqual(own.json().periods.map((p: { jwe: unknown }) => p.jwe), jwes);
+
+      const auditor = await gw.app.inject({ method: 'GET', url: '/v1/meters/meter-1/sealed-periods?enrollmentId=enr-1', headers: bearer('auditor') });
       assert.equal(auditor.statusCode, 200);
-      assert.equal(auditor.json().periods[0].fingerprintSalt, body.fingerprintSalt);
+      assert.deepEqual(Object.keys(auditor.json().periods[0]).sort(), ['contentHash', 'enrollmentId', 'jwe', 'periodIndex', 'uploadedAt']);
+      assert.deepEqual(auditor.json().periods.map((p: { periodIndex: number }) => p.periodIndex), [0, 2]);
       for (const role of ['dso', 'aggregator'] as const) {
-        const res = await gw.app.inject({ method: 'GET', url: '/v1/meters/meter-1/readings', headers: bearer(role) });
+        const res = await gw.app.inject({ method: 'GET', url: '/v1/meters/meter-1/sealed-periods?enrollmentId=enr-1', headers: bearer(role) });
         assert.equal(res.statusCode, 403, role);
       }
-      assert.equal((await gw.app.inject(signed(m2, 'GET', '/v1/edge/meters/meter-1/readings'))).statusCode, 403);
+      assert.equal((await gw.app.inject(signed(m2, 'GET', '/v1/edge/meters/meter-1/sealed-periods?enrollmentId=enr-1'))).statusCode, 403);
+      const noQuery = await gw.app.inject({ method: 'GET', url: '/v1/meters/meter-1/sealed-periods', headers: bearer('auditor') });
+      assert.equal(noQuery.statusCode, 400);
+      assert.equal(noQuery.json().message, 'querystring.enrollmentId: is required');
+
+      for (const role of ['dso', 'aggregator', 'auditor'] as const) {
+        const res = await gw.app.inject({ method: 'GET', url: '/v1/enrollments/enr-1/stored-periods', headers: bearer(role) });
+        assert.equal(res.statusCode, 200, role);
+        assert.deepEqual(res.json(), {
+          enrollmentId: 'enr-1',
+          meterId: 'meter-1',
+          periods: jwes.map((jwe, i) => ({ periodIndex: [0, 2][i], contentHash: sealedContentHash(jwe), uploadedAt: new Date(0).toISOString() })),
+        });
+        assert.ok(!res.body.includes('ciphertext') && !res.body.includes(jwes[0]!.ciphertext.slice(0, 20)), 'no document, only its hash');
+      }
+      assert.equal((await gw.app.inject({ method: 'GET', url: '/v1/enrollments/enr-x/stored-periods', headers: bearer('dso') })).statusCode, 404);
+      assert.equal((await gw.app.inject({ method: 'GET', url: '/v1/enrollments/enr-1/stored-periods' })).statusCode, 401);
+    });
+
+    it('logs no document: not at trace level, not for a refused upload', async () => {
+      const lines: string[] = [];
+      const stream = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      });
+      const logged = await buildTestGateway({ ledger: gw.ledger, logger: { level: 'trace', stream } });
+      try {
+        const jwe = await sealedFor(place);
+        assert.equal((await logged.app.inject(signed(m1, 'PUT', url, { jwe }))).statusCode, 201);
+        assert.equal((await logged.app.inject(signed(m1, 'PUT', url, { jwe: await sealedFor(place, 1) }))).statusCode, 409);
+        assert.equal((await logged.app.inject(signed(m1, 'PUT', url, { jwe: { ...jwe, tag: 'x' } }))).statusCode, 400);
+        assert.equal((await logged.app.inject(signed(m1, 'GET', '/v1/edge/meters/meter-1/sealed-periods?enrollmentId=enr-1'))).statusCode, 200);
+        const log = lines.join('');
+        assert.match(log, /request refused/, 'the log was captured');
+        for (const fragment of [jwe.ciphertext.slice(0, 24), jwe.recipients[0]!.encrypted_key, jwe.iv]) assert.ok(!log.includes(fragment));
+      } finally {
+        await logged.app.close();
+      }
+    });
+
+    it('the old plaintext routes are gone', async () => {
+      const body = { readings: ['1'], fingerprintSalt: '5' };
+      assert.equal((await gw.app.inject(signed(m1, 'PUT', '/v1/edge/meters/meter-1/periods/0/readings?enrollmentId=enr-1', body))).statusCode, 404);
+      assert.equal((await gw.app.inject(signed(m1, 'GET', '/v1/edge/meters/meter-1/readings'))).statusCode, 404);
+      assert.equal((await gw.app.inject({ method: 'GET', url: '/v1/meters/meter-1/readings', headers: bearer('auditor') })).statusCode, 404);
+      assert.equal((await gw.app.inject({ method: 'GET', url: '/v1/enrollments/enr-1/audit', headers: bearer('auditor') })).statusCode, 404);
     });
   });
+
+  describe('auditor keys for sealing', () => {
+    it('answers the active keys the ledger holds, nothing else, to a signed request', async () => {
+      const active = { auditorId: 'regulator', publicKeyPem: SEALING_KEYS.auditor.publicKeyPem, keyHash: sealingKeyHash(SEALING_KEYS.auditor.publicKeyPem), status: 'active' };
+      gw.ledger.on('org.flexproof.auditors:ListAuditorKeys', () => ({
+        keys: [
+          { ...active, description: 'the regulator', proposedBy: 'DsoMSP', approvedBy: 'AggregatorMSP' },
+          { auditorId: 'old', publicKeyPem: SEALING_KEYS.prosumer.publicKeyPem, keyHash: sealingKeyHash(SEALING_KEYS.prosumer.publicKeyPem), status: 'retired' },
+          { auditorId: 'new', publicKeyPem: SEALING_KEYS.prosumer.publicKeyPem, keyHash: sealingKeyHash(SEALING_KEYS.prosumer.publicKeyPem), status: 'proposed' },
+        ],
+      }));
+      const res = await gw.app.inject(signed(m1, 'GET', '/v1/edge/auditor-keys'));
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json(), { keys: [active] });
+      assert.deepEqual(gw.ledger.evaluated.at(-1), { transaction: 'org.flexproof.auditors:ListAuditorKeys', argument: {} });
+      assert.equal((await gw.app.inject({ method: 'GET', url: '/v1/edge/auditor-keys', headers: bearer('dso') })).statusCode, 401);
+    });
+  });
+
 });
 
 function acceptTerms() {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bearer, buildTestGateway, MemoryReadingsStoreForTests, type TestGateway } from './support/gateway';
+import { bearer, buildTestGateway, MemorySealedStoreForTests, type TestGateway } from './support/gateway';
 
 /** Reads server-sent events from a live server until `count` named events arrived. */
 function readEvents(url: string, headers: Record<string, string>, count: number, onReady: () => void): Promise<{ event: string; data: string; id?: string }[]> {
@@ -49,7 +49,7 @@ describe('gateway operations: health, readiness, metrics, OpenAPI, event stream 
     assert.equal(ready.statusCode, 200);
     assert.deepEqual(ready.json(), { status: 'ready', checks: { ledger: 'up', store: 'up' } });
     gw.ledger.down = true;
-    (gw.store as MemoryReadingsStoreForTests).down = true;
+    (gw.store as MemorySealedStoreForTests).down = true;
     const notReady = await gw.app.inject({ url: '/readyz' });
     assert.equal(notReady.statusCode, 503);
     assert.equal(notReady.headers['retry-after'], '5');
@@ -76,7 +76,7 @@ describe('gateway operations: health, readiness, metrics, OpenAPI, event stream 
     const spec = (await gw.app.inject({ url: '/docs/json' })).json();
     assert.equal(spec.openapi.slice(0, 2), '3.');
     const paths = Object.keys(spec.paths);
-    for (const p of ['/v1/meters', '/v1/edge/enrollments/{enrollmentId}/periods/{periodIndex}', '/v1/edge/enrollments/{enrollmentId}/verification-key', '/v1/enrollments/{enrollmentId}/audit', '/v1/events', '/metrics']) {
+    for (const p of ['/v1/meters', '/v1/edge/enrollments/{enrollmentId}/periods/{periodIndex}', '/v1/edge/enrollments/{enrollmentId}/verification-key', '/v1/enrollments/{enrollmentId}/stored-periods', '/v1/meters/{meterId}/sealed-periods', '/v1/edge/meters/{meterId}/periods/{periodIndex}/sealed', '/v1/edge/auditor-keys', '/v1/auditor-keys', '/v1/events', '/metrics']) {
       assert.ok(paths.includes(p), p);
     }
     const register = spec.paths['/v1/meters'].post;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ChaincodeRefusal, CommitRejected } from '@flexproof/gateway-api';
-import { bearer, buildTestGateway, type TestGateway } from './support/gateway';
+import { sealingKeyHash } from '@flexproof/protocol';
+import { bearer, buildTestGateway, SEALING_KEYS, type TestGateway } from './support/gateway';
 
 const meterBody = {
   meterId: 'meter-1',
@@ -166,6 +167,65 @@ describe('gateway organisation routes (fake ledger)', () => {
     const balances = await gw.app.inject({ method: 'GET', url: '/v1/accounts?ids=org:DsoMSP,prosumer:p1', headers: bearer('auditor') });
     assert.equal(balances.statusCode, 200);
     assert.deepEqual(gw.ledger.evaluated.at(-1)?.argument, { accounts: ['org:DsoMSP', 'prosumer:p1'] });
+  });
+
+  it('relays the auditor key governance: propose, approve by hash, retire, approve retirement, list and get', async () => {
+    const pem = SEALING_KEYS.auditor.publicKeyPem;
+    const keyHash = sealingKeyHash(pem);
+    const record = (arg: Record<string, unknown>, status: string) => ({ auditorId: arg.auditorId, publicKeyPem: pem, keyHash, status });
+    gw.ledger
+      .on('org.flexproof.auditors:ProposeAuditorKey', (arg) => record(arg, 'proposed'))
+      .on('org.flexproof.auditors:ApproveAuditorKey', (arg) => record(arg, 'active'))
+      .on('org.flexproof.auditors:ProposeAuditorKeyRetirement', (arg) => ({ ...record(arg, 'active'), retirementProposedBy: 'DsoMSP' }))
+      .on('org.flexproof.auditors:ApproveAuditorKeyRetirement', (arg) => record(arg, 'retired'))
+      .on('org.flexproof.auditors:GetAuditorKey', (arg) => record(arg, 'active'))
+      .on('org.flexproof.auditors:ListAuditorKeys', () => ({ keys: [record({ auditorId: 'regulator' }, 'active')] }));
+    const post = (url: string, payload?: Record<string, unknown>, role: 'dso' | 'aggregator' | 'auditor' = 'dso') =>
+      gw.app.inject({ method: 'POST', url, headers: bearer(role), ...(payload === undefined ? {} : { payload }) });
+
+    const proposed = await post('/v1/auditor-keys', { auditorId: 'regulator', publicKeyPem: pem, description: 'the regulator' });
+    assert.equal(proposed.statusCode, 201, proposed.body);
+    assert.equal(proposed.json().result.status, 'proposed');
+    assert.equal((await post('/v1/auditor-keys/regulator/approve', { keyHash })).statusCode, 200);
+    assert.equal((await post('/v1/auditor-keys/regulator/retire')).statusCode, 200);
+    assert.equal((await post('/v1/auditor-keys/regulator/retire/approve')).json().result.status, 'retired');
+    assert.deepEqual(
+      gw.ledger.submitted.map((s) => [s.transaction, s.argument]),
+      [
+        ['org.flexproof.auditors:ProposeAuditorKey', { auditorId: 'regulator', publicKeyPem: pem, description: 'the regulator' }],
+        ['org.flexproof.auditors:ApproveAuditorKey', { auditorId: 'regulator', keyHash }],
+        ['org.flexproof.auditors:ProposeAuditorKeyRetirement', { auditorId: 'regulator' }],
+        ['org.flexproof.auditors:ApproveAuditorKeyRetirement', { auditorId: 'regulator' }],
+      ],
+    );
+    for (const role of ['dso', 'aggregator', 'auditor'] as const) {
+      const list = await gw.app.inject({ method: 'GET', url: '/v1/auditor-keys', headers: bearer(role) });
+      assert.equal(list.statusCode, 200, role);
+      assert.equal(list.json().keys[0].keyHash, keyHash);
+      const one = await gw.app.inject({ method: 'GET', url: '/v1/auditor-keys/regulator', headers: bearer(role) });
+      assert.equal(one.json().publicKeyPem, pem);
+    }
+    assert.deepEqual(gw.ledger.evaluated.at(-1), { transaction: 'org.flexproof.auditors:GetAuditorKey', argument: { auditorId: 'regulator' } });
+
+    // Refused before the ledger: an auditor may not govern keys, bad input names the field.
+    const before = gw.ledger.submitted.length;
+    assert.equal((await post('/v1/auditor-keys', { auditorId: 'x', publicKeyPem: pem }, 'auditor')).statusCode, 403);
+    const noHash = await post('/v1/auditor-keys/regulator/approve', {});
+    assert.deepEqual(noHash.json(), { code: 'BAD_INPUT', message: 'body.keyHash: is required' });
+    const badHash = await post('/v1/auditor-keys/regulator/approve', { keyHash: 'A'.repeat(64) });
+    assert.match(badHash.json().message, /^body\.keyHash: must match pattern/);
+    const extra = await post('/v1/auditor-keys', { auditorId: 'x', publicKeyPem: pem, privateKeyPem: 'no' });
+    assert.equal(extra.json().message, 'body.privateKeyPem: is not allowed');
+    assert.equal((await post('/v1/auditor-keys/bad%20id/retire')).statusCode, 400);
+    assert.equal(gw.ledger.submitted.length, before);
+
+    // The chaincode's own refusals keep their code (e.g. approving one's own proposal).
+    gw.ledger.on('org.flexproof.auditors:ApproveAuditorKey', () => {
+      throw new ChaincodeRefusal('FORBIDDEN', 'the proposing organisation cannot approve its own proposal');
+    });
+    const own = await post('/v1/auditor-keys/regulator/approve', { keyHash });
+    assert.equal(own.statusCode, 403);
+    assert.equal(own.json().code, 'FORBIDDEN');
   });
 
   it('shares one transaction between retries carrying the same Idempotency-Key and body', async () => {

@@ -1,15 +1,15 @@
 /** Builds a gateway app for route tests: fake ledger, store of the test's choice, known tokens. */
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { generateSealingKeyPair, sealedContentHash, sealPeriod, type PeriodPlace, type SealedPeriodJwe } from '@flexproof/protocol';
 import {
   buildApp,
   hashToken,
   signEdgeRequest,
   type AppDependencies,
-  type FingerprintFn,
-  type PeriodReadings,
-  type PeriodReadingsInput,
-  type RawReadingsStore,
+  type SealedPeriodDocument,
+  type SealedPeriodInput,
+  type SealedPeriodStore,
   StoreConflict,
   StoreUnavailable,
 } from '@flexproof/gateway-api';
@@ -32,44 +32,59 @@ export const TOKEN_ENTRIES = (Object.keys(TOKENS) as (keyof typeof TOKENS)[]).ma
   sha256: hashToken(TOKENS[role]),
 }));
 
-/** An in-memory raw-data store for route tests that do not test the store itself. */
-export class MemoryReadingsStoreForTests implements RawReadingsStore {
-  readonly docs = new Map<string, PeriodReadings>();
+/** An in-memory sealed-period store for route tests that do not test the store itself. */
+export class MemorySealedStoreForTests implements SealedPeriodStore {
+  readonly docs = new Map<string, SealedPeriodDocument>();
   down = false;
 
-  async putPeriod(input: PeriodReadingsInput): Promise<'created' | 'unchanged'> {
+  async putSealedPeriod(input: SealedPeriodInput): Promise<'created' | 'unchanged'> {
+    if (this.down) throw new StoreUnavailable('fake store is down');
     const key = `${input.meterId}/${input.enrollmentId}/${input.periodIndex}`;
     const existing = this.docs.get(key);
-    const hash = JSON.stringify([input.readings, input.fingerprintSalt]);
+    const contentHash = sealedContentHash(input.jwe);
     if (existing) {
-      if (JSON.stringify([existing.readings, existing.fingerprintSalt]) === hash) return 'unchanged';
+      if (existing.contentHash === contentHash) return 'unchanged';
       throw new StoreConflict(input.meterId, input.enrollmentId, input.periodIndex);
     }
-    this.docs.set(key, { ...input, contentHash: hash, uploadedAt: new Date(0).toISOString() });
+    this.docs.set(key, { ...input, contentHash, uploadedAt: new Date(0).toISOString() });
     return 'created';
   }
 
-  async listPeriods(meterId: string, enrollmentId?: string): Promise<PeriodReadings[]> {
-    return [...this.docs.values()].filter((d) => d.meterId === meterId && (enrollmentId === undefined || d.enrollmentId === enrollmentId));
+  async listSealedPeriods(meterId: string, enrollmentId: string): Promise<SealedPeriodDocument[]> {
+    if (this.down) throw new StoreUnavailable('fake store is down');
+    return [...this.docs.values()]
+      .filter((d) => d.meterId === meterId && d.enrollmentId === enrollmentId)
+      .sort((a, b) => a.periodIndex - b.periodIndex);
   }
 
   async ping(): Promise<void> {
-    if (this.down) {
-      throw new StoreUnavailable('fake store is down');
-    }
+    if (this.down) throw new StoreUnavailable('fake store is down');
   }
 }
 
-/** A stand-in fingerprint for route tests: sha256 over the inputs (the real one is tested in the audit suite). */
-export const fakeFingerprintForTests: FingerprintFn = (prev, salt, periodIndex, readings) => {
-  const digest = createHash('sha256').update(JSON.stringify([String(prev), String(salt), periodIndex, readings.map(String)])).digest('hex');
-  return BigInt(`0x${digest.slice(0, 60)}`);
-};
+/** A prosumer's and an auditor's sealing key pairs, made once per test process (P-256). */
+export const SEALING_KEYS = { prosumer: generateSealingKeyPair(), auditor: generateSealingKeyPair() };
+
+/** A period's plaintext as an edge would seal it: readings and salt that the tests look for in answers and files. */
+export function periodPlaintext(place: PeriodPlace, seed = 0): { readings: string[]; fingerprintSalt: string } {
+  return {
+    readings: [0, 1, 2, 3].map((i) => String(731_000 + 97 * place.periodIndex + 13 * i + seed)),
+    fingerprintSalt: String(918_273_645_546_372_819n + BigInt(place.periodIndex) + BigInt(seed)),
+  };
+}
+
+/** A sealed document for a place, to the test prosumer's and auditor's keys. */
+export async function sealedFor(place: PeriodPlace, seed = 0): Promise<SealedPeriodJwe> {
+  return sealPeriod({ ...place, ...periodPlaintext(place, seed) }, [
+    { publicKeyPem: SEALING_KEYS.prosumer.publicKeyPem },
+    { publicKeyPem: SEALING_KEYS.auditor.publicKeyPem },
+  ]);
+}
 
 export interface TestGateway {
   app: FastifyInstance;
   ledger: FakeLedgerForTests;
-  store: RawReadingsStore;
+  store: SealedPeriodStore;
 }
 
 /** The MSP ids of the two organisations, as the network names them. */
@@ -78,7 +93,7 @@ export const MSP_IDS = { dso: 'DsoMSP', aggregator: 'AggregatorMSP' } as const;
 /** A test gateway: the DSO's (MSP id DsoMSP) unless overridden. */
 export async function buildTestGateway(overrides: Partial<AppDependencies> = {}): Promise<TestGateway> {
   const ledger = (overrides.ledger as FakeLedgerForTests | undefined) ?? new FakeLedgerForTests();
-  const store = overrides.store ?? new MemoryReadingsStoreForTests();
+  const store = overrides.store ?? new MemorySealedStoreForTests();
   const org = overrides.org ?? 'dso';
   const app = await buildApp({
     org,
@@ -86,7 +101,6 @@ export async function buildTestGateway(overrides: Partial<AppDependencies> = {})
     ledger,
     store,
     tokens: TOKEN_ENTRIES,
-    fingerprint: async () => fakeFingerprintForTests,
     ...overrides,
   });
   return { app, ledger, store };
