@@ -19,7 +19,8 @@ import { parseArgs } from 'node:util';
 import { verificationKeyHash, type Enrollment, type PeriodResult } from '@flexproof/chaincode/client';
 import { SMALL_CIRCUIT_ID, ensureArtifacts, randomSalt, readVerificationKey, requestCommitment } from '@flexproof/circuits';
 import { EdgeStateFile, LoadModel, STATE_FILE, loadConfig, startEmbeddedBroker, silentLogger, type EmbeddedBroker } from '@flexproof/edge-client';
-import { hashToken, tamperWithStoredReadings } from '@flexproof/gateway-api';
+import { hashToken, readEmbeddedStoreCredentials, tamperWithSealedDocument } from '@flexproof/gateway-api';
+import { generateSealingKeyPair, sealingKeyHash } from '@flexproof/protocol';
 import { OrgApi } from './org-api';
 import { ProcessGroup, waitForHttp } from './processes';
 import { renderReport } from './report/html-report';
@@ -188,7 +189,6 @@ export async function main(argv: string[]): Promise<number> {
     ]);
     const dso = new OrgApi(dsoUrl, tokens.dso, record('DsoMSP'));
     const aggregator = new OrgApi(aggUrl, tokens.aggregator, record('AggregatorMSP'));
-    const auditor = new OrgApi(aggUrl, tokens.auditor);
     console.log(`gateways ${aggUrl} (aggregator) and ${dsoUrl} (DSO) ready; raw-data store on 127.0.0.1:${PORTS.aggregatorStore}`);
 
     stages.begin('sites: key pairs at the edge, meters registered by the DSO');
@@ -253,6 +253,15 @@ export async function main(argv: string[]): Promise<number> {
     await dso.post('/v1/verification-keys', { circuitId, verificationKey }, 'ProposeVerificationKey', circuitId);
     await aggregator.post(`/v1/verification-keys/${circuitId}/approve`, { keyHash: verificationKeyHash(verificationKey) }, 'ApproveVerificationKey', 'reviewed and approved by the other organisation');
     console.log(`order ${orderId} at price ${price}; verification key ${circuitId} active after both organisations`);
+    // The auditor's key pair is made where the auditor works; only its public half goes on
+    // the ledger, through both organisations. Every edge seals each hour's readings to it.
+    const auditorKey = generateSealingKeyPair();
+    const auditorKeyFile = path.join(demoDir, 'auditor-key.pem');
+    writeFileSync(auditorKeyFile, auditorKey.privateKeyPem, { mode: 0o600 });
+    const auditorId = `regulator-${runId}`;
+    await dso.post('/v1/auditor-keys', { auditorId, publicKeyPem: auditorKey.publicKeyPem, description: 'the regulator of the demo' }, 'ProposeAuditorKey', auditorId);
+    await aggregator.post(`/v1/auditor-keys/${auditorId}/approve`, { keyHash: sealingKeyHash(auditorKey.publicKeyPem) }, 'ApproveAuditorKey', 'reviewed and approved by the other organisation');
+    console.log(`auditor key ${auditorId} active: every hour's raw readings are sealed to it and to the prosumer's own key`);
 
     stages.begin('enrollments: offered, accepted by each edge client, rewards escrowed');
     const leadMs = (20 + 2 * sites.length) * 1000;
@@ -335,7 +344,7 @@ export async function main(argv: string[]): Promise<number> {
         });
         if (settledAll || Date.now() >= waitUntil + 30_000) break;
       }
-      if (!altered && h >= ALTERED_HOUR) altered = await alterStoredHour(`http://127.0.0.1:${PORTS.aggregatorStore}`, alteredSite);
+      if (!altered && h > ALTERED_HOUR) altered = await alterStoredHour(`http://127.0.0.1:${PORTS.aggregatorStore}`, alteredSite);
       printHourLine(h, sites, views, startMs, S);
     }
 
@@ -356,17 +365,18 @@ export async function main(argv: string[]): Promise<number> {
     }
     await aggregator.post(`/v1/flex-orders/${orderId}/settle`, {}, 'SettleFlexOrder', orderId);
     if (!altered) altered = await alterStoredHour(`http://127.0.0.1:${PORTS.aggregatorStore}`, alteredSite);
-    const audit = await auditor.get<{ periods: { periodIndex: number; verdict: string }[] }>(`/v1/enrollments/${alteredSite.enrollmentId}/audit`);
+    const audit = runAudit({ gatewayUrl: aggUrl, token: tokens.auditor, keyFile: auditorKeyFile, enrollmentId: alteredSite.enrollmentId, dir: demoDir });
     await refresh();
 
     stages.begin('report');
     const model = await buildModel({ runId, sites, views, dso, aggregator, orderId, audit, alteredSite, transactions, stages: stages.done, S, circuitId });
     const reportPath = path.join(demoDir, 'report.html');
-    writeFileSync(reportPath, renderReport(model));
+    // The report draws each prosumer's private view: only the person running the demo may read it.
+    writeFileSync(reportPath, renderReport(model), { mode: 0o600 });
     const screenshotPath = path.join(demoDir, 'report.png');
     const problems = await verifyReportInBrowser(reportPath, {
       finalBalances: Object.fromEntries(model.settlement.map((r) => [r.name, r.finalBalance])),
-      mismatchedHours: model.audit.periods.filter((p) => p.status === 'mismatch').map((p) => p.periodIndex),
+      flaggedHours: flaggedHours(model),
       chartIds: ['chart-balances', 'chart-deviation', ...sites.map((_, i) => `chart-private-${i}`)],
       screenshotPath,
     });
@@ -380,7 +390,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`\nreport: ${reportPath}  (checked in headless Chromium; screenshot ${screenshotPath})`);
     if (options.summaryFile) {
       const meter = await dso.get<{ status: string }>(`/v1/meters/${tamperer.meterId}`);
-      writeFileSync(options.summaryFile, `${JSON.stringify(summaryOf(model, tamperer, alteredSite, meter.status), null, 2)}\n`);
+      writeFileSync(options.summaryFile, `${JSON.stringify(summaryOf(model, sites, tamperer, alteredSite, meter.status), null, 2)}\n`);
     }
 
     if (options.keepRunning) {
@@ -406,15 +416,31 @@ Stop with Ctrl-C (gateways, edge clients, broker), then: npm run network:down`);
   }
 }
 
+/**
+ * The insider at the store: it holds only sealed documents, so it swaps them. Hour
+ * ALTERED_HOUR's document is replaced by a copy of the hour before's (it edits the
+ * store's database with the admin credentials it finds on the store's disk).
+ */
 async function alterStoredHour(storeUrl: string, site: Site): Promise<boolean> {
   try {
-    await tamperWithStoredReadings(storeUrl, { meterId: site.meterId, enrollmentId: site.enrollmentId, periodIndex: ALTERED_HOUR }, (readings) =>
-      readings.map((r, i) => (i === 0 ? String(BigInt(r) + 123n) : r)));
-    console.log(`  (an insider alters ${site.name}'s stored raw readings of hour ${ALTERED_HOUR} in the off-chain store)`);
+    const credentials = readEmbeddedStoreCredentials(path.join(ROOT, '.flexproof', 'gateway', 'aggregator', 'store'));
+    await tamperWithSealedDocument({ url: storeUrl, credentials }, { meterId: site.meterId, enrollmentId: site.enrollmentId, periodIndex: ALTERED_HOUR }, { replaceWithPeriod: ALTERED_HOUR - 1 });
+    console.log(`  (an insider at the store replaces ${site.name}'s sealed document of hour ${ALTERED_HOUR} with a copy of hour ${ALTERED_HOUR - 1}'s)`);
     return true;
   } catch {
     return false; // not uploaded yet: try again after the next hour
   }
+}
+
+/** The auditor's own audit, where its private key is: flexproof-audit, as an auditor runs it. */
+function runAudit(input: { gatewayUrl: string; token: string; keyFile: string; enrollmentId: string; dir: string }): { periods: { periodIndex: number; verdict: string }[] } {
+  const tokenFile = path.join(input.dir, 'auditor-token');
+  writeFileSync(tokenFile, input.token, { mode: 0o600 });
+  const cli = path.join(ROOT, 'auditor', 'dist', 'cli.js');
+  const run = spawnSync(process.execPath, [cli, '--gateway', input.gatewayUrl, '--token-file', tokenFile, '--key-file', input.keyFile, '--enrollment', input.enrollmentId, '--json'], { encoding: 'utf8' });
+  // Exit 1 is an audit that found something, which is what the insider made sure of.
+  if (run.status !== 0 && run.status !== 1) throw new Error(`flexproof-audit failed (exit ${run.status}): ${run.stderr}`);
+  return JSON.parse(run.stdout) as { periods: { periodIndex: number; verdict: string }[] };
 }
 
 function printHourLine(h: number, sites: Site[], views: Map<string, { enrollment: Enrollment; escrow: string }>, startMs: number, S: number): void {
@@ -499,7 +525,7 @@ async function buildModel(input: ModelInput): Promise<DemoReportModel> {
   const accounts = await dso.get<{ accounts: { balance: string }[] }>('/v1/accounts');
   const audit: AuditPeriod[] = input.audit.periods.map((p) => ({
     periodIndex: p.periodIndex,
-    status: p.verdict === 'match' ? 'match' : p.verdict === 'mismatch' ? 'mismatch' : p.verdict === 'missingData' ? 'missing' : 'notVerified',
+    status: p.verdict === 'match' ? 'match' : p.verdict === 'mismatch' ? 'mismatch' : p.verdict === 'unreadable' ? 'unreadable' : p.verdict === 'missingData' ? 'missing' : 'notVerified',
   }));
   input.transactions.sort((a, b) => a.time.localeCompare(b.time));
   return {
@@ -529,22 +555,32 @@ function printSettlement(m: DemoReportModel, tamperer: string): void {
   for (const r of rows) console.log(`  ${line(r)}`);
   console.log(`order ${m.order.orderId}: price ${m.order.price}, deficiency penalty ${m.order.penalty} → aggregator ${m.order.aggregatorReceived}, DSO ${m.order.dsoRefund}`);
   console.log(`supply: minted ${m.supply.minted} − burned ${m.supply.burned} = ${m.supply.outstanding}; all accounts and escrows ${m.supply.sumOfAccounts} ${m.supply.outstanding === m.supply.sumOfAccounts ? '✓' : '✗'}`);
-  const flagged = m.audit.periods.filter((p) => p.status === 'mismatch').map((p) => p.periodIndex);
-  console.log(`audit of ${m.audit.prosumer}: hours whose stored readings no longer match the ledger: ${flagged.join(', ') || 'none'}`);
+  const flagged = m.audit.periods.filter((p) => p.status === 'mismatch' || p.status === 'unreadable').map((p) => `${p.periodIndex} (${p.status})`);
+  console.log(`audit of ${m.audit.prosumer} (with the auditor's key): hours whose sealed readings are not the ones the ledger fingerprinted: ${flagged.join(', ') || 'none'}`);
 }
 
 export interface DemoSummary {
+  /** Where the run wrote its files (logs, sites, report), for the tests that inspect them. */
+  runDir: string;
+  sites: { name: string; configFile: string; meterId: string; enrollmentId: string }[];
   tamperer: { name: string; status: string; forfeited: number; meterExcluded: boolean };
-  audit: { prosumer: string; alteredHour: number; mismatchedHours: number[] };
+  audit: { prosumer: string; alteredHour: number; flaggedHours: number[] };
   supply: DemoReportModel['supply'];
   settlement: SettlementRow[];
 }
 
-function summaryOf(m: DemoReportModel, tamperer: Site, altered: Site, meterStatus: string): DemoSummary {
+/** Hours the audit flags: readings that differ from the fingerprinted ones, or documents that do not open as that hour's. */
+function flaggedHours(m: DemoReportModel): number[] {
+  return m.audit.periods.filter((p) => p.status === 'mismatch' || p.status === 'unreadable').map((p) => p.periodIndex);
+}
+
+function summaryOf(m: DemoReportModel, sites: Site[], tamperer: Site, altered: Site, meterStatus: string): DemoSummary {
   const row = m.settlement.find((r) => r.name === tamperer.name)!;
   return {
+    runDir: path.dirname(path.dirname(sites[0]!.dir)), // <run>/sites/<name>
+    sites: sites.map((s) => ({ name: s.name, configFile: s.configFile, meterId: s.meterId, enrollmentId: s.enrollmentId })),
     tamperer: { name: tamperer.name, status: row.status, forfeited: row.forfeited, meterExcluded: meterStatus === 'excluded' },
-    audit: { prosumer: altered.name, alteredHour: ALTERED_HOUR, mismatchedHours: m.audit.periods.filter((p) => p.status === 'mismatch').map((p) => p.periodIndex) },
+    audit: { prosumer: altered.name, alteredHour: ALTERED_HOUR, flaggedHours: flaggedHours(m) },
     supply: m.supply,
     settlement: m.settlement,
   };

@@ -65,7 +65,7 @@ export function renderReport(m: DemoReportModel): string {
     .join('');
 
   const auditCells = m.audit.periods
-    .map((p) => `<td class="audit ${p.status}" data-hour="${p.periodIndex}" data-status="${p.status}">${{ match: '✓', mismatch: '✗', missing: '?', notVerified: '·' }[p.status]}</td>`)
+    .map((p) => `<td class="audit ${p.status}" data-hour="${p.periodIndex}" data-status="${p.status}">${{ match: '✓', mismatch: '✗', unreadable: '⚠', missing: '?', notVerified: '·' }[p.status]}</td>`)
     .join('');
 
   const txRows = m.transactions
@@ -80,7 +80,7 @@ h1{margin-bottom:4px} h2{margin-top:32px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:13px} td,th{border:1px solid #ddd;padding:3px 6px;text-align:right}
 th{background:#f4f4f4} td:first-child,th:first-child{text-align:left}
 .cell{width:22px;text-align:center;font-size:11px} .audit{width:22px;text-align:center}
-.audit.mismatch{background:#d62728;color:#fff} .audit.match{background:#c7e9c0} .audit.missing{background:#eee} .audit.notVerified{background:#fff}
+.audit.mismatch,.audit.unreadable{background:#d62728;color:#fff} .audit.match{background:#c7e9c0} .audit.missing{background:#eee} .audit.notVerified{background:#fff}
 .private{border:2px dashed #888;padding:8px 16px;background:#fafafa}
 .note{color:#555;font-size:13px} figure{margin:12px 0} figcaption{font-weight:600;margin-bottom:4px}
 .tx{max-height:420px;overflow:auto;display:block}
@@ -100,7 +100,7 @@ ${deviationChart}
 <p class="note">${Object.values(OUTCOME_STYLE).slice(0, 4).map((s) => `<span style="background:${s.color};color:${s.color === '#d62728' ? '#fff' : '#222'};padding:0 6px">${s.label}</span>`).join(' ')} · a number is the deviation (Wh) of a verified hour.</p>
 
 <h2>Audit of the off-chain raw data</h2>
-<p>${escapeHtml(m.audit.prosumer)}'s raw readings were altered in the off-chain store for hour ${m.audit.alteredHour} after they were submitted. Recomputing each hour's fingerprint from the stored readings and comparing it with the ledger:</p>
+<p>The store holds each hour's readings sealed to the prosumer and the auditor. An insider at the store replaced ${escapeHtml(m.audit.prosumer)}'s sealed document of hour ${m.audit.alteredHour} after it was submitted. The auditor opens each document with its own key, recomputes the hour's fingerprint and compares it with the ledger (✓ match, ✗ mismatch, ⚠ does not open as that hour's):</p>
 <table id="audit"><thead><tr><th>hour</th>${m.audit.periods.map((p) => `<th>${p.periodIndex}</th>`).join('')}</tr></thead><tbody><tr><th>${escapeHtml(m.audit.enrollmentId)}</th>${auditCells}</tr></tbody></table>
 <p class="note">The ledger's settlement of the altered hour stays valid: the proof was verified against the data as it was fingerprinted.</p>
 

@@ -41,8 +41,8 @@ export interface LedgerTransaction {
 
 export interface AuditPeriod {
   periodIndex: number;
-  /** missing: no stored readings; notVerified: the ledger has no verified proof for the hour. */
-  status: 'match' | 'mismatch' | 'missing' | 'notVerified';
+  /** unreadable: the sealed document does not open as this hour's; missing: none stored; notVerified: no verified proof on the ledger. */
+  status: 'match' | 'mismatch' | 'unreadable' | 'missing' | 'notVerified';
 }
 
 export interface DemoReportModel {

@@ -10,8 +10,8 @@ import { chromium } from 'playwright-core';
 export interface ReportExpectations {
   /** prosumer name -> final token balance on the ledger */
   finalBalances: Record<string, number>;
-  /** hours the audit must flag as mismatch (all others match) */
-  mismatchedHours: number[];
+  /** hours the audit must flag, as mismatch or unreadable (all others match) */
+  flaggedHours: number[];
   chartIds: string[];
   screenshotPath?: string;
 }
@@ -44,9 +44,9 @@ export async function verifyReportInBrowser(reportPath: string, expected: Report
       if (shown === null) problems.push(`settlement row of ${name} missing`);
       else if (Number(shown.replace(/,/g, '')) !== balance) problems.push(`${name}: report shows ${shown}, ledger has ${balance}`);
     }
-    const flagged = await page.locator('#audit td[data-status="mismatch"]').evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-hour'))));
-    if (JSON.stringify(flagged) !== JSON.stringify(expected.mismatchedHours)) {
-      problems.push(`audit flags hours ${JSON.stringify(flagged)}, expected ${JSON.stringify(expected.mismatchedHours)}`);
+    const flagged = await page.locator('#audit td[data-status="mismatch"], #audit td[data-status="unreadable"]').evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-hour'))));
+    if (JSON.stringify(flagged) !== JSON.stringify(expected.flaggedHours)) {
+      problems.push(`audit flags hours ${JSON.stringify(flagged)}, expected ${JSON.stringify(expected.flaggedHours)}`);
     }
     if (expected.screenshotPath) await page.screenshot({ path: expected.screenshotPath, fullPage: true });
   } finally {

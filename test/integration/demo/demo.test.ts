@@ -4,11 +4,85 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { DemoSummary } from '../../../demo/src/day';
-import { ROOT_DIR } from '../../support/paths';
+import { EdgeStateFile, loadConfig, periodFingerprintSalt, STATE_FILE } from '@flexproof/edge-client';
+import { NETWORK_STATE_DIR, ROOT_DIR } from '../../support/paths';
+
+/** Every file under `dir` (recursively), skipping what `skip` says. */
+function filesUnder(dir: string, skip: (file: string) => boolean = () => false): string[] {
+  const out: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    const file = path.join(dir, name);
+    if (skip(file)) continue;
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (st?.isDirectory()) out.push(...filesUnder(file, skip));
+    else if (st?.isFile()) out.push(file);
+  }
+  return out;
+}
+
+/**
+ * Secrets of the day to look for, in every plain encoding a program would write them:
+ * long numbers (salts) in decimal or hex, and sequences of numbers (a period's readings,
+ * a request profile) however they are separated (JSON strings or numbers, CSV, spaces).
+ */
+class SecretScan {
+  readonly #long = new Map<string, string>();
+  readonly #sequences = new Map<number, Map<string, string>>();
+
+  long(value: bigint, what: string): void {
+    this.#long.set(value.toString(), what);
+    this.#long.set(value.toString(16).padStart(64, '0'), what);
+    this.#long.set(value.toString(16), what);
+  }
+
+  /** Sequences short or uniform enough to occur by chance (0,0,0,0) are not evidence: skipped. */
+  sequence(values: readonly string[], what: string): void {
+    const joined = values.join(',');
+    if (new Set(values).size < 2 || joined.length < 12) return;
+    const byLength = this.#sequences.get(values.length) ?? new Map<string, string>();
+    byLength.set(joined, what);
+    this.#sequences.set(values.length, byLength);
+  }
+
+  get size(): number {
+    return this.#long.size + [...this.#sequences.values()].reduce((n, m) => n + m.size, 0);
+  }
+
+  /** What of the secrets occurs in `text`: one pass over its digit runs. */
+  find(text: string): string[] {
+    const hits: string[] = [];
+    const run: { value: string; end: number }[] = [];
+    for (const m of text.matchAll(/[0-9a-f]{64}|[0-9]+/g)) {
+      const token = m[0];
+      const hit = this.#long.get(token);
+      if (hit) hits.push(hit);
+      if (!/^[0-9]+$/.test(token)) continue;
+      const start = m.index;
+      // Numbers belong to one sequence when only separators stand between them.
+      const gap = run.length > 0 ? text.slice(run[run.length - 1]!.end, start) : '';
+      if (run.length > 0 && !/^[\s,;"'[\]:]{1,6}$/.test(gap)) run.length = 0;
+      run.push({ value: token, end: start + token.length });
+      if (run.length > 64) run.shift();
+      for (const [length, needles] of this.#sequences) {
+        if (run.length < length) continue;
+        const joined = run.slice(-length).map((r) => r.value).join(',');
+        const what = needles.get(joined);
+        if (what) hits.push(what);
+      }
+    }
+    return hits;
+  }
+}
 
 describe('npm run demo (short mode) on the real network', function () {
   this.timeout(600_000);
@@ -40,7 +114,46 @@ describe('npm run demo (short mode) on the real network', function () {
   });
 
   it('the audit flags exactly the altered hour', () => {
-    assert.deepEqual(summary.audit.mismatchedHours, [summary.audit.alteredHour]);
+    assert.deepEqual(summary.audit.flaggedHours, [summary.audit.alteredHour]);
+  });
+
+  it('leaves no reading, salt or request profile in plain form in the store, the peers, the orderer, the ledger or any organisation\'s log', async () => {
+    const scan = new SecretScan();
+    for (const site of summary.sites) {
+      const config = loadConfig(site.configFile, {});
+      const enrollment = config.enrollments[0]!;
+      scan.sequence(enrollment.requestProfile, `${site.name}'s request profile`);
+      scan.long(BigInt(enrollment.commitmentSalt), `${site.name}'s commitment salt`);
+      const state = await EdgeStateFile.open(path.join(config.dataDir, STATE_FILE), site.meterId);
+      const periods = state.data.enrollments[site.enrollmentId]?.periods ?? {};
+      for (const [p, period] of Object.entries(periods)) {
+        if (period.readings) scan.sequence(period.readings, `${site.name}'s readings of hour ${p}`);
+        scan.long(periodFingerprintSalt(config.siteSecret, site.meterId, site.enrollmentId, Number(p)), `${site.name}'s fingerprint salt of hour ${p}`);
+      }
+    }
+    assert.ok(scan.size > 100, `the scan has the day's secrets to look for (${scan.size})`);
+    // The scan finds them where they are meant to be: the prosumer's own site files.
+    const own = summary.sites.map((site) => loadConfig(site.configFile, {}));
+    assert.ok(own.every((config) => scan.find(readFileSync(path.join(config.dataDir, STATE_FILE)).toString('latin1')).length > 0), 'the scan finds the readings in each edge\'s own state');
+    // Everything the organisations run and write: both peers, the orderer, their ledgers
+    // and logs, both gateways' stores and nonce logs, the gateways' and edge clients' logs.
+    // Left out: each prosumer's own site directory (its keys, config and reading log are
+    // its own) and the meter simulators' logs (the meter is the prosumer's), and the
+    // report, which draws each prosumer's private view and is written 0600.
+    const files = [
+      ...filesUnder(NETWORK_STATE_DIR),
+      ...filesUnder(path.join(ROOT_DIR, '.flexproof', 'gateway')),
+      ...filesUnder(path.join(summary.runDir, 'logs'), (f) => path.basename(f).startsWith('meter-')),
+    ];
+    assert.ok(files.some((f) => f.includes(`${path.sep}store${path.sep}`)), 'the store\'s files are scanned');
+    assert.ok(files.some((f) => /blocks|chains/.test(f)), 'the ledger\'s blocks are scanned');
+    assert.ok(files.some((f) => path.basename(f).startsWith('edge-')), 'the edge clients\' logs are scanned');
+    const hits: string[] = [];
+    for (const file of files) {
+      for (const what of scan.find(readFileSync(file).toString('latin1'))) hits.push(`${path.relative(ROOT_DIR, file)}: ${what}`);
+    }
+    assert.deepEqual([...new Set(hits)], [], 'no secret of the day in plain form');
+    assert.equal(statSync(path.join(summary.runDir, 'report.html')).mode & 0o777, 0o600, 'the report with the private views is the owner\'s only');
   });
 
   it('keeps the token supply invariant', () => {

@@ -3,7 +3,8 @@
  * broker) accepts its enrollment through the real gateway, ingests a simulated meter
  * following the request profile, proves and signs each period, and the chaincode
  * (endorsed by both organisations' peers, Groth16 verification) settles it; the raw
- * readings reach the off-chain store and the audit finds them matching the ledger.
+ * readings reach the off-chain store sealed, and the auditor, opening them with its own
+ * key, finds them matching the ledger.
  * The site is configured as issue 11 requires: an acceptPolicy naming the offer's terms,
  * the aggregator gateway's MSP id (request signatures name it), the network's channel and
  * chaincode (every signed payload names them), broker accounts for the meter, and a
@@ -14,7 +15,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { verificationKeyHash } from '@flexproof/chaincode/client';
-import { SMALL_CIRCUIT_ID, ensureArtifacts, readVerificationKey } from '@flexproof/circuits';
+import { auditSealedEnrollment } from '@flexproof/auditor';
+import { SMALL_CIRCUIT_ID, ensureArtifacts, fingerprint, readVerificationKey } from '@flexproof/circuits';
+import { generateSealingKeyPair, sealingKeyHash } from '@flexproof/protocol';
 import {
   readNetworkDescriptor,
   startGateway,
@@ -49,6 +52,8 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs: num
 describe('edge-client on the real network: periods proven at the edge and settled by the chaincode', function () {
   this.timeout(300_000);
   const run = Date.now().toString(36);
+  const auditorKey = generateSealingKeyPair();
+  const auditorId = `eauditor-${run}`;
   const circuitId = `${SMALL_CIRCUIT_ID}.edge${run}`;
   const enrollmentId = `eenr-${run}`;
   const meterId = `emeter-${run}`;
@@ -162,6 +167,9 @@ describe('edge-client on the real network: periods proven at the edge and settle
       }),
       { mode: 0o600 },
     );
+    // The auditor's key, active on the ledger through both organisations: the edge seals every period to it.
+    ok(await dsoCall('POST', '/v1/auditor-keys', { auditorId, publicKeyPem: auditorKey.publicKeyPem }), 200, 'propose the auditor key');
+    ok(await aggCall('POST', `/v1/auditor-keys/${auditorId}/approve`, { keyHash: sealingKeyHash(auditorKey.publicKeyPem) }), 200, 'approve the auditor key');
     edge = new CliProcess(['run', '--config', configFile]);
     await until(() => edge!.saw('enrollment.accepted'), 60_000, 'the edge to accept its enrollment');
     ok(await aggCall('POST', `/v1/enrollments/${enrollmentId}/fund`), 200, 'fund');
@@ -193,10 +201,17 @@ describe('edge-client on the real network: periods proven at the edge and settle
 
     // Off-chain: the readings were uploaded, and the audit recomputes the same fingerprints.
     await until(() => edge!.lines.filter((l) => l.event === 'readings.uploaded').length >= PERIODS, 30_000, 'the readings uploaded');
-    const audit = await call(a.url, 'GET', `/v1/enrollments/${enrollmentId}/audit`, { token: TOKEN.auditor });
-    ok(audit, 200, 'audit');
-    const summary = (audit.body as { summary: { match: number; mismatch: number } }).summary;
-    assert.ok(summary.match >= PERIODS && summary.mismatch === 0, JSON.stringify(summary));
+    // The auditor opens the sealed documents with its own key (the gateway holds only ciphertext).
+    const sealed = await call(a.url, 'GET', `/v1/meters/${meterId}/sealed-periods?enrollmentId=${enrollmentId}`, { token: TOKEN.auditor });
+    ok(sealed, 200, 'sealed documents');
+    const { summary } = await auditSealedEnrollment({
+      enrollment: { enrollmentId, meterId: meterId },
+      ledgerPeriods: periods as never,
+      documents: (sealed.body as unknown as { periods: { periodIndex: number; jwe: unknown }[] }).periods,
+      privateKeyPem: auditorKey.privateKeyPem,
+      fingerprint,
+    });
+    assert.ok(summary.match >= PERIODS && summary.mismatch === 0 && summary.unreadable === 0, JSON.stringify(summary));
 
     const exit = await edge.stop();
     assert.equal(exit.code, 0);

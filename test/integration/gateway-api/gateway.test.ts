@@ -22,6 +22,7 @@ import {
   SMALL_CIRCUIT_ID,
   buildDeviationInput,
   ensureArtifacts,
+  fingerprint,
   proveDeviation,
   randomSalt,
   readVerificationKey,
@@ -33,10 +34,12 @@ import {
   readNetworkDescriptor,
   signEdgeRequest,
   startGateway,
-  tamperWithStoredReadings,
+  tamperWithSealedDocument,
   type GatewayInstance,
   type NetworkDescriptor,
 } from '@flexproof/gateway-api';
+import { auditSealedEnrollment } from '@flexproof/auditor';
+import { generateSealingKeyPair, openPeriod, sealPeriod, sealingKeyHash } from '@flexproof/protocol';
 import { call, testGatewayConfig, type Answer } from '../../support/gateway-http';
 import { ledgerTarget } from '../../support/ledger';
 import { NETWORK_JSON } from '../../support/paths';
@@ -84,6 +87,9 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
     return { meterId: `gmeter-${run}`, prosumerId: `gprosumer-${run}`, privateKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
   })();
   const endOf = (p: number) => startMs + (p + 1) * PERIOD_SECONDS * 1000;
+  const siteSealing = generateSealingKeyPair();
+  const auditorKey = generateSealingKeyPair();
+  const auditorId = `gauditor-${run}`;
   const events: { event: string; data: Record<string, unknown> }[] = [];
   let closeStream: (() => void) | undefined;
 
@@ -105,6 +111,18 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
     await dso?.close();
     await agg?.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('registers an auditor key through both organisations', async () => {
+    const proposed = await call(dso.url, 'POST', '/v1/auditor-keys', { token: TOKEN.dso, body: { auditorId, publicKeyPem: auditorKey.publicKeyPem } });
+    assert.equal(proposed.status, 200, JSON.stringify(proposed.body));
+    const self = await call(dso.url, 'POST', `/v1/auditor-keys/${auditorId}/approve`, { token: TOKEN.dso, body: { keyHash: sealingKeyHash(auditorKey.publicKeyPem) } });
+    assert.equal(self.status, 403, 'the proposing organisation cannot approve');
+    const approved = await call(agg.url, 'POST', `/v1/auditor-keys/${auditorId}/approve`, { token: TOKEN.aggregator, body: { keyHash: sealingKeyHash(auditorKey.publicKeyPem) } });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    const keys = await edge(agg.url, site, 'GET', '/v1/edge/auditor-keys');
+    assert.equal(keys.status, 200, JSON.stringify(keys.body));
+    assert.ok((keys.body as unknown as { keys: { auditorId: string; keyHash: string }[] }).keys.some((k) => k.auditorId === auditorId && k.keyHash === sealingKeyHash(auditorKey.publicKeyPem)));
   });
 
   it('is ready: both peers and both stores answer', async () => {
@@ -209,11 +227,14 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
       const body = { payload, signature: signPayload(payload, site.privateKey), proof, publicSignals };
       submissions.push(body);
 
-      const stored = await edge(agg.url, site, 'PUT', `/v1/edge/meters/${site.meterId}/periods/${p}/readings?enrollmentId=${enrollmentId}`, {
-        readings: readings.map(String),
-        fingerprintSalt: salt.toString(),
-      });
+      // Sealed at the site to the prosumer's own key and the auditor's: the gateway and its store see ciphertext.
+      const jwe = await sealPeriod({ meterId: site.meterId, enrollmentId, periodIndex: p, readings: readings.map(String), fingerprintSalt: salt.toString() }, [
+        { publicKeyPem: siteSealing.publicKeyPem },
+        { publicKeyPem: auditorKey.publicKeyPem },
+      ]);
+      const stored = await edge(agg.url, site, 'PUT', `/v1/edge/meters/${site.meterId}/periods/${p}/sealed?enrollmentId=${enrollmentId}`, { jwe });
       assert.equal(stored.status, 201, JSON.stringify(stored.body));
+      assert.ok(!JSON.stringify(stored.body).includes(salt.toString()));
 
       await sleepUntil(endOf(p) + 300);
       const t0 = performance.now();
@@ -241,19 +262,37 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
     assert.ok(conflict.body.txId);
   });
 
-  it('audits the enrollment: all stored periods match, then exactly the altered one does not', async () => {
-    const clean = await call(agg.url, 'GET', `/v1/enrollments/${enrollmentId}/audit`, { token: TOKEN.auditor });
-    assert.equal(clean.status, 200, JSON.stringify(clean.body));
-    assert.deepEqual((clean.body as { summary: unknown }).summary, { match: 3, mismatch: 0, missingData: 0, notVerified: 21 });
-    // An insider with database access alters period 1 (no API route allows it).
-    await tamperWithStoredReadings(agg.storeUrl, { meterId: site.meterId, enrollmentId, periodIndex: 1 }, (r) => r.map((v, i) => (i === 0 ? String(Number(v) - 40) : v)));
-    const audit = await call(agg.url, 'GET', `/v1/enrollments/${enrollmentId}/audit`, { token: TOKEN.auditor });
-    const verdicts = (audit.body as { periods: { verdict: string }[] }).periods.slice(0, 3).map((p) => p.verdict);
-    assert.deepEqual(verdicts, ['match', 'mismatch', 'match']);
-    // Raw readings: the owning prosumer and auditors only.
-    assert.equal((await call(agg.url, 'GET', `/v1/meters/${site.meterId}/readings`, { token: TOKEN.aggregator })).status, 403);
-    assert.equal((await call(agg.url, 'GET', `/v1/meters/${site.meterId}/readings`, { token: TOKEN.auditor })).status, 200);
-    assert.equal((await edge(agg.url, site, 'GET', `/v1/edge/meters/${site.meterId}/readings`)).status, 200);
+  it('audits the enrollment where the auditor\'s key is: all periods match, then exactly the swapped one does not open', async () => {
+    const audit = async () => {
+      const view = await call(agg.url, 'GET', `/v1/enrollments/${enrollmentId}`, { token: TOKEN.auditor });
+      assert.equal(view.status, 200, JSON.stringify(view.body));
+      const sealed = await call(agg.url, 'GET', `/v1/meters/${site.meterId}/sealed-periods?enrollmentId=${enrollmentId}`, { token: TOKEN.auditor });
+      assert.equal(sealed.status, 200, JSON.stringify(sealed.body));
+      return auditSealedEnrollment({
+        enrollment: { enrollmentId, meterId: site.meterId },
+        ledgerPeriods: (view.body as unknown as { periods: { periodIndex: number; result: { outcome: string; prevFingerprint?: string; newFingerprint?: string } | null }[] }).periods,
+        documents: (sealed.body as unknown as { periods: { periodIndex: number; jwe: unknown }[] }).periods,
+        privateKeyPem: auditorKey.privateKeyPem,
+        fingerprint,
+      });
+    };
+    const clean = await audit();
+    assert.deepEqual(clean.summary, { match: 3, mismatch: 0, missingData: 0, unreadable: 0, notVerified: 21 });
+    // An insider with the store's admin credentials swaps period 1's document for period 0's (no API route allows it).
+    await tamperWithSealedDocument(agg.storeUrl, { meterId: site.meterId, enrollmentId, periodIndex: 1 }, { replaceWithPeriod: 0 });
+    assert.deepEqual((await audit()).periods.slice(0, 3).map((p) => p.verdict), ['match', 'unreadable', 'match']);
+    // The organisations see which periods are stored and their hashes, never the readings.
+    const stored = await call(agg.url, 'GET', `/v1/enrollments/${enrollmentId}/stored-periods`, { token: TOKEN.aggregator });
+    assert.equal(stored.status, 200, JSON.stringify(stored.body));
+    assert.equal(JSON.stringify(stored.body).includes('"jwe"'), false);
+    assert.equal((await call(agg.url, 'GET', `/v1/meters/${site.meterId}/sealed-periods?enrollmentId=${enrollmentId}`, { token: TOKEN.aggregator })).status, 403);
+    // The prosumer reads its own documents back and opens them with its sealing key.
+    const own = await edge(agg.url, site, 'GET', `/v1/edge/meters/${site.meterId}/sealed-periods?enrollmentId=${enrollmentId}`);
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    const period2 = (own.body as unknown as { periods: { periodIndex: number; jwe: unknown }[] }).periods.find((d) => d.periodIndex === 2)!;
+    const opened = await openPeriod(period2.jwe, siteSealing.privateKeyPem, { meterId: site.meterId, enrollmentId, periodIndex: 2 });
+    assert.deepEqual(opened.readings, ['250', '250', '250', '270']);
+    assert.equal(opened.fingerprintSalt, salts[2]!.toString());
   });
 
   it('answers each error class with its status and code', async () => {

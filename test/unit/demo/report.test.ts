@@ -61,7 +61,7 @@ describe('demo report (rendered HTML checked in headless Chromium)', function ()
   it('loads, draws every chart, and shows the expected balances and audit result', async () => {
     const screenshot = path.join(dir, 'report.png');
     const problems = await verifyReportInBrowser(file, {
-      finalBalances: { Ada: 2300, Bo: 0 }, mismatchedHours: [8], chartIds: charts, screenshotPath: screenshot,
+      finalBalances: { Ada: 2300, Bo: 0 }, flaggedHours: [8], chartIds: charts, screenshotPath: screenshot,
     });
     assert.deepEqual(problems, []);
     assert.ok(statSync(screenshot).size > 10_000);
@@ -69,7 +69,7 @@ describe('demo report (rendered HTML checked in headless Chromium)', function ()
 
   it('reports numbers that differ from the ledger and a wrong audit result', async () => {
     const problems = await verifyReportInBrowser(file, {
-      finalBalances: { Ada: 2301, Bo: 0 }, mismatchedHours: [9], chartIds: charts,
+      finalBalances: { Ada: 2301, Bo: 0 }, flaggedHours: [9], chartIds: charts,
     });
     assert.equal(problems.length, 2);
     assert.match(problems[0]!, /Ada: report shows 2,300, ledger has 2301/);
