@@ -21,7 +21,7 @@ import { SMALL_CIRCUIT_ID, ensureArtifacts, randomSalt, readVerificationKey, req
 import { EdgeStateFile, LoadModel, STATE_FILE, loadConfig, startEmbeddedBroker, silentLogger, type EmbeddedBroker } from '@flexproof/edge-client';
 import { hashToken, readEmbeddedStoreCredentials, tamperWithSealedDocument } from '@flexproof/gateway-api';
 import { generateSealingKeyPair, sealingKeyHash } from '@flexproof/protocol';
-import { OrgApi } from './org-api';
+import { ApiError, OrgApi } from './org-api';
 import { ProcessGroup, waitForHttp } from './processes';
 import { renderReport } from './report/html-report';
 import type { AuditPeriod, DemoReportModel, LedgerTransaction, PeriodOutcome, ProsumerDay, SettlementRow } from './report/report-model';
@@ -359,7 +359,15 @@ export async function main(argv: string[]): Promise<number> {
       if (missing.length > 0) {
         console.log(`${site.name}: ${missing.length} hour(s) without a proof; waiting for their deadline to claim them`);
         await sleep(lastDeadline + 1000 - Date.now());
-        for (const p of missing) await aggregator.post(`/v1/enrollments/${site.enrollmentId}/periods/${p}/claim`, {}, 'ClaimMissedPeriod', `${site.enrollmentId} hour ${p}`);
+        for (const p of missing) {
+          try {
+            await aggregator.post(`/v1/enrollments/${site.enrollmentId}/periods/${p}/claim`, {}, 'ClaimMissedPeriod', `${site.enrollmentId} hour ${p}`);
+          } catch (err) {
+            // A proof that landed just before its deadline won the race: the hour is settled, as it should be.
+            if (!(err instanceof ApiError && err.status === 409 && err.code === 'CONFLICT')) throw err;
+            console.log(`${site.name}: hour ${p} was settled by a late proof before the claim`);
+          }
+        }
       }
       await aggregator.post(`/v1/enrollments/${site.enrollmentId}/close`, {}, 'CloseEnrollment', `${site.enrollmentId}: rest released to the prosumer`);
     }
