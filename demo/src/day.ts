@@ -30,7 +30,7 @@ import { verifyReportInBrowser } from './report/verify-report';
 const ROOT = path.resolve(__dirname, '..', '..');
 const HOURS = 24;
 // The third persona tampers with its proof at TAMPER_HOUR; the second one's stored
-// readings of ALTERED_HOUR are altered after submission.
+// sealed document of ALTERED_HOUR (or the first hour after it that has one) is swapped after submission.
 const PERSONAS = [
   { name: 'Ada', compliance: 1.0 },
   { name: 'Bruno', compliance: 0.9 },
@@ -260,6 +260,7 @@ export async function main(argv: string[]): Promise<number> {
     writeFileSync(auditorKeyFile, auditorKey.privateKeyPem, { mode: 0o600 });
     const auditorId = `regulator-${runId}`;
     await dso.post('/v1/auditor-keys', { auditorId, publicKeyPem: auditorKey.publicKeyPem, description: 'the regulator of the demo' }, 'ProposeAuditorKey', auditorId);
+    await visibleTo(aggregator, `/v1/auditor-keys/${auditorId}`);
     await aggregator.post(`/v1/auditor-keys/${auditorId}/approve`, { keyHash: sealingKeyHash(auditorKey.publicKeyPem) }, 'ApproveAuditorKey', 'reviewed and approved by the other organisation');
     console.log(`auditor key ${auditorId} active: every hour's raw readings are sealed to it and to the prosumer's own key`);
 
@@ -331,7 +332,7 @@ export async function main(argv: string[]): Promise<number> {
     const refresh = async () => {
       for (const site of sites) views.set(site.enrollmentId, await aggregator.get(`/v1/enrollments/${site.enrollmentId}`));
     };
-    let altered = false;
+    let altered: number | undefined; // the hour whose sealed document the insider replaced
     for (let h = 0; h < HOURS; h++) {
       const hourEnd = startMs + (h + 1) * S * 1000;
       const waitUntil = hourEnd + Math.max(3, S) * 1000;
@@ -344,7 +345,7 @@ export async function main(argv: string[]): Promise<number> {
         });
         if (settledAll || Date.now() >= waitUntil + 30_000) break;
       }
-      if (!altered && h > ALTERED_HOUR) altered = await alterStoredHour(`http://127.0.0.1:${PORTS.aggregatorStore}`, alteredSite);
+      if (altered === undefined && h > ALTERED_HOUR) altered = await alterStoredHour(`http://127.0.0.1:${PORTS.aggregatorStore}`, alteredSite, aggregator);
       printHourLine(h, sites, views, startMs, S);
     }
 
@@ -372,12 +373,13 @@ export async function main(argv: string[]): Promise<number> {
       await aggregator.post(`/v1/enrollments/${site.enrollmentId}/close`, {}, 'CloseEnrollment', `${site.enrollmentId}: rest released to the prosumer`);
     }
     await aggregator.post(`/v1/flex-orders/${orderId}/settle`, {}, 'SettleFlexOrder', orderId);
-    if (!altered) altered = await alterStoredHour(`http://127.0.0.1:${PORTS.aggregatorStore}`, alteredSite);
+    altered ??= await alterStoredHour(`http://127.0.0.1:${PORTS.aggregatorStore}`, alteredSite, aggregator);
+    if (altered === undefined) throw new Error(`${alteredSite.name} has no two consecutive stored hours from hour ${ALTERED_HOUR} on for the insider to swap`);
     const audit = runAudit({ gatewayUrl: aggUrl, token: tokens.auditor, keyFile: auditorKeyFile, enrollmentId: alteredSite.enrollmentId, dir: demoDir });
     await refresh();
 
     stages.begin('report');
-    const model = await buildModel({ runId, sites, views, dso, aggregator, orderId, audit, alteredSite, transactions, stages: stages.done, S, circuitId });
+    const model = await buildModel({ runId, sites, views, dso, aggregator, orderId, audit, alteredSite, alteredHour: altered, transactions, stages: stages.done, S, circuitId });
     const reportPath = path.join(demoDir, 'report.html');
     // The report draws each prosumer's private view: only the person running the demo may read it.
     writeFileSync(reportPath, renderReport(model), { mode: 0o600 });
@@ -425,18 +427,33 @@ Stop with Ctrl-C (gateways, edge clients, broker), then: npm run network:down`);
 }
 
 /**
- * The insider at the store: it holds only sealed documents, so it swaps them. Hour
- * ALTERED_HOUR's document is replaced by a copy of the hour before's (it edits the
- * store's database with the admin credentials it finds on the store's disk).
+ * The insider at the store: it holds only sealed documents, so it swaps them. The first
+ * hour from ALTERED_HOUR on whose document and the previous hour's are both stored gets
+ * a copy of the previous hour's (the insider edits the store's database with the admin
+ * credentials it finds on the store's disk). Returns that hour, or undefined if there is
+ * none yet (on a loaded machine an hour may have been missed).
  */
-async function alterStoredHour(storeUrl: string, site: Site): Promise<boolean> {
-  try {
-    const credentials = readEmbeddedStoreCredentials(path.join(ROOT, '.flexproof', 'gateway', 'aggregator', 'store'));
-    await tamperWithSealedDocument({ url: storeUrl, credentials }, { meterId: site.meterId, enrollmentId: site.enrollmentId, periodIndex: ALTERED_HOUR }, { replaceWithPeriod: ALTERED_HOUR - 1 });
-    console.log(`  (an insider at the store replaces ${site.name}'s sealed document of hour ${ALTERED_HOUR} with a copy of hour ${ALTERED_HOUR - 1}'s)`);
-    return true;
-  } catch {
-    return false; // not uploaded yet: try again after the next hour
+async function alterStoredHour(storeUrl: string, site: Site, aggregator: OrgApi): Promise<number | undefined> {
+  const { periods } = await aggregator.get<{ periods: { periodIndex: number }[] }>(`/v1/enrollments/${site.enrollmentId}/stored-periods`);
+  const stored = new Set(periods.map((p) => p.periodIndex));
+  const hour = Array.from({ length: HOURS }, (_, h) => h).find((h) => h >= ALTERED_HOUR && stored.has(h) && stored.has(h - 1));
+  if (hour === undefined) return undefined;
+  const credentials = readEmbeddedStoreCredentials(path.join(ROOT, '.flexproof', 'gateway', 'aggregator', 'store'));
+  await tamperWithSealedDocument({ url: storeUrl, credentials }, { meterId: site.meterId, enrollmentId: site.enrollmentId, periodIndex: hour }, { replaceWithPeriod: hour - 1 });
+  console.log(`  (an insider at the store replaces ${site.name}'s sealed document of hour ${hour} with a copy of hour ${hour - 1}'s)`);
+  return hour;
+}
+
+/** Waits until `path` answers at this organisation's gateway: its peer may commit another organisation's block a moment later. */
+async function visibleTo(api: OrgApi, path: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await api.get(path);
+      return;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404) || i >= 50) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 }
 
@@ -479,6 +496,8 @@ interface ModelInput {
   orderId: string;
   audit: { periods: { periodIndex: number; verdict: string }[] };
   alteredSite: Site;
+  /** The hour whose sealed document the insider replaced. */
+  alteredHour: number;
   transactions: LedgerTransaction[];
   stages: { name: string; seconds: number }[];
   S: number;
@@ -547,7 +566,7 @@ async function buildModel(input: ModelInput): Promise<DemoReportModel> {
       minted: Number(supply.minted), burned: Number(supply.burned), outstanding: Number(supply.outstanding),
       sumOfAccounts: accounts.accounts.reduce((sum, a) => sum + Number(a.balance), 0),
     },
-    audit: { prosumer: input.alteredSite.name, enrollmentId: input.alteredSite.enrollmentId, alteredHour: ALTERED_HOUR, periods: audit },
+    audit: { prosumer: input.alteredSite.name, enrollmentId: input.alteredSite.enrollmentId, alteredHour: input.alteredHour, periods: audit },
     transactions: input.transactions,
     stages: input.stages,
   };
@@ -588,7 +607,7 @@ function summaryOf(m: DemoReportModel, sites: Site[], tamperer: Site, altered: S
     runDir: path.dirname(path.dirname(sites[0]!.dir)), // <run>/sites/<name>
     sites: sites.map((s) => ({ name: s.name, configFile: s.configFile, meterId: s.meterId, enrollmentId: s.enrollmentId })),
     tamperer: { name: tamperer.name, status: row.status, forfeited: row.forfeited, meterExcluded: meterStatus === 'excluded' },
-    audit: { prosumer: altered.name, alteredHour: ALTERED_HOUR, flaggedHours: flaggedHours(m) },
+    audit: { prosumer: altered.name, alteredHour: m.audit.alteredHour, flaggedHours: flaggedHours(m) },
     supply: m.supply,
     settlement: m.settlement,
   };

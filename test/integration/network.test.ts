@@ -14,6 +14,7 @@ import {
 import { NETWORK_JSON, fabricBinDir } from '../support/paths';
 
 const utf8 = new TextDecoder();
+const utf8encode = (text: string) => new TextEncoder().encode(text);
 const SYSTEM = 'org.flexproof.system';
 
 describe('native Fabric network (real peers, orderer and chaincode service)', () => {
@@ -49,7 +50,12 @@ describe('native Fabric network (real peers, orderer and chaincode service)', ()
       const result = await writer.submitAsync(`${SYSTEM}:RecordHeartbeat`, { arguments: [JSON.stringify({ note })] });
       const status = await result.getStatus();
       assert.equal(status.successful, true, `commit status ${status.code}`);
-      const stored = JSON.parse(utf8.decode(await reader.evaluateTransaction(`${SYSTEM}:GetHeartbeat`, JSON.stringify({ mspId }))));
+      // The other peer commits the block a moment later, under load up to seconds.
+      let stored: { note?: string; txId?: string } = {};
+      for (let i = 0; i < 50 && stored.note !== note; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 200));
+        stored = JSON.parse(utf8.decode(await reader.evaluateTransaction(`${SYSTEM}:GetHeartbeat`, JSON.stringify({ mspId })).catch(() => utf8encode('{}')))) as typeof stored;
+      }
       assert.equal(stored.note, note);
       assert.equal(stored.txId, result.getTransactionId());
     }

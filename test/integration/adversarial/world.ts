@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { Contract } from '@hyperledger/fabric-gateway';
 import {
   ACTION_ACCEPT_ENROLLMENT,
@@ -271,11 +272,26 @@ function stripClock(enrollments: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
+/**
+ * A snapshot two reads agree on, 400 ms apart: the reading peer may not have committed
+ * the last block of a set-up step another organisation submitted yet.
+ */
+async function settledSnapshot(world: World): Promise<LedgerSnapshot> {
+  let last = await world.snapshot();
+  for (let i = 0; i < 20; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const next = await world.snapshot();
+    if (isDeepStrictEqual(next, last)) return next;
+    last = next;
+  }
+  return last;
+}
+
 /** Runs an attack and asserts that the ledger snapshot is the same before and after. */
 export async function assertLedgerUnchanged(world: World, attack: () => Promise<void>): Promise<void> {
-  const before = await world.snapshot();
+  const before = await settledSnapshot(world);
   await attack();
-  const after = await world.snapshot();
+  const after = await settledSnapshot(world);
   assert.deepEqual(after, before, 'the attack changed the ledger');
 }
 

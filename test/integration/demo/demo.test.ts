@@ -70,7 +70,8 @@ class SecretScan {
       const start = m.index;
       // Numbers belong to one sequence when only separators stand between them.
       const gap = run.length > 0 ? text.slice(run[run.length - 1]!.end, start) : '';
-      if (run.length > 0 && !/^[\s,;"'[\]:]{1,6}$/.test(gap)) run.length = 0;
+      // (pretty-printed JSON puts a line break and its indentation between them).
+      if (run.length > 0 && !/^[\s,;"'[\]:]{1,40}$/.test(gap)) run.length = 0;
       run.push({ value: token, end: start + token.length });
       if (run.length > 64) run.shift();
       for (const [length, needles] of this.#sequences) {

@@ -168,7 +168,9 @@ describe('edge-client on the real network: periods proven at the edge and settle
       { mode: 0o600 },
     );
     // The auditor's key, active on the ledger through both organisations: the edge seals every period to it.
-    ok(await dsoCall('POST', '/v1/auditor-keys', { auditorId, publicKeyPem: auditorKey.publicKeyPem }), 200, 'propose the auditor key');
+    ok(await dsoCall('POST', '/v1/auditor-keys', { auditorId, publicKeyPem: auditorKey.publicKeyPem }), 201, 'propose the auditor key');
+    // The aggregator's peer may commit the proposal's block a moment after the DSO's.
+    for (let i = 0; i < 50 && (await aggCall('GET', `/v1/auditor-keys/${auditorId}`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 200));
     ok(await aggCall('POST', `/v1/auditor-keys/${auditorId}/approve`, { keyHash: sealingKeyHash(auditorKey.publicKeyPem) }), 200, 'approve the auditor key');
     edge = new CliProcess(['run', '--config', configFile]);
     await until(() => edge!.saw('enrollment.accepted'), 60_000, 'the edge to accept its enrollment');

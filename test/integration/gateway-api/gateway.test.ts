@@ -115,9 +115,11 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
 
   it('registers an auditor key through both organisations', async () => {
     const proposed = await call(dso.url, 'POST', '/v1/auditor-keys', { token: TOKEN.dso, body: { auditorId, publicKeyPem: auditorKey.publicKeyPem } });
-    assert.equal(proposed.status, 200, JSON.stringify(proposed.body));
+    assert.equal(proposed.status, 201, JSON.stringify(proposed.body));
     const self = await call(dso.url, 'POST', `/v1/auditor-keys/${auditorId}/approve`, { token: TOKEN.dso, body: { keyHash: sealingKeyHash(auditorKey.publicKeyPem) } });
     assert.equal(self.status, 403, 'the proposing organisation cannot approve');
+    // The aggregator's peer may commit the proposal's block a moment after the DSO's.
+    for (let i = 0; i < 50 && (await call(agg.url, 'GET', `/v1/auditor-keys/${auditorId}`, { token: TOKEN.aggregator })).status !== 200; i++) await new Promise((r) => setTimeout(r, 200));
     const approved = await call(agg.url, 'POST', `/v1/auditor-keys/${auditorId}/approve`, { token: TOKEN.aggregator, body: { keyHash: sealingKeyHash(auditorKey.publicKeyPem) } });
     assert.equal(approved.status, 200, JSON.stringify(approved.body));
     const keys = await edge(agg.url, site, 'GET', '/v1/edge/auditor-keys');
