@@ -113,20 +113,6 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('registers an auditor key through both organisations', async () => {
-    const proposed = await call(dso.url, 'POST', '/v1/auditor-keys', { token: TOKEN.dso, body: { auditorId, publicKeyPem: auditorKey.publicKeyPem } });
-    assert.equal(proposed.status, 201, JSON.stringify(proposed.body));
-    const self = await call(dso.url, 'POST', `/v1/auditor-keys/${auditorId}/approve`, { token: TOKEN.dso, body: { keyHash: sealingKeyHash(auditorKey.publicKeyPem) } });
-    assert.equal(self.status, 403, 'the proposing organisation cannot approve');
-    // The aggregator's peer may commit the proposal's block a moment after the DSO's.
-    for (let i = 0; i < 50 && (await call(agg.url, 'GET', `/v1/auditor-keys/${auditorId}`, { token: TOKEN.aggregator })).status !== 200; i++) await new Promise((r) => setTimeout(r, 200));
-    const approved = await call(agg.url, 'POST', `/v1/auditor-keys/${auditorId}/approve`, { token: TOKEN.aggregator, body: { keyHash: sealingKeyHash(auditorKey.publicKeyPem) } });
-    assert.equal(approved.status, 200, JSON.stringify(approved.body));
-    const keys = await edge(agg.url, site, 'GET', '/v1/edge/auditor-keys');
-    assert.equal(keys.status, 200, JSON.stringify(keys.body));
-    assert.ok((keys.body as unknown as { keys: { auditorId: string; keyHash: string }[] }).keys.some((k) => k.auditorId === auditorId && k.keyHash === sealingKeyHash(auditorKey.publicKeyPem)));
-  });
-
   it('is ready: both peers and both stores answer', async () => {
     for (const gw of [dso, agg]) {
       const ready = await call(gw.url, 'GET', '/readyz');
@@ -213,6 +199,20 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
     assert.equal(funded.status, 200, JSON.stringify(funded.body));
     assert.equal(funded.body.result?.status, 'active');
     assert.ok(Date.now() < endOf(0), 'set-up must end before the first period does');
+  });
+
+  it('registers an auditor key through both organisations', async () => {
+    const proposed = await call(dso.url, 'POST', '/v1/auditor-keys', { token: TOKEN.dso, body: { auditorId, publicKeyPem: auditorKey.publicKeyPem } });
+    assert.equal(proposed.status, 201, JSON.stringify(proposed.body));
+    const self = await call(dso.url, 'POST', `/v1/auditor-keys/${auditorId}/approve`, { token: TOKEN.dso, body: { keyHash: sealingKeyHash(auditorKey.publicKeyPem) } });
+    assert.equal(self.status, 403, 'the proposing organisation cannot approve');
+    // The aggregator's peer may commit the proposal's block a moment after the DSO's.
+    for (let i = 0; i < 50 && (await call(agg.url, 'GET', `/v1/auditor-keys/${auditorId}`, { token: TOKEN.aggregator })).status !== 200; i++) await new Promise((r) => setTimeout(r, 200));
+    const approved = await call(agg.url, 'POST', `/v1/auditor-keys/${auditorId}/approve`, { token: TOKEN.aggregator, body: { keyHash: sealingKeyHash(auditorKey.publicKeyPem) } });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    const keys = await edge(agg.url, site, 'GET', '/v1/edge/auditor-keys');
+    assert.equal(keys.status, 200, JSON.stringify(keys.body));
+    assert.ok((keys.body as unknown as { keys: { auditorId: string; keyHash: string }[] }).keys.some((k) => k.auditorId === auditorId && k.keyHash === sealingKeyHash(auditorKey.publicKeyPem)));
   });
 
   const salts: bigint[] = [];
