@@ -29,6 +29,15 @@ export type { Groth16Proof, VerificationKey, G1Point, G2Point } from './proof-fo
 export { proveDeviation } from './prove';
 export type { DeviationProof } from './prove';
 export { verifyDeviationProof } from './verify';
+export {
+  prepareVerificationKey,
+  verifyPrepared,
+  verifyDeviationProofPrepared,
+  verifyBatch,
+  verifyBatchDetailed,
+  batchCoefficients,
+} from './prepared-verify';
+export type { PreparedVerificationKey, BatchItem, BatchVerdict } from './prepared-verify';
 export { validateVerificationKey } from './verification-key';
 export {
   cacheRoot,

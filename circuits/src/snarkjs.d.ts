@@ -8,20 +8,42 @@ declare module 'snarkjs' {
     debug(message: string): void;
   }
 
-  /** A BN254 curve engine of ffjavascript (only the members used here). */
+  /**
+   * A BN254 curve engine of ffjavascript (only the members used here). Points are the
+   * engine's byte forms (Montgomery coordinates, affine or Jacobian); `prepareG1` and
+   * `prepareG2` take Jacobian points; `millerLoop` gives an element of Fq12 before the
+   * final exponentiation.
+   */
   export interface Bn128Curve {
     r: bigint;
     G1: {
       fromObject(point: bigint[]): Uint8Array;
+      toJacobian(point: Uint8Array): Uint8Array;
+      add(a: Uint8Array, b: Uint8Array): Uint8Array;
+      neg(point: Uint8Array): Uint8Array;
+      timesScalar(point: Uint8Array, scalar: bigint): Uint8Array;
+      isZero(point: Uint8Array): boolean;
+      zero: Uint8Array;
     };
     /** The target group of the pairing, Fq12 written as [[[c, c], [c, c], [c, c]], [[c, c], [c, c], [c, c]]]. */
     Gt: {
       toObject(element: Uint8Array): bigint[][][];
+      mul(a: Uint8Array, b: Uint8Array): Uint8Array;
+      eq(a: Uint8Array, b: Uint8Array): boolean;
+      one: Uint8Array;
     };
     /** The optimal ate pairing with its final exponentiation, as snarkjs computes vk_alphabeta_12. */
     pairing(g1: Uint8Array, g2: Uint8Array): Uint8Array;
+    prepareG1(point: Uint8Array): Uint8Array;
+    prepareG2(point: Uint8Array): Uint8Array;
+    millerLoop(preparedG1: Uint8Array, preparedG2: Uint8Array): Uint8Array;
+    finalExponentiation(element: Uint8Array): Uint8Array;
     G2: {
       fromObject(point: bigint[][]): Uint8Array;
+      toJacobian(point: Uint8Array): Uint8Array;
+      add(a: Uint8Array, b: Uint8Array): Uint8Array;
+      neg(point: Uint8Array): Uint8Array;
+      eq(a: Uint8Array, b: Uint8Array): boolean;
       timesScalar(point: Uint8Array, scalar: bigint): Uint8Array;
       isZero(point: Uint8Array): boolean;
     };

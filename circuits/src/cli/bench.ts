@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run bench:circuits (root) = npm run bench -w @flexproof/circuits [-- options]
 // Per shape: constraint count, proving and verification times (median and spread over
-// repeated runs). Prints a table, writes JSON and an HTML chart under .flexproof/bench/.
+// repeated runs), and CPU per proof of the three verifiers (snarkjs, prepared key, batch of
+// 16 and 32). Prints tables, writes JSON and an HTML chart under .flexproof/bench/.
 
 import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,15 +15,20 @@ import { PERIODS_PER_DAY } from '../constants';
 import { randomSalt } from '../hashing';
 import { proveDeviation } from '../prove';
 import { verifyDeviationProof } from '../verify';
+import { prepareVerificationKey, verifyBatch, verifyPrepared } from '../prepared-verify';
 import { buildDeviationInput } from '../witness';
 import { packageVersion } from '../circuit-source';
 
-const USAGE = `usage: npm run bench:circuits [-- [circuitId...] [--runs N] [--verify-runs N] [--out file.json]]
+/** Batch sizes measured: the chaincode's default batch (32) and half of it. */
+const BATCH_SIZES = [16, 32] as const;
+
+const USAGE = `usage: npm run bench:circuits [-- [circuitId...] [--runs N] [--verify-runs N] [--batch-rounds N] [--out file.json]]
 
 Measures every shape (${CIRCUIT_IDS.join(', ')}) unless some are named; builds missing
 dev artifacts first (the 60-reading shape takes several minutes the first time).
   --runs N         proofs per shape after one warm-up (default 7)
-  --verify-runs N  verifications per shape (default 30)
+  --verify-runs N  verifications per shape and verifier (default 30)
+  --batch-rounds N batches of each size (${BATCH_SIZES.join(', ')}) per shape (default 4)
   --out FILE       JSON report (default <repo>/.flexproof/bench/circuits.json; an .html chart is written next to it)`;
 
 export interface Stats {
@@ -59,6 +65,14 @@ export function stats(samples: number[]): Stats {
   };
 }
 
+/** CPU time (user + system, this process) per verified proof, strict checks included. */
+export interface VerifierCpu {
+  snarkjsMs: number;
+  preparedMs: number;
+  /** By batch size. */
+  batchMs: Record<string, number>;
+}
+
 interface ShapeResult {
   circuitId: CircuitId;
   readingsPerPeriod: number;
@@ -70,12 +84,22 @@ interface ShapeResult {
   firstVerifyMs: number;
   prove: Stats;
   verify: Stats;
+  verifierCpu: VerifierCpu;
 }
 
-function parseArgs(argv: string[]): { ids: CircuitId[]; runs: number; verifyRuns: number; out?: string } {
+interface Options {
+  ids: CircuitId[];
+  runs: number;
+  verifyRuns: number;
+  batchRounds: number;
+  out?: string;
+}
+
+function parseArgs(argv: string[]): Options {
   const ids: CircuitId[] = [];
   let runs = 7;
   let verifyRuns = 30;
+  let batchRounds = 4;
   let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -91,10 +115,11 @@ function parseArgs(argv: string[]): { ids: CircuitId[]; runs: number; verifyRuns
     };
     if (arg === '--runs') runs = count();
     else if (arg === '--verify-runs') verifyRuns = count();
+    else if (arg === '--batch-rounds') batchRounds = count();
     else if (arg === '--out') out = value();
     else ids.push(assertCircuitId(arg));
   }
-  return { ids: ids.length > 0 ? ids : [...CIRCUIT_IDS], runs, verifyRuns, out };
+  return { ids: ids.length > 0 ? ids : [...CIRCUIT_IDS], runs, verifyRuns, batchRounds, out };
 }
 
 function randomPeriod(circuitId: CircuitId): Parameters<typeof buildDeviationInput>[0] {
@@ -116,7 +141,46 @@ async function time<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [result, Number(process.hrtime.bigint() - started) / 1e6];
 }
 
-async function benchShape(circuitId: CircuitId, runs: number, verifyRuns: number): Promise<ShapeResult> {
+/** CPU milliseconds (user + system) that `work` takes, divided by `perItems`. */
+async function cpuPer<T>(perItems: number, work: () => Promise<T>): Promise<number> {
+  const started = process.cpuUsage();
+  await work();
+  const used = process.cpuUsage(started);
+  return Math.round(((used.user + used.system) / 1000 / perItems) * 100) / 100;
+}
+
+/**
+ * CPU per proof of snarkjs's verifier (verifyDeviationProof), of the prepared key
+ * (verifyPrepared) and of batches; every verifier runs its strict checks. Each is warmed
+ * up first (the prepared key is built outside the measurement: once per key and process).
+ */
+async function benchVerifiers(vk: unknown, proofs: { proof: unknown; publicSignals: string[] }[], verifyRuns: number, batchRounds: number): Promise<VerifierCpu> {
+  const at = (i: number): { proof: unknown; publicSignals: string[] } => proofs[i % proofs.length] as { proof: unknown; publicSignals: string[] };
+  const prepared = await prepareVerificationKey(vk);
+  const expectTrue = (ok: boolean, what: string): void => {
+    if (!ok) throw new CircuitError('VERIFIER_FAILED', `a fresh proof did not verify with ${what}`);
+  };
+  expectTrue(await verifyPrepared(prepared, at(0).proof, at(0).publicSignals), 'the prepared key');
+  const snarkjsMs = await cpuPer(verifyRuns, async () => {
+    for (let i = 0; i < verifyRuns; i++) expectTrue(await verifyDeviationProof(vk, at(i).proof, at(i).publicSignals), 'snarkjs');
+  });
+  const preparedMs = await cpuPer(verifyRuns, async () => {
+    for (let i = 0; i < verifyRuns; i++) expectTrue(await verifyPrepared(prepared, at(i).proof, at(i).publicSignals), 'the prepared key');
+  });
+  const batchMs: Record<string, number> = {};
+  for (const size of BATCH_SIZES) {
+    const items = Array.from({ length: size }, (_, i) => at(i));
+    expectTrue((await verifyBatch(prepared, items, 'warm-up')).every(Boolean), `a batch of ${size}`);
+    batchMs[String(size)] = await cpuPer(size * batchRounds, async () => {
+      for (let round = 0; round < batchRounds; round++) {
+        expectTrue((await verifyBatch(prepared, items, `bench-${size}-${round}`)).every(Boolean), `a batch of ${size}`);
+      }
+    });
+  }
+  return { snarkjsMs, preparedMs, batchMs };
+}
+
+async function benchShape(circuitId: CircuitId, { runs, verifyRuns, batchRounds }: Options): Promise<ShapeResult> {
   try {
     loadArtifacts(circuitId);
   } catch (error) {
@@ -147,6 +211,8 @@ async function benchShape(circuitId: CircuitId, runs: number, verifyRuns: number
     if (!ok) throw new CircuitError('VERIFIER_FAILED', `a fresh ${circuitId} proof did not verify`);
     verifyMs.push(ms);
   }
+  console.log(`[bench] ${circuitId}: CPU per proof of snarkjs, prepared and batched verification (${verifyRuns} single, ${batchRounds} batches of ${BATCH_SIZES.join(' and ')})`);
+  const verifierCpu = await benchVerifiers(vk, proofs, verifyRuns, batchRounds);
   return {
     circuitId,
     readingsPerPeriod: artifacts.manifest.readingsPerPeriod,
@@ -158,7 +224,28 @@ async function benchShape(circuitId: CircuitId, runs: number, verifyRuns: number
     firstVerifyMs: Math.round(firstVerifyMs),
     prove: stats(proveMs),
     verify: stats(verifyMs),
+    verifierCpu,
   };
+}
+
+/** CPU ms per proof of each verifier, with its speed-up over snarkjs's. */
+function verifierTable(results: ShapeResult[]): string {
+  const cell = (ms: number, base: number): string => `${ms.toFixed(2)} (${(base / ms).toFixed(1)}x)`;
+  const rows = [
+    ['circuit', 'snarkjs verify', 'prepared verify', ...BATCH_SIZES.map((n) => `batch of ${n}`)],
+    ...results.map((r) => {
+      const c = r.verifierCpu;
+      return [r.circuitId, cell(c.snarkjsMs, c.snarkjsMs), cell(c.preparedMs, c.snarkjsMs), ...BATCH_SIZES.map((n) => cell(c.batchMs[String(n)] ?? NaN, c.snarkjsMs))];
+    }),
+  ];
+  return alignTable(rows);
+}
+
+function alignTable(rows: string[][], leftColumns = 1): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
+  const line = (row: string[]): string => row.map((cell, c) => (c < leftColumns ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
+  const [head, ...body] = rows;
+  return [line(head ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 function table(results: ShapeResult[]): string {
@@ -176,10 +263,7 @@ function table(results: ShapeResult[]): string {
       spread(r.verify),
     ]),
   ];
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
-  const line = (row: string[]): string => row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
-  const [head, ...body] = rows;
-  return [line(head ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  return alignTable(rows, 2);
 }
 
 function html(report: { generatedAt: string; machine: string; results: ShapeResult[] }): string {
@@ -206,7 +290,8 @@ function html(report: { generatedAt: string; machine: string; results: ShapeResu
 <h1>flexproof circuits benchmark</h1><p>${report.generatedAt} — ${report.machine}. Box: 25th–75th percentile, bar: median, whiskers: min–max.</p>
 ${panel('Proving time', (r) => r.prove)}
 ${panel('Verification time (strict checks + snarkjs, one thread)', (r) => r.verify)}
-<pre>${table(report.results)}</pre></body>`;
+<pre>${table(report.results)}</pre>
+<h2>Verification CPU per proof, ms (speed-up over snarkjs)</h2><pre>${verifierTable(report.results)}</pre></body>`;
 }
 
 /** The checkout's root (the package.json with workspaces), where .flexproof/ lives. */
@@ -224,9 +309,10 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const { ids, runs, verifyRuns, out } = parseArgs(argv);
+  const options = parseArgs(argv);
+  const { ids, out } = options;
   const results: ShapeResult[] = [];
-  for (const id of ids) results.push(await benchShape(id, runs, verifyRuns));
+  for (const id of ids) results.push(await benchShape(id, options));
   const cpus = os.cpus();
   const machine = `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, node ${process.version}, snarkjs ${packageVersion('snarkjs')}`;
   const report = { generatedAt: new Date().toISOString(), machine, proverThreads: 1, verifierThreads: 1, results };
@@ -236,7 +322,7 @@ async function main(argv: string[]): Promise<void> {
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   const htmlPath = jsonPath.replace(/\.json$/, '') + '.html';
   writeFileSync(htmlPath, html(report));
-  console.log(`\n${table(results)}\n\n${machine}\nJSON: ${jsonPath}\nchart: ${htmlPath}`);
+  console.log(`\n${table(results)}\n\nVerification CPU per proof, ms (speed-up over snarkjs), strict checks included:\n${verifierTable(results)}\n\n${machine}\nJSON: ${jsonPath}\nchart: ${htmlPath}`);
 }
 
 main(process.argv.slice(2)).then(
