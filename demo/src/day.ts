@@ -279,6 +279,9 @@ export async function main(argv: string[]): Promise<number> {
       }, 'OfferEnrollment', site.enrollmentId);
       // The private terms reach the prosumer off-chain: written into its site config.
       const config = JSON.parse(readFileSync(site.configFile, 'utf8')) as Record<string, unknown>;
+      // `init` gives a lone site its own embedded broker; the demo's sites share the demo's broker.
+      delete config.embeddedBrokerPort;
+      delete config.embeddedBroker;
       const accounts = mqttAccounts.get(site.name)!;
       const meterPasswordFile = path.join(site.dir, 'meter-mqtt-password');
       writeFileSync(meterPasswordFile, accounts.meter.password, { mode: 0o600 });

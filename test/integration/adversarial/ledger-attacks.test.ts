@@ -83,20 +83,21 @@ describe('adversarial: consortium members attack the ledger (THREATS.md T1-T8)',
     });
 
     it('opens a claim only after deadline plus skew, so a stamp inside the skew cannot cut the window', async () => {
-      // Period 0's deadline passes two seconds from now.
-      const fresh = await world.freshEnrollment({ startMs: Date.now() - HOUR_MS + 2_000 - 60_000, periodSeconds: 3600, graceSeconds: 60 });
+      // Period 0's deadline passes 20 s after the offer: time enough for the set-up on a loaded machine.
+      const offeredAt = Date.now();
+      const fresh = await world.freshEnrollment({ startMs: offeredAt - HOUR_MS + 20_000 - 60_000, periodSeconds: 3600, graceSeconds: 60 });
       const deadlineMs = fresh.startMs + HOUR_MS + 60_000;
+      const claimOpensMs = deadlineMs + skewMs();
       const claim = { enrollmentId: fresh.enrollmentId, periodIndex: 0 };
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadlineMs + 500 - Date.now())));
       await assertLedgerUnchanged(world, async () => {
+        assert.ok(Date.now() < claimOpensMs - 2_000, 'the attack runs between the deadline and deadline + skew');
         // The deadline has passed, but a client could be stamping up to the skew ahead.
         await assertRefused(world.orgs.aggregator.submitTransaction(`${PROGRAMS}:ClaimMissedPeriod`, JSON.stringify(claim)), 'RULE_VIOLATION');
-        await assertRefused(
-          submitStampedAt(world.orgs.aggregator, `${PROGRAMS}:ClaimMissedPeriod`, claim, Date.now() + skewMs() - 1_000),
-          'RULE_VIOLATION',
-        );
+        // Stamped as late as the skew lets it, still before the claim opens.
+        await assertRefused(submitStampedAt(world.orgs.aggregator, `${PROGRAMS}:ClaimMissedPeriod`, claim, claimOpensMs - 1_000), 'RULE_VIOLATION');
       });
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadlineMs + skewMs() + 500 - Date.now())));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, claimOpensMs + 500 - Date.now())));
       const { result } = await submit<{ outcome: string }>(world.orgs.aggregator, `${PROGRAMS}:ClaimMissedPeriod`, claim);
       assert.equal(result.outcome, 'missed');
     });
