@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { CircuitsProver } from './prover';
-import { configTemplate, loadConfig, type EdgeConfig } from './config';
+import { METER_BROKER_PASSWORD_FILE, configTemplate, loadConfig, type EdgeConfig } from './config';
 import { writeFileAtomicSync } from './durable-file';
 import { EdgeNode } from './edge-node';
 import { mqttPassword, readSecretFile, siteBrokerAccounts, startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
@@ -38,6 +38,11 @@ commands:
              public key for the DSO to register, and the P-256 sealing key
              (sealing-key.pem beside it, mode 600); writes a starter config if none
              exists   [--meter-id ID] [--key-type ed25519|ec-p256]
+             [--broker-port N | --mqtt-url URL]
+             The starter config runs the embedded MQTT broker on 127.0.0.1:N (default
+             1883) with one user for the meter (username: the meter id, password in
+             ${METER_BROKER_PASSWORD_FILE} beside the config, mode 600: give it to the meter's
+             adapter); with --mqtt-url it connects to that broker instead.
   run        ingest meter readings, prove, sign and submit every period until stopped
              (SIGINT/SIGTERM) [--dev-artifacts] [--tamper-period [ENROLLMENT:]PERIOD]
              Offers are accepted automatically only within each enrollment's acceptPolicy
@@ -132,17 +137,22 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof EdgeError) {
       process.stderr.write(`flexproof-edge: ${error.message}\n`);
-      return error.code === 'CONFIG_INVALID' || error.code === 'USAGE' || error.code === 'ARTIFACTS_MISSING' ? 2 : 1;
+      return CONFIGURATION_ERRORS.has(error.code) ? 2 : 1;
     }
     process.stderr.write(`flexproof-edge: ${(error as Error).stack ?? String(error)}\n`);
     return 1;
   }
 }
 
+/** Failures fixed by changing the config or the command line: exit code 2. */
+const CONFIGURATION_ERRORS: ReadonlySet<string> = new Set(['CONFIG_INVALID', 'CONFIG_MISSING', 'USAGE', 'ARTIFACTS_MISSING', 'BROKER_PORT_UNAVAILABLE']);
+
 const common = { config: { type: 'string' }, help: { type: 'boolean' } } as const;
 
 function configPath(value: string | undefined): string {
-  return path.resolve(value ?? process.env.FLEXPROOF_EDGE_CONFIG ?? DEFAULT_CONFIG);
+  // An empty variable is unset, as for the FLEXPROOF_EDGE_* field overrides.
+  const fromEnv = process.env.FLEXPROOF_EDGE_CONFIG;
+  return path.resolve(value ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_CONFIG));
 }
 
 function wantsHelp(help: boolean | undefined): boolean {
@@ -151,10 +161,21 @@ function wantsHelp(help: boolean | undefined): boolean {
 }
 
 function init(args: string[]): number {
-  const { values } = parseArgs({ args, options: { ...common, 'meter-id': { type: 'string' }, 'key-type': { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { ...common, 'meter-id': { type: 'string' }, 'key-type': { type: 'string' }, 'broker-port': { type: 'string' }, 'mqtt-url': { type: 'string' } },
+  });
   if (wantsHelp(values.help)) return 0;
   const keyType = (values['key-type'] ?? 'ed25519') as SiteKeyType;
   if (keyType !== 'ed25519' && keyType !== 'ec-p256') throw new UsageError('--key-type is ed25519 or ec-p256');
+  if (values['broker-port'] !== undefined && values['mqtt-url'] !== undefined) throw new UsageError('give --broker-port (the embedded broker) or --mqtt-url (a broker of your own), not both');
+  let brokerPort: number | undefined;
+  if (values['broker-port'] !== undefined) {
+    brokerPort = Number(values['broker-port']);
+    if (!/^[0-9]+$/.test(values['broker-port']) || brokerPort < 1 || brokerPort > 65535) throw new UsageError('--broker-port is a port number from 1 to 65535');
+  }
+  const mqttUrl = values['mqtt-url'];
+  if (mqttUrl !== undefined && !/^(mqtts?|wss?|tcp|ssl):\/\//.test(mqttUrl)) throw new UsageError('--mqtt-url is an mqtt://, mqtts://, ws:// or wss:// URL');
   const file = configPath(values.config);
   let keyFile: string;
   let meterId: string;
@@ -167,11 +188,21 @@ function init(args: string[]): number {
     const id = values['meter-id'] ?? process.env.FLEXPROOF_EDGE_METER_ID;
     if (id === undefined) throw new UsageError(`${file} does not exist: give --meter-id to create it`);
     meterId = id;
-    const template = configTemplate(meterId, randomBytes(32).toString('hex'));
+    const template = configTemplate(meterId, randomBytes(32).toString('hex'), {
+      ...(mqttUrl !== undefined ? { mqttUrl } : {}),
+      ...(brokerPort !== undefined ? { brokerPort } : {}),
+    });
     keyFile = path.resolve(path.dirname(file), process.env.FLEXPROOF_EDGE_KEY_FILE ?? (template.keyFile as string));
     if (existsSync(keyFile)) throw new EdgeError('KEY_EXISTS', `key file ${keyFile} already exists; a site keeps its key`, { details: { keyFile } });
+    let brokerNote = `it connects to the MQTT broker at ${mqttUrl}`;
+    if (template.embeddedBrokerPort !== undefined) {
+      const passwordFile = path.join(path.dirname(file), METER_BROKER_PASSWORD_FILE);
+      // An existing password file is kept: the meter's adapter may already use it.
+      if (!existsSync(passwordFile)) writeFileAtomicSync(passwordFile, `${randomBytes(24).toString('base64url')}\n`, 0o600);
+      brokerNote = `run starts the embedded MQTT broker on 127.0.0.1:${String(template.embeddedBrokerPort)}; the meter publishes to ${(template.mqtt as { topic: string }).topic} as user ${meterId} with the password in ${passwordFile} (mode 600)`;
+    }
     writeFileAtomicSync(file, `${JSON.stringify(template, null, 2)}\n`, 0o600);
-    process.stderr.write(`wrote a starter config to ${file} (mode 600: it holds the site secret); edit gatewayUrl, prosumerId, mqtt and enrollments\n`);
+    process.stderr.write(`wrote a starter config to ${file} (mode 600: it holds the site secret); ${brokerNote}; edit gatewayUrl, prosumerId and enrollments\n`);
   }
   const sealingKeyFile = sealingKeyFileOf(file, keyFile);
   const siteKeyExists = existsSync(keyFile);
@@ -243,6 +274,10 @@ async function run(args: string[]): Promise<number> {
     });
     mqttCredentials = subscriber;
   }
+  const unreachableHint =
+    broker !== undefined
+      ? `the embedded broker listens on ${broker.url}: set mqtt.url (FLEXPROOF_EDGE_MQTT_URL) to it`
+      : 'start an MQTT broker there (e.g. Mosquitto), or set embeddedBrokerPort (FLEXPROOF_EDGE_EMBEDDED_BROKER_PORT) and embeddedBroker.users to run one inside flexproof-edge (see `flexproof-edge init --broker-port`)';
   const node = await EdgeNode.open({ config, siteKey, gateway, prover, logger });
   let fatal: unknown;
   let stopRequested: () => void = () => {};
@@ -256,6 +291,7 @@ async function run(args: string[]): Promise<number> {
     clientId: config.mqtt.clientId,
     ...mqttCredentials,
     ...(mqttTls !== undefined ? { tls: mqttTls } : {}),
+    unreachableHint,
     onMessage: (payload) => node.ingest(payload),
     onFatal: (error) => {
       fatal = error;
@@ -448,8 +484,9 @@ async function simulate(args: string[]): Promise<number> {
   return 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** The process entry (bin/flexproof-edge.js, or `node dist/cli.js`): main, then its exit code. */
+export function runCli(argv: string[]): void {
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -459,3 +496,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCli(process.argv.slice(2));

@@ -189,11 +189,24 @@ export function defaultTopic(meterId: string): string {
 
 /** Reads the file and the environment; throws CONFIG_INVALID listing every problem. */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): EdgeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new EdgeError(
+        'CONFIG_MISSING',
+        `no config file ${file}: create it with \`flexproof-edge init --config ${file} --meter-id METER_ID\` (or point --config or FLEXPROOF_EDGE_CONFIG at the site's config)`,
+        { cause, details: { file } },
+      );
+    }
+    throw new EdgeError('CONFIG_INVALID', `cannot read config file ${file}: ${(cause as Error).message}`, { cause, details: { file } });
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (cause) {
-    throw new EdgeError('CONFIG_INVALID', `cannot read config file ${file}: ${(cause as Error).message}`, { cause, details: { file } });
+    throw new EdgeError('CONFIG_INVALID', `config file ${file} is not JSON: ${(cause as Error).message}`, { cause, details: { file } });
   }
   return parseConfig(raw, { baseDir: path.dirname(path.resolve(file)), env });
 }
@@ -203,6 +216,7 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
   const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
   if (!isObject) problems.push('the config must be a JSON object');
   const input: Record<string, unknown> = isObject ? structuredClone(raw as Record<string, unknown>) : {};
+  refuseUnknownFields(input, problems);
   applyEnv(input, options.env ?? {}, problems);
 
   const str = (v: unknown, name: string, pattern?: RegExp): string => {
@@ -344,6 +358,83 @@ function parseAuditors(raw: unknown, problems: string[]): string[] | undefined {
   return ids;
 }
 
+/**
+ * The fields of each object of the config file. A misspelt field would otherwise be
+ * ignored silently and its default used (a `periodSecond` leaves the period at an hour),
+ * so every field not listed here is a problem, named with its path.
+ */
+const CONFIG_FIELDS = {
+  site: [
+    'meterId', 'prosumerId', 'keyFile', 'sealingKeyFile', 'auditors', 'dataDir', 'mqtt', 'embeddedBrokerPort', 'embeddedBrokerHost',
+    'embeddedBroker', 'gatewayUrl', 'gatewayMspId', 'ledger', 'ratedPowerW', 'siteSecret', 'acceptPolicy', 'enrollments',
+    'closeDelaySeconds', 'maxClockSkewSeconds', 'retry', 'tamper', 'autoAccept', 'logLevel',
+  ],
+  mqtt: ['url', 'topic', 'clientId', 'username', 'password', 'passwordFile', 'tls'],
+  mqttTls: ['caFile', 'certFile', 'keyFile', 'rejectUnauthorized'],
+  embeddedBroker: ['users', 'tls'],
+  brokerUser: ['username', 'password', 'passwordFile', 'meterId', 'topic'],
+  brokerTls: ['keyFile', 'certFile'],
+  ledger: ['channel', 'chaincode'],
+  retry: ['initialMs', 'maxMs'],
+  tamper: ['periodIndex', 'enrollmentId'],
+  enrollment: [
+    'enrollmentId', 'circuitId', 'startTime', 'periodSeconds', 'graceSeconds', 'requestProfile', 'commitmentSalt', 'requestCommitment', 'acceptPolicy',
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
+/** Every unknown field at every level of the file (acceptPolicy terms are checked by parseAcceptPolicy). */
+function refuseUnknownFields(input: Record<string, unknown>, problems: string[]): void {
+  const check = (value: unknown, fields: readonly string[], name: string): void => {
+    if (!isPlainObject(value)) return; // a wrong type is reported by the field's own parser
+    for (const key of Object.keys(value)) {
+      if (fields.includes(key)) continue;
+      const guess = closest(key, fields);
+      // A field of each enrollment written at the top of the file, where it means nothing.
+      const enrollmentField = name === '' && guess === undefined ? closest(key, CONFIG_FIELDS.enrollment) : undefined;
+      const hint =
+        guess !== undefined ? ` (did you mean ${guess}?)` : enrollmentField !== undefined ? ` (${enrollmentField} is a field of each entry of enrollments)` : '';
+      problems.push(`${name === '' ? '' : `${name}.`}${key}: unknown field${hint}`);
+    }
+  };
+  check(input, CONFIG_FIELDS.site, '');
+  check(input.mqtt, CONFIG_FIELDS.mqtt, 'mqtt');
+  if (isPlainObject(input.mqtt)) check(input.mqtt.tls, CONFIG_FIELDS.mqttTls, 'mqtt.tls');
+  check(input.embeddedBroker, CONFIG_FIELDS.embeddedBroker, 'embeddedBroker');
+  if (isPlainObject(input.embeddedBroker)) {
+    const { users, tls } = input.embeddedBroker;
+    if (Array.isArray(users)) users.forEach((u, i) => check(u, CONFIG_FIELDS.brokerUser, `embeddedBroker.users[${i}]`));
+    check(tls, CONFIG_FIELDS.brokerTls, 'embeddedBroker.tls');
+  }
+  check(input.ledger, CONFIG_FIELDS.ledger, 'ledger');
+  check(input.retry, CONFIG_FIELDS.retry, 'retry');
+  check(input.tamper, CONFIG_FIELDS.tamper, 'tamper');
+  if (Array.isArray(input.enrollments)) input.enrollments.forEach((e, i) => check(e, CONFIG_FIELDS.enrollment, `enrollments[${i}]`));
+}
+
+/** The known name a misspelt one most likely meant: same letters in another case, or at most a third of its letters away. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = candidate.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, candidate);
+    if (best === undefined || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best !== undefined && best.distance <= Math.max(2, Math.floor(name.length / 3)) ? best.name : undefined;
+}
+
+/** Edit distance with adjacent transpositions (optimal string alignment): `tsl` is one edit from `tls`. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number): number => (d[i] as number[])[j] as number;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
+
 function seconds(v: unknown, name: string, fallback: number, problems: string[]): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 3600) {
@@ -373,7 +464,10 @@ export function parseAcceptPolicy(raw: unknown, name: string, problems: string[]
     return { ...base };
   }
   for (const key of Object.keys(raw)) {
-    if (!(ACCEPT_POLICY_TERMS as readonly string[]).includes(key)) problems.push(`${name}.${key}: unknown term (the terms are ${ACCEPT_POLICY_TERMS.join(', ')})`);
+    if (!(ACCEPT_POLICY_TERMS as readonly string[]).includes(key)) {
+      const guess = closest(key, ACCEPT_POLICY_TERMS);
+      problems.push(`${name}.${key}: unknown term (${guess !== undefined ? `did you mean ${guess}? ` : ''}the terms are ${ACCEPT_POLICY_TERMS.join(', ')})`);
+    }
   }
   const policy: AcceptPolicy = { ...base };
   for (const term of ['minReward', 'maxRatePerWh', 'minToleranceWh'] as const) {
@@ -586,14 +680,30 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
   node[parts[parts.length - 1] as string] = value;
 }
 
-/** A starter config for `init` (the operator fills in the gateway and enrollments). */
-export function configTemplate(meterId: string, siteSecret: string): Record<string, unknown> {
+/** The default port of the embedded broker a starter config runs (MQTT's registered port). */
+export const DEFAULT_EMBEDDED_BROKER_PORT = 1883;
+/** The file beside the config that holds the meter's password for the embedded broker (mode 600). */
+export const METER_BROKER_PASSWORD_FILE = 'meter-broker.pass';
+
+/**
+ * A starter config for `init` (the operator fills in the gateway, the prosumer id and the
+ * enrollments). With no `mqttUrl` it runs the embedded broker on `brokerPort`, with one
+ * user for this site's meter whose password is in METER_BROKER_PASSWORD_FILE, so `run`
+ * works as written (and `simulate --config` publishes as that meter); with `mqttUrl` it
+ * connects to that broker instead.
+ */
+export function configTemplate(meterId: string, siteSecret: string, broker: { mqttUrl?: string; brokerPort?: number } = {}): Record<string, unknown> {
+  const port = broker.brokerPort ?? DEFAULT_EMBEDDED_BROKER_PORT;
+  const mqttUrl = broker.mqttUrl ?? `mqtt://127.0.0.1:${port}`;
   return {
     meterId,
     prosumerId: 'prosumer-id-from-the-dso',
     keyFile: 'site-key.pem',
     dataDir: 'data',
-    mqtt: { url: 'mqtt://127.0.0.1:1883', topic: defaultTopic(meterId) },
+    mqtt: { url: mqttUrl, topic: defaultTopic(meterId) },
+    ...(broker.mqttUrl === undefined
+      ? { embeddedBrokerPort: port, embeddedBroker: { users: [{ username: meterId, passwordFile: METER_BROKER_PASSWORD_FILE, meterId }] } }
+      : {}),
     gatewayUrl: 'https://gateway.example.org',
     gatewayMspId: DEFAULT_GATEWAY_MSP_ID,
     ledger: { ...DEFAULT_LEDGER_TARGET },

@@ -120,13 +120,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const server: Server = options.tls
     ? createTlsServer({ key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' }, broker.handle)
     : createServer(broker.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (cause) {
+    // Close the broker too: its timers would keep the process alive doing nothing.
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw listenError(cause, host, options.port);
+  }
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   logger.info('broker.started', { host, port, kind: 'embedded aedes', tls: options.tls !== undefined, accounts: accounts.size });
@@ -138,6 +144,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The port cannot be had: say which setting to change, not a stack trace. */
+function listenError(cause: unknown, host: string, port: number): Error {
+  const code = (cause as NodeJS.ErrnoException).code;
+  const change = 'set embeddedBrokerPort in the config (or FLEXPROOF_EDGE_EMBEDDED_BROKER_PORT) to a free port, and mqtt.url to the same port';
+  if (code === 'EADDRINUSE') {
+    return new EdgeError('BROKER_PORT_UNAVAILABLE', `the embedded MQTT broker cannot listen on ${host}:${port}: the port is in use (another MQTT broker such as Mosquitto, or another flexproof-edge?): ${change}; or, to use the broker already there, remove embeddedBrokerPort and embeddedBroker and point mqtt.url at it`, { cause, details: { host, port, code } });
+  }
+  if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    return new EdgeError('BROKER_PORT_UNAVAILABLE', `the embedded MQTT broker cannot listen on ${host}:${port} (${code}: ${code === 'EACCES' ? 'a port below 1024 needs privileges' : 'not an address of this machine: check embeddedBrokerHost'}): ${change}`, { cause, details: { host, port, code } });
+  }
+  return cause instanceof Error ? cause : new Error(String(cause));
 }
 
 /** A secret file: refused when group or others may read it (like the site key). Trailing newlines are not part of it. */

@@ -5,6 +5,8 @@
  */
 export type EdgeErrorCode =
   | 'CONFIG_INVALID'
+  | 'CONFIG_MISSING'
+  | 'BROKER_PORT_UNAVAILABLE'
   | 'KEY_EXISTS'
   | 'KEY_MISSING'
   | 'KEY_INVALID'

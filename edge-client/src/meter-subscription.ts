@@ -63,7 +63,12 @@ export interface MeterSubscriptionOptions {
   /** A message that could not be made durable: the process must not ack it (it stops instead). */
   onFatal: (error: unknown) => void;
   logger: Logger;
+  /** What to do when nothing answers at `url` (logged once per outage with the error; default: start a broker there). */
+  unreachableHint?: string;
 }
+
+/** Errors that mean no broker answers at the address (as opposed to a broker that refuses us). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN']);
 
 export class MeterSubscription {
   readonly #client: MqttClient;
@@ -111,7 +116,11 @@ export class MeterSubscription {
         },
       );
     };
+    // An unreachable broker is retried every second; say so once, with what to do, instead
+    // of the same error every second (the repeats go to debug).
+    let unreachableLogged = false;
     client.on('connect', (connack) => {
+      unreachableLogged = false;
       logger.info('mqtt.connected', { url: redactUrl(this.#options.url), sessionPresent: connack.sessionPresent });
       // Subscribing again is harmless with a kept session and needed without one (a broker
       // restarted without persistence, or a changed topic).
@@ -122,7 +131,25 @@ export class MeterSubscription {
     });
     client.on('reconnect', () => logger.debug('mqtt.reconnecting', { url: redactUrl(this.#options.url) }));
     client.on('offline', () => logger.warn('mqtt.offline', { url: redactUrl(this.#options.url) }));
-    client.on('error', (error) => logger.warn('mqtt.error', { error }));
+    client.on('error', (error) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === undefined || !UNREACHABLE.has(code)) {
+        logger.warn('mqtt.error', { error });
+        return;
+      }
+      if (unreachableLogged) {
+        logger.debug('mqtt.broker-unreachable', { url: redactUrl(this.#options.url), code });
+        return;
+      }
+      unreachableLogged = true;
+      const url = redactUrl(this.#options.url);
+      const hint = this.#options.unreachableHint ?? 'start an MQTT broker there, or set mqtt.url to the one the meter publishes to';
+      logger.error('mqtt.broker-unreachable', {
+        url,
+        code,
+        message: `no MQTT broker at ${url} (${code}): ${hint}; retrying every ${(this.#options.reconnectPeriodMs ?? 1000) / 1000} s`,
+      });
+    });
   }
 
   async stop(): Promise<void> {
