@@ -4,6 +4,7 @@
  * nothing more (the log has the details, never a secret).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { IdempotencyKeyReused } from './ledger/idempotent-ledger';
 import { ChaincodeRefusal, CommitRejected, LedgerUnavailable } from './ledger/ledger-errors';
 import { StoreUnavailable } from './store/sealed-periods';
 
@@ -51,6 +52,11 @@ export function statusOfChaincodeCode(code: string): number {
 export function toHttpError(err: unknown): { status: number; body: ErrorBody; internal: boolean } {
   if (err instanceof ApiError) {
     return { status: err.statusCode, body: body(err.code, err.message, err.txId), internal: false };
+  }
+  if (err instanceof IdempotencyKeyReused) {
+    // Routes that take an Idempotency-Key header name it themselves (ledger-route.ts); this
+    // is the fallback for keys the gateway derives, which are not the client's to see.
+    return { status: 422, body: body('IDEMPOTENCY_KEY_REUSED', 'the request repeats an earlier one with another body'), internal: false };
   }
   if (err instanceof ChaincodeRefusal) {
     return { status: statusOfChaincodeCode(err.code), body: body(err.code, err.message, err.txId), internal: false };

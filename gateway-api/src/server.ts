@@ -4,12 +4,14 @@
  * the instance, stops it cleanly on SIGINT/SIGTERM.
  *
  *   flexproof-gateway              start (settings from the environment, see --help)
- *   flexproof-gateway hash-token   print a new random token and the sha256 to configure
+ *   flexproof-gateway hash-token [TOKEN | -] [--json]
+ *                                  print a token (new, given, or read from stdin) and the sha256 to configure
  *   flexproof-gateway --help
  */
-import { hashToken, newToken } from './auth/bearer-tokens';
+import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, SETTINGS } from './config';
 import { startGateway } from './instance';
+import { formatHashedToken, hashedToken } from './tools/hash-token';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -18,14 +20,20 @@ function usage(): string {
   return [
     'flexproof gateway: the REST API of one organisation (aggregator or DSO)',
     '',
-    'usage: flexproof-gateway [--help | hash-token [TOKEN]]',
+    'usage: flexproof-gateway [--help | hash-token [TOKEN | -] [--json]]',
+    '',
+    'hash-token prints a bearer token (a new random one; TOKEN; or, with -, the one read from',
+    'stdin, which keeps it out of the process list) and the sha256 to list in',
+    'FLEXPROOF_GATEWAY_TOKENS, as "token: ..." and "sha256: ..." lines, or one JSON object',
+    '{"token","sha256"} with --json. The gateway keeps only the sha256; the user keeps the token.',
     '',
     'settings (environment variables, or keys of the JSON file FLEXPROOF_GATEWAY_CONFIG):',
     ...SETTINGS.map((s) => `  ${s.name.padEnd(width)}  ${s.meaning} [default: ${s.default}]`),
     '',
-    'example:',
-    '  TOKEN=$(flexproof-gateway hash-token | head -1)   # prints the token, then its sha256',
-    '  FLEXPROOF_GATEWAY_ORG=dso FLEXPROOF_GATEWAY_TOKENS=\'[{"name":"ops","role":"dso","sha256":"<sha256>"}]\' flexproof-gateway',
+    'example (npx runs the bin from node_modules/.bin; on the PATH, drop it):',
+    '  TOKEN=$(npx flexproof-gateway hash-token | sed -n "s/^token: //p")          # give it to the user',
+    '  SHA256=$(printf %s "$TOKEN" | npx flexproof-gateway hash-token - | sed -n "s/^sha256: //p")',
+    '  FLEXPROOF_GATEWAY_ORG=dso FLEXPROOF_GATEWAY_TOKENS="[{\\"name\\":\\"ops\\",\\"role\\":\\"dso\\",\\"sha256\\":\\"$SHA256\\"}]" npx flexproof-gateway',
   ].join('\n');
 }
 
@@ -35,9 +43,24 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (argv[0] === 'hash-token') {
-    const token = argv[1] ?? newToken();
-    console.log(token);
-    console.log(hashToken(token));
+    const args = argv.slice(1);
+    const json = args.includes('--json');
+    const rest = args.filter((a) => a !== '--json');
+    if (rest.length > 1 || rest.some((a) => a.startsWith('--'))) {
+      console.error(`hash-token takes one TOKEN (or - for stdin) and --json\n\n${usage()}`);
+      process.exitCode = 2;
+      return;
+    }
+    const given = rest[0] === '-' ? readFileSync(0, 'utf8') : rest[0];
+    let value;
+    try {
+      value = hashedToken(given);
+    } catch (err) {
+      console.error((err as Error).message);
+      process.exitCode = 2;
+      return;
+    }
+    process.stdout.write(formatHashedToken(value, json));
     return;
   }
   if (argv.length > 0) {

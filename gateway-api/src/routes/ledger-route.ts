@@ -3,10 +3,11 @@
  * validate (schemas), build the transaction's one JSON argument, call the ledger, answer.
  * This helper declares such a route in one object, so each route file reads as a table.
  */
-import { createHash } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OrgRole } from '../auth/bearer-tokens';
+import { ApiError } from '../errors';
+import { IdempotencyKeyReused } from '../ledger/idempotent-ledger';
 import type { TransactionName } from '../ledger/transactions';
 import { errorResponses, Submitted } from '../schemas/http';
 import type { Services } from '../services/services';
@@ -33,6 +34,7 @@ export interface LedgerRouteSpec {
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+const IDEMPOTENCY_KEY_RULE = '1 to 200 printable ASCII characters without spaces';
 
 export function ledgerRoute(app: FastifyInstance, services: Services, spec: LedgerRouteSpec): void {
   const okStatus = spec.kind === 'submit' && spec.created ? 201 : 200;
@@ -42,7 +44,7 @@ export function ledgerRoute(app: FastifyInstance, services: Services, spec: Ledg
     url: spec.url,
     schema: {
       summary: spec.summary,
-      description: `Roles: ${spec.roles.join(', ')}. Chaincode: ${spec.transaction}.${spec.kind === 'submit' ? ' An `Idempotency-Key` header makes a retry with the same body return the first outcome.' : ''}`,
+      description: `Roles: ${spec.roles.join(', ')}. Chaincode: ${spec.transaction}.${spec.kind === 'submit' ? ' An `Idempotency-Key` header makes a retry with the same body return the first outcome; the same key with another body (or on another route) is refused with 422 IDEMPOTENCY_KEY_REUSED.' : ''}`,
       tags: spec.tags,
       security: [{ bearer: [] }],
       ...(spec.params ? { params: spec.params } : {}),
@@ -59,16 +61,26 @@ export function ledgerRoute(app: FastifyInstance, services: Services, spec: Ledg
       });
       if (spec.kind === 'evaluate') return services.ledger.evaluate(spec.transaction, argument);
       const header = request.headers['idempotency-key'];
-      const key =
-        typeof header === 'string' && IDEMPOTENCY_KEY.test(header)
-          ? [request.orgUser?.name ?? '', spec.transaction, header, sha256(JSON.stringify(argument))].join('\n')
-          : undefined;
-      const outcome = await services.ledger.submit(spec.transaction, argument, { idempotencyKey: key });
+      if (header !== undefined && (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header))) {
+        throw new ApiError(400, 'BAD_INPUT', `Idempotency-Key header: ${IDEMPOTENCY_KEY_RULE}`);
+      }
+      // Scoped to the user, not to the route or the body: one key names one request, so a
+      // key reused for another body or route is refused instead of running a second transaction.
+      const key = header === undefined ? undefined : [request.orgUser?.name ?? '', header].join('\n');
+      let outcome;
+      try {
+        outcome = await services.ledger.submit(spec.transaction, argument, { idempotencyKey: key });
+      } catch (err) {
+        if (err instanceof IdempotencyKeyReused) {
+          throw new ApiError(
+            422,
+            'IDEMPOTENCY_KEY_REUSED',
+            `Idempotency-Key ${JSON.stringify(header)} was already used for a request with another body or route; a retry must send the same body, a new request needs a new key`,
+          );
+        }
+        throw err;
+      }
       return reply.code(okStatus).send({ txId: outcome.txId, result: outcome.result });
     },
   });
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

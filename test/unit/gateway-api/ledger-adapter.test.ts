@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { GatewayError } from '@hyperledger/fabric-gateway';
 import { ChaincodeRefusal, LedgerUnavailable, parseChaincodeMessage } from '@flexproof/gateway-api';
 import { toLedgerError } from '@flexproof/gateway-api/dist/ledger/fabric-ledger';
-import { IdempotentLedger } from '@flexproof/gateway-api/dist/ledger/idempotent-ledger';
+import { IdempotencyKeyReused, IdempotentLedger } from '@flexproof/gateway-api/dist/ledger/idempotent-ledger';
 import { FakeLedgerForTests } from './support/fake-ledger';
 
 function gatewayError(code: number, detailMessages: string[]): GatewayError {
@@ -51,5 +51,34 @@ describe('gateway Fabric adapter: error classification and idempotency', () => {
     assert.equal(a, b);
     await assert.rejects(ledger.submit('org.flexproof.tokens:Mint', {}, { idempotencyKey: 'k2' }), ChaincodeRefusal);
     assert.deepEqual((await ledger.submit('org.flexproof.tokens:Mint', {}, { idempotencyKey: 'k2' })).result, { n: 3 });
+  });
+
+  it('refuses a key reused for another argument or transaction, in flight or done, without submitting; a forgotten failure frees the key', async () => {
+    const fake = new FakeLedgerForTests();
+    let calls = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    fake.on('org.flexproof.tokens:Mint', async (arg) => {
+      calls++;
+      await gate;
+      return arg;
+    });
+    fake.on('org.flexproof.tokens:Burn', () => {
+      calls++;
+      throw new ChaincodeRefusal('RULE_VIOLATION', 'no');
+    });
+    const ledger = new IdempotentLedger(fake);
+    const first = ledger.submit('org.flexproof.tokens:Mint', { amount: '1' }, { idempotencyKey: 'k' });
+    await assert.rejects(ledger.submit('org.flexproof.tokens:Mint', { amount: '2' }, { idempotencyKey: 'k' }), (e: unknown) => e instanceof IdempotencyKeyReused && e.idempotencyKey === 'k');
+    release();
+    assert.deepEqual((await first).result, { amount: '1' });
+    await assert.rejects(ledger.submit('org.flexproof.tokens:Burn', { amount: '1' }, { idempotencyKey: 'k' }), IdempotencyKeyReused);
+    assert.equal((await ledger.submit('org.flexproof.tokens:Mint', { amount: '1' }, { idempotencyKey: 'k' })).txId, (await first).txId);
+    assert.equal(calls, 1);
+    // A failed submission is forgotten: its key may then carry another request.
+    await assert.rejects(ledger.submit('org.flexproof.tokens:Burn', { amount: '1' }, { idempotencyKey: 'b' }), ChaincodeRefusal);
+    assert.deepEqual((await ledger.submit('org.flexproof.tokens:Mint', { amount: '3' }, { idempotencyKey: 'b' })).result, { amount: '3' });
   });
 });

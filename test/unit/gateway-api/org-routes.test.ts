@@ -239,10 +239,37 @@ describe('gateway organisation routes (fake ledger)', () => {
     const first = await gw.app.inject(request);
     const second = await gw.app.inject(request);
     assert.equal(first.statusCode, 200);
+    assert.equal(second.statusCode, 200);
     assert.equal(second.json().txId, first.json().txId);
     assert.equal(gw.ledger.submitted.length, 1);
-    const other = await gw.app.inject({ ...request, payload: { account: 'org:AggregatorMSP', amount: '7' } });
+    // A new request under a new key is a new transaction.
+    const other = await gw.app.inject({ ...request, headers: { ...bearer('dso'), 'idempotency-key': 'mint-43' }, payload: { account: 'org:AggregatorMSP', amount: '7' } });
+    assert.equal(other.statusCode, 200);
     assert.notEqual(other.json().txId, first.json().txId);
     assert.equal(gw.ledger.submitted.length, 2);
+  });
+
+  it('refuses an Idempotency-Key reused with another body or on another route (422, naming the key), and a malformed key (400)', async () => {
+    gw.ledger.on('org.flexproof.tokens:Mint', (arg) => arg);
+    gw.ledger.on('org.flexproof.tokens:Burn', (arg) => arg);
+    const headers = { ...bearer('dso'), 'idempotency-key': 'mint-77' };
+    const first = await gw.app.inject({ method: 'POST', url: '/v1/tokens/mint', headers, payload: { account: 'org:AggregatorMSP', amount: '1000' } });
+    assert.equal(first.statusCode, 200);
+    const before = gw.ledger.submitted.length;
+    const changed = await gw.app.inject({ method: 'POST', url: '/v1/tokens/mint', headers, payload: { account: 'org:AggregatorMSP', amount: '1001' } });
+    assert.equal(changed.statusCode, 422);
+    assert.equal(changed.json().code, 'IDEMPOTENCY_KEY_REUSED');
+    assert.match(changed.json().message, /Idempotency-Key "mint-77" was already used/);
+    const elsewhere = await gw.app.inject({ method: 'POST', url: '/v1/tokens/burn', headers, payload: { account: 'org:AggregatorMSP', amount: '1000' } });
+    assert.equal(elsewhere.statusCode, 422, elsewhere.body);
+    assert.equal(gw.ledger.submitted.length, before);
+    // The original request under its key still gets the recorded outcome.
+    const retry = await gw.app.inject({ method: 'POST', url: '/v1/tokens/mint', headers, payload: { account: 'org:AggregatorMSP', amount: '1000' } });
+    assert.equal(retry.statusCode, 200);
+    assert.equal(retry.json().txId, first.json().txId);
+    assert.equal(gw.ledger.submitted.length, before);
+    const bad = await gw.app.inject({ method: 'POST', url: '/v1/tokens/mint', headers: { ...bearer('dso'), 'idempotency-key': 'has space' }, payload: { account: 'org:AggregatorMSP', amount: '5' } });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().message, /^Idempotency-Key header: /);
   });
 });
