@@ -5,7 +5,7 @@
 // and the powers of tau. Step-by-step guide: circuits/README.md.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,30 +15,41 @@ import { CIRCUIT_IDS, CircuitId, assertCircuitId } from '../circuit-ids';
 import { circuitSourceHash, toolVersions } from '../circuit-source';
 import { CircuitError } from '../errors';
 import { compileCircuit } from '../setup/compile';
+import { type Contribution, contributionsFromReport, contributorProblem, describeContributions } from '../setup/contributions';
 import { ARTIFACT_FILES, finishArtifactDir, hex, requiredPower, selfCheck } from '../setup/steps';
 
 const USAGE = `usage: npm run ceremony -w @flexproof/circuits -- <command> [options]
 
 Phase 1 (powers of tau), when the organisations run their own instead of using a public one:
   ptau-new        --power P --out FILE                  start a BN254 powers of tau of 2^P
-  ptau-contribute --in FILE --out FILE --name NAME      add a contribution (fresh entropy)
+  ptau-contribute --in FILE --out FILE --name NAME      add a contribution (fresh entropy); the input is
+                                                        verified first
   ptau-finalize   --in FILE --out FILE [--beacon HEX [--iterations N]]
                                                         optional public beacon, then prepare for phase 2
   ptau-verify     --in FILE                             check every phase 1 contribution
 
 Phase 2 (per circuit shape: ${CIRCUIT_IDS.join(', ')}):
   init        --circuit ID --ptau FILE --dir DIR        compile, write DIR/circuit_0000.zkey and DIR/ceremony.json
-  contribute  --in ZKEY --out ZKEY --name NAME          add this organisation's contribution; prints its hash
+  contribute  --circuit ID --ptau FILE --in ZKEY --out ZKEY --name NAME
+                                                        verify ZKEY's whole chain against the r1cs recompiled
+                                                        from this checkout and the ptau, then add this
+                                                        organisation's contribution; prints its hash
   verify      --circuit ID --ptau FILE --zkey ZKEY [--dir DIR]
                                                         recompile the r1cs from this checkout and check the
                                                         zkey's whole chain of contributions against it and the ptau
   finalize    --dir DIR --zkey ZKEY --ptau FILE [--beacon HEX [--iterations N]]
                                                         verify, optional beacon, then write DIR/circuit.zkey,
-                                                        verification_key.json and manifest.json (kind "ceremony")
+                                                        verification_key.json and manifest.json (kind "ceremony");
+                                                        needs contributions from at least two different names
+                                                        (the beacon does not count)
 
 Options:
   --entropy TEXT  extra entropy mixed with 32 bytes from node:crypto (contribute commands)
-  --help          this text`;
+  --force         overwrite output files that exist (refused otherwise)
+  --help          this text
+
+Paths are relative to the directory the command was typed in (with npm run -w, where npm
+was invoked). An output may not be an input file.`;
 
 const OPTIONS = {
   power: { type: 'string' },
@@ -52,6 +63,7 @@ const OPTIONS = {
   dir: { type: 'string' },
   zkey: { type: 'string' },
   entropy: { type: 'string' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -68,17 +80,71 @@ function required(values: Values, ...names: (keyof Values)[]): string[] {
 }
 
 /**
- * A path as the user typed it: \`npm run -w\` runs scripts in the package directory, so
- * relative paths are taken from where npm was invoked (INIT_CWD).
+ * A path as the user typed it. \`npm run ceremony -w\` runs this in the package directory,
+ * so relative paths are taken from where npm was invoked (INIT_CWD). Only then: an
+ * INIT_CWD inherited from some other npm script that started \`node ceremony.js\` is not
+ * where the paths were typed.
  */
 function userPath(file: string): string {
-  return path.resolve(process.env.INIT_CWD ?? process.cwd(), file);
+  const underNpm = process.env.npm_lifecycle_event === 'ceremony' && process.env.INIT_CWD !== undefined && process.env.INIT_CWD !== '';
+  return path.resolve(underNpm ? (process.env.INIT_CWD as string) : process.cwd(), file);
+}
+
+/** The same file, whichever way it is named (a symlink, ./x, x). */
+function sameFile(a: string, b: string): boolean {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+/**
+ * Where a command may write: not over one of its inputs (contribute --in X --out X would
+ * destroy the only copy of X), and not over an existing file unless --force.
+ */
+function output(values: Values, file: string, inputs: string[]): string {
+  const resolved = userPath(file);
+  for (const input of inputs) {
+    if (sameFile(resolved, input)) fail(`the output ${resolved} is an input of this command: write to another file`);
+  }
+  if (existsSync(resolved) && values.force !== true) fail(`${resolved} exists: give another output file, or --force to overwrite it`);
+  return resolved;
 }
 
 function existing(file: string): string {
   const resolved = userPath(file);
   if (!existsSync(resolved)) fail(`no such file: ${resolved}`);
   return resolved;
+}
+
+/**
+ * Runs a snarkjs check and keeps what it printed: snarkjs 0.7.6 reports some failures of
+ * a zkey's contribution chain (e.g. "INVALID(0): Inconsistent transcript") with
+ * console.log rather than its logger, and they belong in the failure message.
+ */
+async function capturingConsole<T>(lines: string[], run: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  console.log = (...args: unknown[]) => {
+    const line = args.map(String).join(' ').trim();
+    if (line !== '') lines.push(line);
+    log(`  ${line}`);
+  };
+  try {
+    return await run();
+  } finally {
+    console.log = log;
+  }
+}
+
+/** The reasons snarkjs gave for a failed check, for the failure message. */
+function reasons(errors: string[], printed: string[]): string {
+  const invalid = printed.filter((l) => /INVALID|does not match|not match|error/i.test(l));
+  const all = [...errors, ...invalid];
+  return all.length > 0 ? `: snarkjs says: ${all.join('; ')}` : ' (snarkjs gave no reason)';
 }
 
 /** Prints snarkjs' report lines (contribution hashes among them); keeps errors for the failure message. */
@@ -130,21 +196,33 @@ async function recompile(circuitId: CircuitId): Promise<{ r1csPath: string; clea
   return { r1csPath: compiled.r1csPath, cleanup: () => rmSync(tmp, { recursive: true, force: true }) };
 }
 
-/** Runs snarkjs' full check of a zkey; returns the contributions it reports, or throws. */
-async function verifyZkey(r1csPath: string, ptau: string, zkey: string): Promise<{ name: string; hash: string }[]> {
+/** Runs snarkjs' full check of a zkey; returns the contributions it reports (oldest first), or throws with snarkjs' reason. */
+async function verifyZkey(r1csPath: string, ptau: string, zkey: string): Promise<Contribution[]> {
   const errors: string[] = [];
   const infos: string[] = [];
-  const ok = await snarkjs.zKey.verifyFromR1cs(r1csPath, ptau, zkey, reportLogger(errors, infos));
-  if (ok !== true) fail(`zkey ${zkey} does NOT match the r1cs and the powers of tau${errors.length ? `: ${errors.join('; ')}` : ''}`);
-  // snarkjs 0.7.6 reports each contribution, newest first, as "contribution #i name:" and
-  // its hash in hex words; the manifest lists them oldest first.
-  return infos
-    .flatMap((line) => {
-      const match = /^contribution #(\d+) (.*):\n([\s0-9a-f]+)$/.exec(line);
-      return match ? [{ index: Number(match[1]), name: (match[2] ?? '').trim(), hash: (match[3] ?? '').replace(/\s/g, '') }] : [];
-    })
-    .sort((a, b) => a.index - b.index)
-    .map(({ name, hash }) => ({ name, hash }));
+  const printed: string[] = [];
+  let ok: boolean;
+  try {
+    ok = await capturingConsole(printed, () => snarkjs.zKey.verifyFromR1cs(r1csPath, ptau, zkey, reportLogger(errors, infos)));
+  } catch (error) {
+    fail(`zkey ${zkey} cannot be checked: snarkjs says: ${(error as Error).message}`);
+  }
+  if (ok! !== true) fail(`zkey ${zkey} does NOT match the r1cs and the powers of tau${reasons(errors, printed)}`);
+  return contributionsFromReport(infos);
+}
+
+
+/** snarkjs' check of a powers of tau file and every contribution in it, or a failure with its reason. */
+async function verifyPtau(file: string): Promise<void> {
+  const errors: string[] = [];
+  const printed: string[] = [];
+  let ok: boolean;
+  try {
+    ok = await capturingConsole(printed, () => snarkjs.powersOfTau.verify(file, reportLogger(errors)));
+  } catch (error) {
+    fail(`powers of tau ${file} cannot be checked: snarkjs says: ${(error as Error).message}`);
+  }
+  if (ok! !== true) fail(`powers of tau ${file} does NOT verify${reasons(errors, printed)}`);
 }
 
 const commands: Record<string, (values: Values) => Promise<void>> = {
@@ -152,40 +230,43 @@ const commands: Record<string, (values: Values) => Promise<void>> = {
     const [power, out] = required(values, 'power', 'out');
     const p = Number(power);
     if (!Number.isInteger(p) || p < 8 || p > 28) fail('--power must be 8..28');
+    const outFile = output(values, out as string, []);
     const curve = await snarkjs.curves.getCurveFromName('bn128');
-    await snarkjs.powersOfTau.newAccumulator(curve, p, userPath(out as string), reportLogger());
-    console.log(`powers of tau 2^${p} started: ${out}; pass it to the first contributor`);
+    await snarkjs.powersOfTau.newAccumulator(curve, p, outFile, reportLogger());
+    console.log(`powers of tau 2^${p} started: ${outFile}; pass it to the first contributor`);
   },
 
   async 'ptau-contribute'(values) {
     const [input, out, name] = required(values, 'in', 'out', 'name');
-    const hash = await snarkjs.powersOfTau.contribute(existing(input as string), userPath(out as string), name as string, mixedEntropy(values.entropy), reportLogger());
-    printHash(`phase 1 contribution of "${name}" written to ${out}; publish this hash:`, hash);
+    const inFile = existing(input as string);
+    const outFile = output(values, out as string, [inFile]);
+    await verifyPtau(inFile);
+    const hash = await snarkjs.powersOfTau.contribute(inFile, outFile, name as string, mixedEntropy(values.entropy), reportLogger());
+    printHash(`phase 1 contribution of "${name}" written to ${outFile}; publish this hash:`, hash);
   },
 
   async 'ptau-finalize'(values) {
     const [input, out] = required(values, 'in', 'out');
     let source = existing(input as string);
+    const outFile = output(values, out as string, [source]);
     const beacon = beaconArgs(values);
-    const tmp = `${userPath(out as string)}.beacon.tmp`;
+    const tmp = `${outFile}.beacon.tmp`;
     if (beacon) {
       const hash = await snarkjs.powersOfTau.beacon(source, tmp, 'final beacon', beacon.beacon, beacon.iterations, reportLogger());
       if (!(hash instanceof Uint8Array)) fail('snarkjs refused the beacon');
       source = tmp;
     }
     console.log('preparing phase 2 (minutes: 2^12 about 1-2, 2^13 about 3-5 on 2 cores)');
-    await snarkjs.powersOfTau.preparePhase2(source, userPath(out as string), reportLogger());
+    await snarkjs.powersOfTau.preparePhase2(source, outFile, reportLogger());
     rmSync(tmp, { force: true });
-    console.log(`phase 1 final: ${out} (sha256 ${await sha256File(out as string)})`);
+    console.log(`phase 1 final: ${outFile} (sha256 ${await sha256File(outFile)})`);
   },
 
   async 'ptau-verify'(values) {
     const [input] = required(values, 'in');
-    const errors: string[] = [];
-    if ((await snarkjs.powersOfTau.verify(existing(input as string), reportLogger(errors))) !== true) {
-      fail(`powers of tau ${input} does NOT verify${errors.length ? `: ${errors.join('; ')}` : ''}`);
-    }
-    console.log(`OK: every phase 1 contribution of ${input} verifies`);
+    const file = existing(input as string);
+    await verifyPtau(file);
+    console.log(`OK: every phase 1 contribution of ${file} verifies`);
   },
 
   async init(values) {
@@ -216,14 +297,30 @@ const commands: Record<string, (values: Values) => Promise<void>> = {
   r1cs sha256 ${state.r1csSha256}
   ptau sha256 ${state.ptau.sha256}
 next: the first organisation runs
-  npm run ceremony -w @flexproof/circuits -- contribute --in ${zkey0} --out circuit_0001.zkey --name "<MSP id>"`);
+  npm run ceremony -w @flexproof/circuits -- contribute --circuit ${circuitId} --ptau ${ptau} --in ${zkey0} --out circuit_0001.zkey --name "<MSP id>"`);
   },
 
   async contribute(values) {
-    const [input, out, name] = required(values, 'in', 'out', 'name');
-    const hash = await snarkjs.zKey.contribute(existing(input as string), userPath(out as string), name as string, mixedEntropy(values.entropy), reportLogger());
-    if (!(hash instanceof Uint8Array)) fail(`snarkjs refused to contribute to ${input}`);
-    printHash(`contribution of "${name}" written to ${out}; publish this hash, then pass the file on:`, hash);
+    const [id, ptauArg, input, out, name] = required(values, 'circuit', 'ptau', 'in', 'out', 'name');
+    const circuitId = assertCircuitId(id);
+    const ptau = existing(ptauArg as string);
+    const inFile = existing(input as string);
+    const outFile = output(values, out as string, [inFile, ptau]);
+    // Contributing to a zkey that is not this circuit's, or whose chain is broken, would
+    // waste the contribution (and the ceremony's turn): check it first, as verify does.
+    console.log(`checking ${inFile} against ${circuitId} recompiled from this checkout and the powers of tau`);
+    const { r1csPath, cleanup } = await recompile(circuitId);
+    let earlier: Contribution[];
+    try {
+      earlier = await verifyZkey(r1csPath, ptau, inFile);
+    } finally {
+      cleanup();
+    }
+    if (earlier.some((c) => c.beacon)) fail(`${inFile} already ends with a beacon: contributions come before the final beacon`);
+    console.log(`input OK: ${earlier.length} earlier contribution(s)${earlier.length > 0 ? `: ${describeContributions(earlier)}` : ''}`);
+    const hash = await snarkjs.zKey.contribute(inFile, outFile, name as string, mixedEntropy(values.entropy), reportLogger());
+    if (!(hash instanceof Uint8Array)) fail(`snarkjs refused to contribute to ${inFile}`);
+    printHash(`contribution of "${name}" written to ${outFile}; publish this hash, then pass the file on:`, hash);
   },
 
   async verify(values) {
@@ -240,7 +337,7 @@ next: the first organisation runs
         if (state.ptau.sha256 !== (await sha256File(existing(ptauArg as string)))) fail('the ceremony used another powers of tau file');
       }
       const contributions = await verifyZkey(r1csPath, existing(ptauArg as string), existing(zkeyArg as string));
-      console.log(`OK: ${zkeyArg} is a valid phase 2 of ${circuitId} (r1cs sha256 ${r1csSha256}) with ${contributions.length} contribution(s): ${contributions.map((c) => `"${c.name}"`).join(', ')}`);
+      console.log(`OK: ${zkeyArg} is a valid phase 2 of ${circuitId} (r1cs sha256 ${r1csSha256}) with ${contributions.length} contribution(s): ${describeContributions(contributions)}`);
     } finally {
       cleanup();
     }
@@ -256,6 +353,8 @@ next: the first organisation runs
     if ((await sha256File(ptauFile)) !== state.ptau.sha256) fail('the ceremony used another powers of tau file');
     let zkey = existing(zkeyArg as string);
     const beacon = beaconArgs(values);
+    const finalFiles = [ARTIFACT_FILES.zkey, ARTIFACT_FILES.verificationKey, MANIFEST_FILE, ...(beacon ? ['circuit_beacon.zkey'] : [])];
+    for (const file of finalFiles) output(values, path.join(dir, file), [zkey, ptauFile]);
     if (beacon) {
       const beaconZkey = path.join(dir, 'circuit_beacon.zkey');
       const hash = await snarkjs.zKey.beacon(zkey, beaconZkey, 'final beacon', beacon.beacon, beacon.iterations, reportLogger());
@@ -264,15 +363,23 @@ next: the first organisation runs
       zkey = beaconZkey;
     }
     console.log('verifying the whole chain before publishing');
-    const contributions = await verifyZkey(path.join(dir, ARTIFACT_FILES.r1cs), ptauFile, zkey);
-    if (contributions.length < 2) fail(`only ${contributions.length} contribution(s): each organisation must contribute`);
+    let contributions: Contribution[];
+    try {
+      contributions = await verifyZkey(path.join(dir, ARTIFACT_FILES.r1cs), ptauFile, zkey);
+      const problem = contributorProblem(contributions);
+      if (problem !== undefined) fail(problem);
+    } catch (error) {
+      // Nothing of a refused finalize stays behind to be mistaken for a result.
+      if (beacon) rmSync(path.join(dir, 'circuit_beacon.zkey'), { force: true });
+      throw error;
+    }
     copyFileSync(zkey, path.join(dir, ARTIFACT_FILES.zkey));
     const artifacts = await finishArtifactDir(dir, {
       kind: 'ceremony',
       circuitId,
       constraints: state.constraints,
       ptau: { file: ptauFile, power: state.ptau.power, origin: `ceremony ptau ${state.ptau.file}` },
-      contributions,
+      contributions: contributions.map(({ name, hash }) => ({ name, hash })),
     });
     console.log('self-check: prove and verify a random period');
     await selfCheck(artifacts);
