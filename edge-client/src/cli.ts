@@ -14,7 +14,8 @@ import { writeFileAtomicSync } from './durable-file';
 import { EdgeNode } from './edge-node';
 import { mqttPassword, readSecretFile, siteBrokerAccounts, startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker';
 import { EdgeError } from './errors';
-import { GatewayError } from './gateway-port';
+import { FailoverGateway } from './failover-gateway';
+import { GatewayError, type GatewayPort } from './gateway-port';
 import { HttpGateway } from './http-gateway';
 import { LoadModel } from './load-model';
 import { jsonLogger, type Logger } from './log';
@@ -76,7 +77,9 @@ options for every command:
 
 Config fields of note (README for all): acceptPolicy (site-wide, and per enrollment:
 minReward, maxRatePerWh, minToleranceWh, maxFlexWh, orderId), gatewayMspId (default
-AggregatorMSP: every request signature names the gateway's organisation), ledger
+AggregatorMSP: every request signature names the gateway's organisation), or instead of
+gatewayUrl/gatewayMspId: gateways [{url, mspId}, ...] (1 to 4; when one answers 503 or
+not at all, the next is tried at once, and calls stay with the one that answered), ledger
 {channel, chaincode} (named by every signed payload), ratedPowerW (register jumps beyond
 it are dropped), mqtt.username/password/passwordFile and mqtt.tls {caFile, certFile,
 keyFile, rejectUnauthorized}. With embeddedBrokerPort, the embedded broker lets only
@@ -240,8 +243,14 @@ function loggerFor(config: EdgeConfig): Logger {
   return jsonLogger({ level: config.logLevel, base: { meterId: config.meterId } });
 }
 
-function gatewayFor(config: EdgeConfig, privateKey: KeyObject): HttpGateway {
-  return new HttpGateway({ baseUrl: config.gatewayUrl, meterId: config.meterId, privateKey, gatewayMspId: config.gatewayMspId });
+/** One HttpGateway per configured gateway, each signing for its own MSP id; several fail over (failover-gateway.ts). */
+function gatewayFor(config: EdgeConfig, privateKey: KeyObject, logger: Logger = loggerFor(config)): GatewayPort {
+  const members = config.gateways.map((g) => ({
+    url: g.url,
+    gateway: new HttpGateway({ baseUrl: g.url, meterId: config.meterId, privateKey, gatewayMspId: g.mspId }),
+  }));
+  if (members.length === 1) return (members[0] as { gateway: HttpGateway }).gateway;
+  return new FailoverGateway(members, { logger });
 }
 
 async function run(args: string[]): Promise<number> {
@@ -255,7 +264,7 @@ async function run(args: string[]): Promise<number> {
   const prover = new CircuitsProver({ logger, devArtifacts: values['dev-artifacts'] === true });
   if (values['dev-artifacts']) logger.warn('prover.dev-artifacts', { warning: 'missing proving artifacts are built as a throw-away dev set-up: for development networks only' });
   for (const shape of new Set(config.enrollments.map((e) => e.shape))) await prover.prepare(shape);
-  const gateway = gatewayFor(config, siteKey.privateKey);
+  const gateway = gatewayFor(config, siteKey.privateKey, logger);
   let broker: EmbeddedBroker | undefined;
   const configuredPassword = mqttPassword(config);
   let mqttCredentials: { username?: string; password?: string } = {
@@ -300,7 +309,7 @@ async function run(args: string[]): Promise<number> {
     logger,
   });
   node.start();
-  logger.info('node.running', { enrollments: config.enrollments.map((e) => e.enrollmentId), gateway: config.gatewayUrl, topic: config.mqtt.topic });
+  logger.info('node.running', { enrollments: config.enrollments.map((e) => e.enrollmentId), gateways: config.gateways.map((g) => g.url), topic: config.mqtt.topic });
   const onSignal = (signal: string) => () => {
     logger.info('node.stopping', { signal });
     stopRequested();

@@ -66,6 +66,15 @@ export const DEFAULT_RATED_POWER_W = 50_000;
 /** The gateway organisation an edge request is signed for, when the config does not say (protocol P2). */
 export const DEFAULT_GATEWAY_MSP_ID = 'AggregatorMSP';
 
+/** One gateway the edge may submit through: its base URL and the MSP id its request signatures name. */
+export interface GatewayEntry {
+  url: string;
+  mspId: string;
+}
+
+/** How many gateways `gateways` may list (one per organisation running one, with room). */
+export const MAX_GATEWAYS = 4;
+
 export interface EnrollmentConfig {
   enrollmentId: string;
   /** The circuit id on the ledger: a shape id (flexdev-v1-r4) or a shape id with a suffix (flexdev-v1-r4.ceremony2). */
@@ -121,6 +130,12 @@ export interface EdgeConfig {
   gatewayUrl: string;
   /** MSP id of the organisation whose gateway `gatewayUrl` is: edge request signatures name it (protocol P2). */
   gatewayMspId: string;
+  /**
+   * Every gateway the edge may use, in order of preference (1 to MAX_GATEWAYS): from
+   * `gateways` in the file, or the one of gatewayUrl/gatewayMspId. gatewayUrl and
+   * gatewayMspId are always its first entry.
+   */
+  gateways: GatewayEntry[];
   /** The channel and chaincode every signed prosumer payload names (protocol P1). */
   ledger: LedgerTarget;
   /** The meter's rated power (W): a register increase beyond it over the time since the last reading is dropped. */
@@ -261,8 +276,9 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
     }
     return v as Record<string, unknown>;
   };
-  const gatewayUrl = str(input.gatewayUrl, 'gatewayUrl', /^https?:\/\//).replace(/\/+$/, '');
-  const gatewayMspId = input.gatewayMspId === undefined ? DEFAULT_GATEWAY_MSP_ID : str(input.gatewayMspId, 'gatewayMspId', MSP_ID);
+  const gateways = parseGateways(input, problems, str);
+  const gatewayUrl = gateways[0]?.url ?? '';
+  const gatewayMspId = gateways[0]?.mspId ?? DEFAULT_GATEWAY_MSP_ID;
   const ledgerIn = object(input.ledger, 'ledger');
   const ledger: LedgerTarget = {
     channel: ledgerIn.channel === undefined ? DEFAULT_LEDGER_TARGET.channel : str(ledgerIn.channel, 'ledger.channel', CHANNEL),
@@ -329,6 +345,7 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
     ...(embeddedBroker !== undefined ? { embeddedBroker } : {}),
     gatewayUrl,
     gatewayMspId,
+    gateways,
     ledger,
     ratedPowerW,
     siteSecret,
@@ -340,6 +357,48 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
     autoAccept: input.autoAccept !== false,
     logLevel: logLevel as LogLevel,
   };
+}
+
+const GATEWAY_URL = /^https?:\/\//;
+
+/**
+ * The gateways: either `gateways: [{ url, mspId }, ...]` or the single-gateway fields
+ * gatewayUrl (+ gatewayMspId), never both, since which one would win is not obvious.
+ */
+function parseGateways(
+  input: Record<string, unknown>,
+  problems: string[],
+  str: (v: unknown, name: string, pattern?: RegExp) => string,
+): GatewayEntry[] {
+  const raw = input.gateways;
+  if (raw === undefined) {
+    const url = str(input.gatewayUrl, 'gatewayUrl', GATEWAY_URL).replace(/\/+$/, '');
+    const mspId = input.gatewayMspId === undefined ? DEFAULT_GATEWAY_MSP_ID : str(input.gatewayMspId, 'gatewayMspId', MSP_ID);
+    return [{ url, mspId }];
+  }
+  if (input.gatewayUrl !== undefined || input.gatewayMspId !== undefined) {
+    problems.push('gateways, gatewayUrl, gatewayMspId: give gateways or gatewayUrl (with gatewayMspId), not both');
+  }
+  if (!Array.isArray(raw) || raw.length < 1 || raw.length > MAX_GATEWAYS) {
+    problems.push(`gateways: a list of 1 to ${MAX_GATEWAYS} entries { url, mspId }`);
+    return [];
+  }
+  const entries: GatewayEntry[] = [];
+  raw.forEach((g, i) => {
+    const name = `gateways[${i}]`;
+    if (!isPlainObject(g)) {
+      problems.push(`${name}: an object { url, mspId }`);
+      return;
+    }
+    const before = problems.length;
+    if (typeof g.url !== 'string' || !GATEWAY_URL.test(g.url)) problems.push(`${name}.url: required and must match ${GATEWAY_URL}`);
+    if (typeof g.mspId !== 'string' || !MSP_ID.test(g.mspId)) problems.push(`${name}.mspId: required and must match ${MSP_ID}`);
+    if (problems.length > before) return;
+    const url = (g.url as string).replace(/\/+$/, '');
+    if (entries.some((e) => e.url === url)) problems.push(`${name}.url: ${url} appears twice`);
+    else entries.push({ url, mspId: g.mspId as string });
+  });
+  return entries;
 }
 
 /** The `auditors` allowlist: distinct ledger auditor ids. */
@@ -366,7 +425,7 @@ function parseAuditors(raw: unknown, problems: string[]): string[] | undefined {
 const CONFIG_FIELDS = {
   site: [
     'meterId', 'prosumerId', 'keyFile', 'sealingKeyFile', 'auditors', 'dataDir', 'mqtt', 'embeddedBrokerPort', 'embeddedBrokerHost',
-    'embeddedBroker', 'gatewayUrl', 'gatewayMspId', 'ledger', 'ratedPowerW', 'siteSecret', 'acceptPolicy', 'enrollments',
+    'embeddedBroker', 'gatewayUrl', 'gatewayMspId', 'gateways', 'ledger', 'ratedPowerW', 'siteSecret', 'acceptPolicy', 'enrollments',
     'closeDelaySeconds', 'maxClockSkewSeconds', 'retry', 'tamper', 'autoAccept', 'logLevel',
   ],
   mqtt: ['url', 'topic', 'clientId', 'username', 'password', 'passwordFile', 'tls'],
@@ -374,6 +433,7 @@ const CONFIG_FIELDS = {
   embeddedBroker: ['users', 'tls'],
   brokerUser: ['username', 'password', 'passwordFile', 'meterId', 'topic'],
   brokerTls: ['keyFile', 'certFile'],
+  gateway: ['url', 'mspId'],
   ledger: ['channel', 'chaincode'],
   retry: ['initialMs', 'maxMs'],
   tamper: ['periodIndex', 'enrollmentId'],
@@ -405,6 +465,7 @@ function refuseUnknownFields(input: Record<string, unknown>, problems: string[])
     if (Array.isArray(users)) users.forEach((u, i) => check(u, CONFIG_FIELDS.brokerUser, `embeddedBroker.users[${i}]`));
     check(tls, CONFIG_FIELDS.brokerTls, 'embeddedBroker.tls');
   }
+  if (Array.isArray(input.gateways)) input.gateways.forEach((g, i) => check(g, CONFIG_FIELDS.gateway, `gateways[${i}]`));
   check(input.ledger, CONFIG_FIELDS.ledger, 'ledger');
   check(input.retry, CONFIG_FIELDS.retry, 'retry');
   check(input.tamper, CONFIG_FIELDS.tamper, 'tamper');

@@ -15,6 +15,7 @@ export {
   type BrokerUserConfig,
   type EdgeConfig,
   type EnrollmentConfig,
+  type GatewayEntry,
 } from './config';
 export { decideAutoAccept, commitmentDifferences, policyRefusals, missingPolicyTerms, termsTable, type AcceptDecision, type TermRefusal } from './accept-policy';
 export { checkLedgerKey, lookUpLedgerKey, localKeyHash, type LedgerKeyCheck } from './ledger-key';
@@ -30,6 +31,7 @@ export { ReadingLog } from './reading-log';
 export { EdgeStateFile, type SealedPeriodRecord, type PeriodRecord, type PeriodStatus, type EdgeStateData, type EnrollmentHold, type HoldCode } from './edge-state';
 export { GatewayError, isRetryableStatus, type GatewayPort, type EnrollmentView, type LedgerVerificationKey, type PeriodOutcome, type AuditorKeyEntry, type StoredSealedPeriod } from './gateway-port';
 export { HttpGateway } from './http-gateway';
+export { FailoverGateway, type FailoverMember } from './failover-gateway';
 export { edgeRequestHeaders, edgeSigningString, EDGE_HEADERS, EDGE_SIGNING_VERSION } from './edge-request-signing';
 export { CircuitsProver, type CircuitsProverOptions, type ProverPort } from './prover';
 export { provePeriod, periodFingerprintSalt, tamperWith } from './period-proof';
