@@ -27,11 +27,13 @@ export {
   ProofInputError,
   VerificationKeyError,
   type DecodedPublicSignals,
+  type ProofBatchItem,
+  type ProofBatchVerdict,
   type ProofVerifier,
   type VerificationKeyValidator,
 } from './verifier-port';
 export { SYSTEM_PEER_CLOCK, type PeerClock } from './peer-clock';
-export { CHAINCODE_NAME, MAX_CLOCK_SKEW_SECONDS } from './server-settings';
+export { CHAINCODE_NAME, MAX_BATCH_ITEMS, MAX_CLOCK_SKEW_SECONDS } from './server-settings';
 
 export const contracts: unknown[] = [
   SystemContract,

@@ -30,9 +30,30 @@ export class ProofInputError extends Error {
   }
 }
 
+/** One proof of a batch and its public signals, as a submission carries them. */
+export interface ProofBatchItem {
+  proof: unknown;
+  publicSignals: string[];
+}
+
+/** What `verify` would say of one batch item: resolve true ('valid') or false ('invalid'), or throw (the ProofInputError). */
+export type ProofBatchVerdict = 'valid' | 'invalid' | ProofInputError;
+
 export interface ProofVerifier {
   /** Groth16 check; false only for a well-formed proof that does not verify; throws ProofInputError when malformed. */
   verify(verificationKey: unknown, proof: unknown, publicSignals: string[]): Promise<boolean>;
+  /**
+   * Checks many proofs under one key at once; one verdict per item, in order, each the
+   * verdict `verify` would give. `seed` (the transaction id) and the items fix the
+   * random coefficients, so every endorser computes the same. `cacheKey` names the key
+   * (circuit id and key hash) for a cache of its prepared form.
+   */
+  verifyBatch(
+    verificationKey: unknown,
+    items: readonly ProofBatchItem[],
+    seed: string,
+    cacheKey?: string,
+  ): Promise<ProofBatchVerdict[]>;
   /** Names the public signals; throws ProofInputError when malformed. */
   decodePublicSignals(publicSignals: string[]): Promise<DecodedPublicSignals>;
   /** Hex sha256 of the canonical serialisation of proof and signals: what the prosumer signs. */
@@ -63,10 +84,20 @@ export interface VerificationKeyValidator {
 interface CircuitsLibrary {
   PUBLIC_SIGNAL_COUNT: number;
   verifyDeviationProofPrepared(vkey: unknown, proof: unknown, publicSignals: string[]): Promise<boolean>;
+  prepareVerificationKey(vkey: unknown): Promise<PreparedKey>;
+  verifyBatchDetailed(prepared: PreparedKey, items: readonly ProofBatchItem[], seed: string): Promise<CircuitsBatchVerdict[]>;
   decodePublicSignals(publicSignals: string[]): DecodedPublicSignals;
   submissionHash(proof: unknown, publicSignals: string[]): string;
   validateVerificationKey(vkey: unknown, expectedPublicSignals: number): Promise<unknown>;
 }
+
+/** @flexproof/circuits' PreparedVerificationKey, opaque here. */
+interface PreparedKey {
+  readonly keyHash: string;
+}
+
+/** @flexproof/circuits' BatchVerdict. */
+type CircuitsBatchVerdict = { status: 'valid' } | { status: 'invalid' } | { status: 'malformed'; error: unknown };
 
 /** Error codes of CircuitError that mean "malformed input", not "invalid proof". */
 const MALFORMED_CODES = new Set([
@@ -78,13 +109,24 @@ const MALFORMED_CODES = new Set([
   'MALFORMED_SUBMISSION',
 ]);
 
-function translateCircuitError(err: unknown): never {
+/** The ProofInputError for a CircuitError that means malformed input; undefined for anything else. */
+function asProofInputError(err: unknown): ProofInputError | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   if (err instanceof Error && err.name === 'CircuitError' && typeof code === 'string' && MALFORMED_CODES.has(code)) {
-    throw new ProofInputError(code, err.message);
+    return new ProofInputError(code, err.message);
   }
-  throw err;
+  return undefined;
 }
+
+function translateCircuitError(err: unknown): never {
+  throw asProofInputError(err) ?? err;
+}
+
+/**
+ * A chaincode process verifies under a handful of registered keys; the bound only stops
+ * ever new keys (a new key per circuit id and hash) from growing memory.
+ */
+const PREPARED_CACHE_LIMIT = 16;
 
 let library: Promise<CircuitsLibrary> | undefined;
 
@@ -96,6 +138,49 @@ function loadCircuits(): Promise<CircuitsLibrary> {
 
 /** The production verifier: snarkjs Groth16 through @flexproof/circuits. */
 export class CircuitsProofVerifier implements ProofVerifier {
+  /** Prepared keys by (circuit id, key hash): preparing costs about as much as verifying a proof. */
+  private readonly prepared = new Map<string, Promise<PreparedKey>>();
+
+  async verifyBatch(
+    verificationKey: unknown,
+    items: readonly ProofBatchItem[],
+    seed: string,
+    cacheKey?: string,
+  ): Promise<ProofBatchVerdict[]> {
+    const lib = await loadCircuits();
+    let prepared: PreparedKey;
+    try {
+      prepared = await this.preparedKey(lib, verificationKey, cacheKey);
+    } catch (err) {
+      // What verify would throw for each item, under this key.
+      const malformed = asProofInputError(err);
+      if (malformed) return items.map(() => malformed);
+      throw err;
+    }
+    const verdicts = await lib.verifyBatchDetailed(prepared, items, seed);
+    return verdicts.map((v) => {
+      if (v.status !== 'malformed') return v.status;
+      const malformed = asProofInputError(v.error);
+      if (!malformed) throw v.error;
+      return malformed;
+    });
+  }
+
+  private preparedKey(lib: CircuitsLibrary, verificationKey: unknown, cacheKey: string | undefined): Promise<PreparedKey> {
+    if (cacheKey === undefined) return lib.prepareVerificationKey(verificationKey);
+    let entry = this.prepared.get(cacheKey);
+    if (!entry) {
+      if (this.prepared.size >= PREPARED_CACHE_LIMIT) this.prepared.clear();
+      entry = lib.prepareVerificationKey(verificationKey);
+      this.prepared.set(cacheKey, entry);
+      const built = entry;
+      built.catch(() => {
+        if (this.prepared.get(cacheKey) === built) this.prepared.delete(cacheKey);
+      });
+    }
+    return entry;
+  }
+
   async verify(verificationKey: unknown, proof: unknown, publicSignals: string[]): Promise<boolean> {
     const lib = await loadCircuits();
     try {

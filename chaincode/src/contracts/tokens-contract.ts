@@ -2,10 +2,15 @@ import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
 import { ChaincodeError } from '../errors';
 import { callerMsp, callerRole, MEMBER_MSPS, requireRole, txTimeIso } from '../identity';
 import {
+  accountsWithDeltas,
   applyTokenMovements,
+  compactAccount,
+  compactSupply,
   emitEvent,
+  isDeltaAccount,
   KEY,
   listRecords,
+  readAllBalances,
   readBalance,
   readSupply,
   requireRecord,
@@ -19,6 +24,7 @@ import {
   AccountInput,
   AccountsInput,
   BurnInput,
+  CompactBalancesInput,
   EmptyInput,
   MintInput,
   parseInput,
@@ -143,7 +149,10 @@ export class TokensContract extends FlexproofContract {
   public async GetBalances(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
     const { accounts } = parseInput(AccountsInput, inputJson);
-    if (!accounts) return stableStringify({ accounts: await listRecords<Account>(ctx, KEY.account, []) });
+    if (!accounts) {
+      const all: Account[] = (await readAllBalances(ctx)).map((a) => ({ accountId: a.accountId, balance: a.balance.toString() }));
+      return stableStringify({ accounts: all });
+    }
     const out: Account[] = [];
     for (const accountId of accounts) out.push({ accountId, balance: (await readBalance(ctx, accountId)).toString() });
     return stableStringify({ accounts: out });
@@ -158,6 +167,57 @@ export class TokensContract extends FlexproofContract {
     const supply = await readSupply(ctx);
     const outstanding = (BigInt(supply.minted) - BigInt(supply.burned)).toString();
     return stableStringify({ ...supply, outstanding });
+  }
+
+  /**
+   * Either organisation: folds the delta records of one organisation account (or, with
+   * no accountId, of every organisation account and of the supply) into their base
+   * records and deletes them. Balances do not change. It reads every delta it folds, so
+   * it fails (MVCC) when a concurrent transaction adds one: retry later.
+   */
+  @Transaction()
+  @Returns('string')
+  public async CompactBalances(ctx: Context, inputJson: string): Promise<string> {
+    callerRole(ctx);
+    const { accountId } = parseInput(CompactBalancesInput, inputJson);
+    const compacted: ({ accountId: string; deltas: number } | { supply: true; deltas: number })[] = [];
+    if (accountId !== undefined) {
+      if (!isDeltaAccount(accountId)) {
+        throw new ChaincodeError('BAD_INPUT', `accountId: ${accountId} is not an organisation account (org:<MSP>); only those have deltas`);
+      }
+      requireHolderAccount(accountId, 'CompactBalances');
+      compacted.push({ accountId, deltas: await compactAccount(ctx, accountId) });
+    } else {
+      for (const id of await accountsWithDeltas(ctx)) compacted.push({ accountId: id, deltas: await compactAccount(ctx, id) });
+      const supplyDeltas = await compactSupply(ctx);
+      if (supplyDeltas > 0) compacted.push({ supply: true, deltas: supplyDeltas });
+    }
+    emitEvent(ctx, 'BalancesCompacted', { compacted });
+    return stableStringify({ compacted });
+  }
+
+  /**
+   * Either organisation: the supply invariant over the whole ledger, deltas folded:
+   * minted, burned, the sum of every account (organisations, prosumers, escrows), how
+   * many accounts, and minted - burned - that sum, which is "0" on a consistent ledger.
+   */
+  @Transaction(false)
+  @Returns('string')
+  public async AuditSupply(ctx: Context, inputJson: string): Promise<string> {
+    callerRole(ctx);
+    parseInput(EmptyInput, inputJson);
+    const supply = await readSupply(ctx);
+    const all = await readAllBalances(ctx);
+    let balances = 0n;
+    for (const a of all) balances += a.balance;
+    const imbalance = BigInt(supply.minted) - BigInt(supply.burned) - balances;
+    return stableStringify({
+      minted: supply.minted,
+      burned: supply.burned,
+      balances: balances.toString(),
+      accounts: all.length,
+      imbalance: imbalance.toString(),
+    });
   }
 
   /** Either organisation: the redemptions of a prosumer, oldest key first. */

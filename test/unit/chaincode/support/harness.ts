@@ -30,6 +30,7 @@ import {
   type Enrollment,
   type LedgerTarget,
   type PeerClock,
+  type ProofVerifier,
   type SubmitPeriodPayload,
 } from './chaincode';
 import { FakeProofVerifier } from './fake-proof-verifier';
@@ -58,6 +59,8 @@ export const TARGET: LedgerTarget = { ...DEFAULT_LEDGER_TARGET };
 
 export interface HarnessOptions {
   maxSkewSeconds?: number;
+  /** The proof verifier the programs contract uses (default: `verifier`, the fake). */
+  proofVerifier?: ProofVerifier;
 }
 
 export class ChaincodeHarness {
@@ -77,7 +80,7 @@ export class ChaincodeHarness {
       meters: new MetersContract(this.clock),
       tokens: new TokensContract(this.clock),
       market: new MarketContract(this.clock),
-      programs: new ProgramsContract(this.verifier, this.clock),
+      programs: new ProgramsContract(options.proofVerifier ?? this.verifier, this.clock),
       verifiers: new VerifiersContract(undefined, this.clock),
       auditors: new AuditorsContract(this.clock),
     };
@@ -242,6 +245,7 @@ export interface EnrollmentTermsOverrides {
   ratePerWh?: string;
   toleranceWh?: string;
   flexWh?: string[];
+  requestCommitment?: string;
 }
 
 export function offerInput(enrollmentId: string, orderId: string, p: Prosumer, o: EnrollmentTermsOverrides = {}) {
@@ -250,7 +254,7 @@ export function offerInput(enrollmentId: string, orderId: string, p: Prosumer, o
     orderId,
     meterId: p.meterId,
     circuitId: CIRCUIT_ID,
-    requestCommitment: COMMITMENT,
+    requestCommitment: o.requestCommitment ?? COMMITMENT,
     reward: o.reward ?? '2400',
     ratePerWh: o.ratePerWh ?? '2',
     toleranceWh: o.toleranceWh ?? '10',
@@ -295,6 +299,8 @@ export interface SubmissionOptions {
   signalPeriod?: string;
   signWith?: KeyObject;
   target?: LedgerTarget;
+  /** A proof object of its own (e.g. a malformed one), signed like any other. */
+  proof?: unknown;
 }
 
 /** A signed submission for period p with fake proof and signals in circuit order. */
@@ -314,7 +320,7 @@ export async function submission(
     o.requestCommitment ?? COMMITMENT,
     o.signalPeriod ?? String(periodIndex),
   ];
-  const proof = { fake: o.valid === false ? 'invalid' : 'valid' };
+  const proof = o.proof ?? { fake: o.valid === false ? 'invalid' : 'valid' };
   const payload: SubmitPeriodPayload = {
     type: ACTION_SUBMIT_PERIOD,
     ...(o.target ?? TARGET),
