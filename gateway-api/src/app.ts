@@ -29,6 +29,7 @@ import { tokenRoutes } from './routes/tokens';
 import { verificationKeyRoutes } from './routes/verification-keys';
 import { ErrorResponse } from './schemas/http';
 import { MeterDirectory } from './services/meter-directory';
+import { PeriodSubmissions, type PeriodBatchingOptions } from './services/period-submissions';
 import type { Services } from './services/services';
 import type { SealedPeriodStore } from './store/sealed-periods';
 
@@ -54,6 +55,8 @@ export interface AppDependencies {
   maxNoncesPerMeter?: number;
   /** Largest request body, bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** Coalescing of period submissions (defaults: 32 items, 20 ms, 4 in flight; maxItems 1 turns it off). */
+  periodBatching?: Partial<PeriodBatchingOptions>;
   /** How long a meter's public key is cached, ms (default 30 s). */
   meterCacheMs?: number;
   logger?: FastifyServerOptions['logger'];
@@ -179,11 +182,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook('onClose', async () => nonces.close());
   const ledger = new MeteredLedger(new IdempotentLedger(deps.ledger), metrics);
   const meters = new MeterDirectory(ledger, deps.meterCacheMs);
+  const periods = new PeriodSubmissions(ledger, deps.periodBatching, { metrics, log: app.log });
   const services: Services = {
     org: deps.org,
     ledger,
     store: deps.store,
     meters,
+    periods,
     metrics,
     bodyLimit,
     guards: new Guards({
@@ -197,8 +202,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     closing: closing.signal,
   };
   app.addHook('onClose', async () => closing.abort());
-  // Ends open event streams before the server waits for its connections to close.
-  app.addHook('preClose', async () => closing.abort());
+  // Ends open event streams before the server waits for its connections to close, and
+  // sends the periods that wait for a batch rather than let them wait for their window.
+  app.addHook('preClose', async () => {
+    closing.abort();
+    periods.close();
+  });
 
   // ---- routes layer -------------------------------------------------------------------
   try {

@@ -10,6 +10,7 @@ import { MSP_ID_PATTERN } from './auth/edge-signature';
 import { DEFAULT_MAX_NONCES, DEFAULT_MAX_NONCES_PER_METER } from './auth/nonce-store';
 import type { FabricIdentityConfig } from './fabric/connect';
 import type { NetworkDescriptor } from './fabric/network-descriptor';
+import { DEFAULT_PERIOD_BATCHING, type PeriodBatchingOptions } from './services/period-submissions';
 import { splitCredentials, type StoreCredentials } from './store/store-credentials';
 
 export type OrgName = 'aggregator' | 'dso';
@@ -31,8 +32,18 @@ export interface GatewayConfig {
   /** The edge nonce log (auth/nonce-store.ts): its directory and bounds. */
   edgeNonces: { dir: string; maxEntries: number; maxPerMeter: number };
   mvccRetries: number;
+  /**
+   * Coalescing of period submissions (services/period-submissions.ts). loadConfig always
+   * sets it; a configuration built by hand (tests) may leave it out for the defaults.
+   */
+  periodBatching?: PeriodBatchingOptions;
   logLevel: string;
 }
+
+/** Upper bounds of the batching settings (N beyond the chaincode's own cap only makes every batch refused). */
+export const MAX_BATCH_ITEMS = 256;
+const MAX_BATCH_WINDOW_MS = 10_000;
+const MAX_BATCH_IN_FLIGHT = 1024;
 
 /** Repository root (gateway-api/dist or gateway-api/src -> ../..). */
 const ROOT_DIR = path.resolve(__dirname, '..', '..');
@@ -84,6 +95,21 @@ export const SETTINGS: readonly { name: string; default: string; meaning: string
     meaning: 'most live edge nonces of one meter, i.e. signed requests per twice the window (more: 429)',
   },
   { name: 'FLEXPROOF_MVCC_RETRIES', default: '3', meaning: 'resubmissions after an MVCC read conflict' },
+  {
+    name: 'FLEXPROOF_BATCH_MAX_ITEMS',
+    default: String(DEFAULT_PERIOD_BATCHING.maxItems),
+    meaning: `N: most periods settled in one SubmitPeriods, 1 to ${MAX_BATCH_ITEMS} (1: no batching, every period a plain SubmitPeriod; keep it at most the chaincode's FLEXPROOF_MAX_BATCH_ITEMS, 64 by default)`,
+  },
+  {
+    name: 'FLEXPROOF_BATCH_WINDOW_MS',
+    default: String(DEFAULT_PERIOD_BATCHING.windowMs),
+    meaning: `at the in-flight limit, how long the first waiting period waits for others before its batch goes, ms (0 to ${MAX_BATCH_WINDOW_MS})`,
+  },
+  {
+    name: 'FLEXPROOF_BATCH_MAX_IN_FLIGHT',
+    default: String(DEFAULT_PERIOD_BATCHING.maxInFlight),
+    meaning: `below this many settlement transactions in flight, waiting periods go at once (a lone one as a plain SubmitPeriod), 1 to ${MAX_BATCH_IN_FLIGHT}`,
+  },
   { name: 'FLEXPROOF_LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug or trace' },
 ];
 
@@ -184,6 +210,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     edgeWindowSeconds: int('FLEXPROOF_EDGE_WINDOW_SECONDS', 300, 1, 3600),
     edgeNonces,
     mvccRetries: int('FLEXPROOF_MVCC_RETRIES', 3, 0, 10),
+    periodBatching: {
+      maxItems: int('FLEXPROOF_BATCH_MAX_ITEMS', DEFAULT_PERIOD_BATCHING.maxItems, 1, MAX_BATCH_ITEMS),
+      windowMs: int('FLEXPROOF_BATCH_WINDOW_MS', DEFAULT_PERIOD_BATCHING.windowMs, 0, MAX_BATCH_WINDOW_MS),
+      maxInFlight: int('FLEXPROOF_BATCH_MAX_IN_FLIGHT', DEFAULT_PERIOD_BATCHING.maxInFlight, 1, MAX_BATCH_IN_FLIGHT),
+    },
     logLevel,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -7,11 +7,22 @@ export {
 } from './fabric/network-descriptor';
 export { buildApp, type AppDependencies } from './app';
 export { ApiError, toHttpError, statusOfChaincodeCode } from './errors';
-export { loadConfig, ConfigError, SETTINGS, ORG_DEFAULTS, type GatewayConfig } from './config';
+export { loadConfig, ConfigError, SETTINGS, ORG_DEFAULTS, MAX_BATCH_ITEMS, type GatewayConfig } from './config';
 export { startGateway, type GatewayInstance } from './instance';
 export { FabricLedger } from './ledger/fabric-ledger';
 export type { LedgerPort, LedgerEvent, EventFilter, SubmitOptions, SubmitOutcome } from './ledger/ledger-port';
 export { eventMatches } from './ledger/ledger-port';
+export { expandBatchEvent, isBatchEvent } from './ledger/batch-events';
+export {
+  PeriodSubmissions,
+  DEFAULT_PERIOD_BATCHING,
+  type PeriodBatchingOptions,
+  type PeriodOutcome,
+  type PeriodLog,
+  type SubmitPeriodInput,
+} from './services/period-submissions';
+export { GatewayMetrics, FLUSH_REASONS, type FlushReason } from './metrics';
+export { IdempotentLedger, IdempotencyKeyReused } from './ledger/idempotent-ledger';
 export { ChaincodeRefusal, CommitRejected, LedgerUnavailable, parseChaincodeMessage } from './ledger/ledger-errors';
 export { TX, type TransactionName } from './ledger/transactions';
 export { CouchSealedStore, type CouchStoreOptions } from './store/couch-store';

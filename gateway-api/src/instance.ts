@@ -58,6 +58,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: bo
       maxNonces: config.edgeNonces.maxEntries,
       maxNoncesPerMeter: config.edgeNonces.maxPerMeter,
       bodyLimit: config.bodyLimit,
+      periodBatching: config.periodBatching,
       logger: options.logger === false ? false : { level: config.logLevel },
     });
     cleanups.push(() => app.close());
@@ -71,6 +72,7 @@ export async function startGateway(config: GatewayConfig, options: { logger?: bo
         store: config.store.kind,
         storeOrigin: new URL(store.url).origin,
         edgeNonces: config.edgeNonces.dir,
+        periodBatching: config.periodBatching,
       },
       `gateway listening on ${address}`,
     );

@@ -1,9 +1,18 @@
 /** Prometheus metrics of one gateway instance (its own registry, so several apps can share a process). */
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventFilter, LedgerEvent, LedgerPort, SubmitOptions, SubmitOutcome } from './ledger/ledger-port';
 import type { TransactionName } from './ledger/transactions';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 24, 32, 48, 64, 128, 256];
+
+/**
+ * Why the period coalescer sent a submission transaction: `immediate` (fewer than the
+ * in-flight limit were in flight), `full` (N items waited), `window` (the first waiting
+ * item's window ended), `close` (the app is closing), `unbatched` (N = 1: batching off).
+ */
+export const FLUSH_REASONS = ['immediate', 'full', 'window', 'close', 'unbatched'] as const;
+export type FlushReason = (typeof FLUSH_REASONS)[number];
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -25,6 +34,33 @@ export class GatewayMetrics {
     help: 'Endorse, order and commit latency of ledger transactions, by transaction and outcome',
     labelNames: ['transaction', 'outcome'] as const,
     buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly periodBatchSize = new Histogram({
+    name: 'flexproof_gateway_period_batch_size',
+    help: 'Periods per settlement transaction sent by the coalescer (1: a plain SubmitPeriod)',
+    buckets: BATCH_SIZE_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly periodBatchFlushes = new Counter({
+    name: 'flexproof_gateway_period_batch_flushes_total',
+    help: 'Settlement transactions sent by the coalescer, by reason (immediate, full, window, close, unbatched)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly periodBatchFallbacks = new Counter({
+    name: 'flexproof_gateway_period_batch_fallbacks_total',
+    help: 'SubmitPeriods transactions refused as a whole, whose items were then sent one by one as SubmitPeriod',
+    registers: [this.registry],
+  });
+  readonly periodSubmissionsInFlight = new Gauge({
+    name: 'flexproof_gateway_period_submissions_in_flight',
+    help: 'Settlement transactions of the coalescer not answered yet',
+    registers: [this.registry],
+  });
+  readonly periodQueueLength = new Gauge({
+    name: 'flexproof_gateway_period_queue_length',
+    help: 'Periods waiting in the coalescer for a batch',
     registers: [this.registry],
   });
   readonly errors = new Counter({

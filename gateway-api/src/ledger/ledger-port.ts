@@ -50,9 +50,20 @@ export interface LedgerPort {
   ping(): Promise<void>;
 }
 
-/** True if an event concerns the enrollment and the meter of the filter (absent = any). */
+/**
+ * True if an event concerns the enrollment and the meter of the filter (absent = any). An
+ * event of a batch transaction (its payload lists `items`) matches when one of its items
+ * does; the event stream then expands it (batch-events.ts) and filters each item.
+ */
 export function eventMatches(event: LedgerEvent, filter: EventFilter): boolean {
-  if (filter.enrollmentId !== undefined && event.payload.enrollmentId !== filter.enrollmentId) return false;
-  if (filter.meterId !== undefined && event.payload.meterId !== filter.meterId) return false;
+  if (Array.isArray(event.payload.items)) {
+    return event.payload.items.some((item: unknown) => item !== null && typeof item === 'object' && payloadMatches(item as Record<string, unknown>, filter));
+  }
+  return payloadMatches(event.payload, filter);
+}
+
+function payloadMatches(payload: Record<string, unknown>, filter: EventFilter): boolean {
+  if (filter.enrollmentId !== undefined && payload.enrollmentId !== filter.enrollmentId) return false;
+  if (filter.meterId !== undefined && payload.meterId !== filter.meterId) return false;
   return true;
 }

@@ -12,7 +12,7 @@ import { ApiError } from '../errors';
 import { ChaincodeRefusal } from '../ledger/ledger-errors';
 import { TX } from '../ledger/transactions';
 import { cc, Enrollment, EnrollmentView, errorResponses, Meter, PeriodIndexParam, Record_, Submitted } from '../schemas/http';
-import { settlePeriod, type SubmitPeriodInput } from '../services/period-submissions';
+import type { SubmitPeriodInput } from '../services/period-submissions';
 import type { RouteOptions, Services } from '../services/services';
 import { StoreConflict } from '../store/sealed-periods';
 import { EnrollmentQuery, SEALED_UPLOAD_BODY_LIMIT, SealedDocuments, SealedUpload, sealedDocumentsOf, type SealedUploadBody } from './sealed-periods';
@@ -123,7 +123,7 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
       schema: {
         summary: "Submit a period's proof (signed by the prosumer, relayed to SubmitPeriod); settles once",
         description:
-          'Resubmitting the identical signed period returns the recorded outcome (`replayed: true`); another submission for a settled period is a 409.',
+          'Resubmitting the identical signed period returns the recorded outcome (`replayed: true`); another submission for a settled period is a 409. Under load the gateway settles concurrent periods of different enrollments together in one SubmitPeriods transaction; each request still gets its own period\'s answer, as SubmitPeriod would give it.',
         tags,
         security,
         params: Type.Object({ enrollmentId: cc.Id, periodIndex: PeriodIndexParam }),
@@ -142,7 +142,7 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         throw new ApiError(400, 'BAD_INPUT', 'body.payload.periodIndex: differs from the path');
       }
       requireOwnMeter(request, body.payload.meterId);
-      return settlePeriod(services.ledger, body);
+      return services.periods.settle(body);
     },
   );
 

@@ -7,6 +7,9 @@ import { ledgerRoute } from './ledger-route';
 
 const tags = ['enrollments'];
 const EnrollmentParams = Type.Object({ enrollmentId: cc.Id });
+/** Most offers or deposits in one batch transaction (the chaincode's own bound). */
+export const MAX_FUNDING_BATCH = 256;
+const Enrollments = (description: string) => Record_(description, { enrollments: Type.Array(Enrollment) });
 
 export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   ledgerRoute(app, services, {
@@ -21,6 +24,37 @@ export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     body: cc.OfferEnrollmentInput,
     argument: ({ body }) => body,
     response: Enrollment,
+  });
+  ledgerRoute(app, services, {
+    method: 'POST',
+    url: '/enrollments/batch',
+    summary: `Offer up to ${MAX_FUNDING_BATCH} enrollments in one transaction; all or none (a refusal names \`offers[i]\`)`,
+    tags,
+    roles: ['aggregator'],
+    transaction: TX.offerEnrollments,
+    kind: 'submit',
+    created: true,
+    body: Type.Object(
+      { offers: Type.Array(cc.OfferEnrollmentInput, { minItems: 1, maxItems: MAX_FUNDING_BATCH, description: 'each as POST /v1/enrollments takes it' }) },
+      { additionalProperties: false },
+    ),
+    argument: ({ body }) => ({ offers: body.offers }),
+    response: Enrollments('the enrollments offered, in the order of the offers'),
+  });
+  ledgerRoute(app, services, {
+    method: 'POST',
+    url: '/enrollments/deposits',
+    summary: `Fund up to ${MAX_FUNDING_BATCH} accepted enrollments in one transaction (one debit of the total); all or none`,
+    tags,
+    roles: ['aggregator'],
+    transaction: TX.depositRewards,
+    kind: 'submit',
+    body: Type.Object(
+      { enrollmentIds: Type.Array(cc.Id, { minItems: 1, maxItems: MAX_FUNDING_BATCH, uniqueItems: true }) },
+      { additionalProperties: false },
+    ),
+    argument: ({ body }) => ({ enrollmentIds: body.enrollmentIds }),
+    response: Enrollments('the enrollments funded, now active'),
   });
   ledgerRoute(app, services, {
     method: 'POST',

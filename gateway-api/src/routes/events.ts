@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { toHttpError } from '../errors';
-import type { EventFilter } from '../ledger/ledger-port';
+import { expandBatchEvent } from '../ledger/batch-events';
+import { eventMatches, type EventFilter } from '../ledger/ledger-port';
 import { cc, errorResponses } from '../schemas/http';
 import type { RouteOptions, Services } from '../services/services';
 
@@ -11,6 +12,8 @@ const HEARTBEAT_MS = 15_000;
  * Server-sent events of chaincode events. Each message: `id` block number, `event` the
  * chaincode event name, `data` its JSON payload with `txId`. A first `ready` message says
  * the ledger stream is established; a failure ends the stream with an `error` message.
+ * A batch transaction's event (PeriodsSettled, EnrollmentsOffered, RewardsDeposited) is
+ * sent as the single events of its items, each with the batch's block and txId.
  */
 export async function streamEvents(services: Services, filter: EventFilter, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const done = new AbortController();
@@ -29,8 +32,12 @@ export async function streamEvents(services: Services, filter: EventFilter, requ
   try {
     const events = await services.ledger.events(filter, done.signal);
     out.write(`event: ready\ndata: ${JSON.stringify(filter)}\n\n`);
-    for await (const e of events) {
-      out.write(`id: ${e.blockNumber}\nevent: ${e.eventName}\ndata: ${JSON.stringify({ ...e.payload, txId: e.txId })}\n\n`);
+    for await (const batch of events) {
+      // A batch transaction's event stands for one event per item: subscribers see those.
+      for (const e of expandBatchEvent(batch)) {
+        if (!eventMatches(e, filter)) continue;
+        out.write(`id: ${e.blockNumber}\nevent: ${e.eventName}\ndata: ${JSON.stringify({ ...e.payload, txId: e.txId })}\n\n`);
+      }
     }
   } catch (err) {
     const { body, internal } = toHttpError(err);
@@ -59,7 +66,8 @@ export const eventRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     {
       schema: {
         summary: 'Chaincode events as server-sent events, filtered by enrollment and/or meter',
-        description: 'Roles: dso, aggregator, auditor. `Last-Event-ID` or `fromBlock` resumes from a block.',
+        description:
+          "Roles: dso, aggregator, auditor. `Last-Event-ID` or `fromBlock` resumes from a block. A batch transaction's event (PeriodsSettled, EnrollmentsOffered, RewardsDeposited) arrives as the single events of its items (PeriodSettled or EnrollmentExcluded, EnrollmentOffered, RewardDeposited), each with the batch's block and txId.",
         tags: ['events'],
         security: [{ bearer: [] }],
         querystring: EventStreamQuery,

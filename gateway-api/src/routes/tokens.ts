@@ -9,6 +9,8 @@ const tags = ['tokens'];
 const Movement = Record_('token movement', { amount: Type.String() });
 const Account = Record_('account balance', { accountId: Type.String(), balance: Type.String() });
 const AccountParams = Type.Object({ accountId: cc.AccountId });
+/** Only organisation accounts are kept as a base record plus deltas (the chaincode's rule). */
+const OrgAccountId = Type.String({ pattern: '^org:[A-Za-z0-9._-]{1,64}$', description: 'an organisation account, e.g. org:AggregatorMSP' });
 
 export const tokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   ledgerRoute(app, services, {
@@ -57,6 +59,38 @@ export const tokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     kind: 'evaluate',
     argument: () => ({}),
     response: Record_('token supply', { minted: Type.String(), burned: Type.String(), outstanding: Type.String() }),
+  });
+  ledgerRoute(app, services, {
+    method: 'POST',
+    url: '/tokens/compact',
+    summary: 'Fold the delta records of one organisation account (or, without accountId, of every one and of the supply) into their base records',
+    tags,
+    roles: ['dso', 'aggregator'],
+    transaction: TX.compactBalances,
+    kind: 'submit',
+    body: Type.Object({ accountId: Type.Optional(OrgAccountId) }, { additionalProperties: false }),
+    argument: ({ body }) => (body.accountId === undefined ? {} : { accountId: body.accountId }),
+    // Concurrent credits can make it fail with an MVCC conflict (409): expected, retry later.
+    response: Record_('compaction', {
+      compacted: Type.Array(Record_('one account (accountId) or the supply (supply), and how many deltas were folded', { deltas: Type.Integer() })),
+    }),
+  });
+  ledgerRoute(app, services, {
+    method: 'GET',
+    url: '/tokens/supply-audit',
+    summary: 'The supply invariant checked over every account: minted - burned - all balances and escrows (imbalance "0" when it holds)',
+    tags,
+    roles: ['dso', 'aggregator'],
+    transaction: TX.auditSupply,
+    kind: 'evaluate',
+    argument: () => ({}),
+    response: Record_('supply audit', {
+      minted: Type.String(),
+      burned: Type.String(),
+      balances: Type.String({ description: 'sum of all accounts: escrows, prosumers, organisations' }),
+      accounts: Type.Integer(),
+      imbalance: Type.String({ description: 'minted - burned - balances; "0" when the invariant holds' }),
+    }),
   });
   ledgerRoute(app, services, {
     method: 'GET',

@@ -31,6 +31,10 @@ describe('gateway-api: the flexproof-gateway bin', () => {
     assert.match(stdout, /usage: flexproof-gateway/);
     assert.match(stdout, /"sha256\\?":\\?"\$SHA256\\?"/);
     assert.match(stdout, /hash-token - \| sed -n "s\/\^sha256: \/\/p"/);
+    // The coalescing settings, with their defaults.
+    assert.match(stdout, /FLEXPROOF_BATCH_MAX_ITEMS +N: most periods .*\[default: 32\]/);
+    assert.match(stdout, /FLEXPROOF_BATCH_WINDOW_MS +.*\[default: 20\]/);
+    assert.match(stdout, /FLEXPROOF_BATCH_MAX_IN_FLIGHT +.*\[default: 4\]/);
   });
 
   it('hash-token prints labelled lines, or JSON with --json; a given token (argument or stdin) is hashed', () => {

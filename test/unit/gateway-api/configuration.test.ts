@@ -130,6 +130,26 @@ describe('gateway configuration', () => {
     assert.throws(() => loadConfig({ ...env, FLEXPROOF_EDGE_NONCE_LIMIT: '0' }), /FLEXPROOF_EDGE_NONCE_LIMIT: must be an integer from 1000/);
   });
 
+  it('reads the period coalescing settings from the environment or the file (defaults 32, 20 ms, 4), refusing out-of-range values', () => {
+    assert.deepEqual(loadConfig(env).periodBatching, { maxItems: 32, windowMs: 20, maxInFlight: 4 });
+    const file = path.join(dir, 'batching.json');
+    writeFileSync(file, JSON.stringify({ FLEXPROOF_BATCH_MAX_ITEMS: 16, FLEXPROOF_BATCH_WINDOW_MS: 50, FLEXPROOF_BATCH_MAX_IN_FLIGHT: 2 }));
+    assert.deepEqual(loadConfig({ ...env, FLEXPROOF_GATEWAY_CONFIG: file }).periodBatching, { maxItems: 16, windowMs: 50, maxInFlight: 2 });
+    assert.deepEqual(loadConfig({ ...env, FLEXPROOF_GATEWAY_CONFIG: file, FLEXPROOF_BATCH_MAX_ITEMS: '1' }).periodBatching, { maxItems: 1, windowMs: 50, maxInFlight: 2 });
+    assert.throws(
+      () => loadConfig({ ...env, FLEXPROOF_BATCH_MAX_ITEMS: '0', FLEXPROOF_BATCH_WINDOW_MS: '2.5', FLEXPROOF_BATCH_MAX_IN_FLIGHT: 'many' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(err.problems, [
+          'FLEXPROOF_BATCH_MAX_ITEMS: must be an integer from 1 to 256',
+          'FLEXPROOF_BATCH_WINDOW_MS: must be an integer from 0 to 10000',
+          'FLEXPROOF_BATCH_MAX_IN_FLIGHT: must be an integer from 1 to 1024',
+        ]);
+        return true;
+      },
+    );
+  });
+
   it('refuses an MSP id that cannot stand in the edge signing string', () => {
     assert.equal(loadConfig(env).fabric.mspId, 'DsoMSP');
     assert.throws(() => loadConfig({ ...env, FLEXPROOF_MSP_ID: 'Dso MSP' }), /FLEXPROOF_MSP_ID: 1 to 128 printable ASCII/);

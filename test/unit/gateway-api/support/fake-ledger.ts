@@ -74,31 +74,61 @@ export class FakeLedgerForTests implements LedgerPort {
         nextPeriod: null,
       };
     });
-    this.on('org.flexproof.programs:SubmitPeriod', (input) => {
-      const payload = input.payload as { enrollmentId: string; periodIndex: number; submissionHash: string };
-      const publicSignals = input.publicSignals as string[];
-      const e = this.#enrollment(payload.enrollmentId);
-      if (e.results[payload.periodIndex]) {
-        throw new ChaincodeRefusal('CONFLICT', `period ${payload.periodIndex} is already settled`);
-      }
-      const result: FakePeriodResult = {
-        outcome: 'verified',
-        periodIndex: payload.periodIndex,
-        deviationWh: publicSignals[1] ?? '0',
-        prevFingerprint: e.chainHead,
-        newFingerprint: publicSignals[0] ?? '0',
-        submissionHash: payload.submissionHash,
-        txId: this.currentTxId,
+    this.on('org.flexproof.programs:SubmitPeriod', (input) => this.settlePeriodForTests(input));
+    // Sequential semantics, as the chaincode's: each item as the SubmitPeriod handler
+    // scripted now would take it, one after the other; a refusal is that item's outcome.
+    this.on('org.flexproof.programs:SubmitPeriods', ({ items }) => {
+      if (!Array.isArray(items) || items.length === 0) throw new ChaincodeRefusal('BAD_INPUT', 'items: must be a non-empty array');
+      const single = this.#handlers.get('org.flexproof.programs:SubmitPeriod') as Handler;
+      const seen = new Set<string>();
+      return {
+        outcomes: items.map((item: Record<string, unknown>, index) => {
+          const { enrollmentId, periodIndex } = item.payload as { enrollmentId: string; periodIndex: number };
+          try {
+            if (seen.has(enrollmentId)) throw new ChaincodeRefusal('CONFLICT', `items[${index}]: the batch already holds a submission for enrollment ${enrollmentId}`);
+            seen.add(enrollmentId);
+            const answer = single(item) as { outcome: string; result: unknown };
+            return { index, outcome: answer.outcome, enrollmentId, periodIndex, result: answer.result };
+          } catch (err) {
+            if (!(err instanceof ChaincodeRefusal)) throw err;
+            return { index, outcome: 'refused', code: err.code, message: err.message, enrollmentId, periodIndex };
+          }
+        }),
       };
-      e.results[payload.periodIndex] = result;
-      e.chainHead = result.newFingerprint ?? e.chainHead;
-      return { outcome: 'verified', enrollmentId: e.enrollmentId, periodIndex: payload.periodIndex, result };
     });
     this.on('org.flexproof.system:Ping', () => ({ chaincode: 'flexproof' }));
   }
 
   /** The txId the transaction being submitted will get. */
   currentTxId = '';
+
+  /**
+   * Awaited by every submission before the ledger applies it (after it is recorded in
+   * `submitted`): a test holds transactions in flight with it, or fails them as a whole.
+   */
+  beforeSubmit: ((transaction: TransactionName, argument: unknown) => Promise<void>) | undefined;
+
+  /** The fake's SubmitPeriod: settles a verified period once (CONFLICT when settled). */
+  settlePeriodForTests(input: Record<string, unknown>): unknown {
+    const payload = input.payload as { enrollmentId: string; periodIndex: number; submissionHash: string };
+    const publicSignals = input.publicSignals as string[];
+    const e = this.#enrollment(payload.enrollmentId);
+    if (e.results[payload.periodIndex]) {
+      throw new ChaincodeRefusal('CONFLICT', `period ${payload.periodIndex} is already settled`);
+    }
+    const result: FakePeriodResult = {
+      outcome: 'verified',
+      periodIndex: payload.periodIndex,
+      deviationWh: publicSignals[1] ?? '0',
+      prevFingerprint: e.chainHead,
+      newFingerprint: publicSignals[0] ?? '0',
+      submissionHash: payload.submissionHash,
+      txId: this.currentTxId,
+    };
+    e.results[payload.periodIndex] = result;
+    e.chainHead = result.newFingerprint ?? e.chainHead;
+    return { outcome: 'verified', enrollmentId: e.enrollmentId, periodIndex: payload.periodIndex, result };
+  }
 
   /** Scripts the answer (or the throw) of a transaction. */
   on(transaction: TransactionName, handler: Handler): this {
@@ -123,9 +153,13 @@ export class FakeLedgerForTests implements LedgerPort {
   async submit(transaction: TransactionName, argument: unknown): Promise<SubmitOutcome> {
     if (this.down) throw new LedgerUnavailable('fake peer is down');
     this.submitted.push({ transaction, argument });
-    this.currentTxId = `faketx${++this.#txCounter}`;
-    const result = await this.#call(transaction, argument);
-    return { result, txId: this.currentTxId };
+    await this.beforeSubmit?.(transaction, argument);
+    if (this.down) throw new LedgerUnavailable('fake peer is down');
+    // No await between naming the transaction and running its handler: concurrent
+    // submissions each settle under their own txId.
+    const txId = (this.currentTxId = `faketx${++this.#txCounter}`);
+    const result = this.#run(transaction, argument);
+    return { result: await result, txId };
   }
 
   async evaluate(transaction: TransactionName, argument: unknown): Promise<unknown> {
@@ -180,9 +214,18 @@ export class FakeLedgerForTests implements LedgerPort {
   }
 
   async #call(transaction: string, argument: unknown): Promise<unknown> {
+    return this.#run(transaction, argument);
+  }
+
+  /** Runs the handler synchronously (a throw becomes a rejection). */
+  #run(transaction: string, argument: unknown): Promise<unknown> {
     const handler = this.#handlers.get(transaction);
-    if (!handler) throw new Error(`FakeLedgerForTests: no answer scripted for ${transaction}`);
-    return handler((argument ?? {}) as Record<string, unknown>);
+    if (!handler) return Promise.reject(new Error(`FakeLedgerForTests: no answer scripted for ${transaction}`));
+    try {
+      return Promise.resolve(handler((argument ?? {}) as Record<string, unknown>));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   #enrollment(enrollmentId: string): FakeEnrollment {
