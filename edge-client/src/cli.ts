@@ -478,7 +478,7 @@ async function simulate(args: string[]): Promise<number> {
     initialRegisterWh: number(values['initial-register'], 'initial-register', 1_000_000),
     ...(username !== undefined && password !== undefined ? { username, password } : {}),
     ...(ca !== undefined ? { tls: { ca } } : {}),
-    onPublished: (r) => process.stdout.write(`${JSON.stringify({ ts: r.ts, registerWh: r.registerWh.toString() })}\n`),
+    onPublished: (r) => process.stdout.write(`${JSON.stringify({ ts: r.ts, registerWh: r.importWh.toString() })}\n`),
   });
   process.stderr.write(`simulating a meter on ${topic} (acceleration ${acceleration}x${follow ? `, following ${values.enrollment} at compliance ${follow.compliance}` : ''})\n`);
   simulator.start();

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { PERIODS_PER_DAY, isCircuitId, requestCommitment, type CircuitId } from '@flexproof/circuits';
+import { PERIODS_PER_DAY, circuitShape, isCircuitId, requestCommitmentFor, type CircuitId } from '@flexproof/circuits';
+import { isTimeZone } from './adapters/tasmota-sml';
 import { EdgeError } from './errors';
 import { isLogLevel, type LogLevel } from './log';
 import { DEFAULT_LEDGER_TARGET, type LedgerTarget } from './prosumer-signing';
@@ -61,6 +62,39 @@ export interface MqttTlsConfig {
   rejectUnauthorized: boolean;
 }
 
+/** The formats a meter's messages may come in (`meterFormat`); see adapters/index.ts. */
+export const METER_FORMATS = ['flexproof', 'dsmr-p1', 'tasmota-sml', 'shelly'] as const;
+export type MeterFormat = (typeof METER_FORMATS)[number];
+
+/** Where a dsmr-p1 meter's telegrams come from: a serial device, or a P1-to-network dongle's TCP stream. */
+export interface P1Config {
+  /** The serial device (e.g. /dev/ttyUSB0); or host and port. */
+  serialPath?: string;
+  /** Serial speed (DSMR 5: 115200; DSMR 2.2/3: 9600). */
+  baudRate: number;
+  host?: string;
+  port?: number;
+}
+
+export const DEFAULT_P1_BAUD_RATE = 115_200;
+
+/** How a Tasmota SML script names the meter and its registers. */
+export interface TasmotaConfig {
+  /** The meter's object in the SENSOR message (the script's meter name, e.g. "SML"). */
+  meterName: string;
+  importField: string;
+  /** Unset in the file: "Total_out"; a message without it reads as a meter without export. */
+  exportField?: string;
+  unit: 'kWh' | 'Wh';
+  /** The IANA zone the device's local `Time` is in. */
+  timeZone: string;
+}
+
+export interface ShellyConfig {
+  /** The data component: emdata:<id> (three-phase) or em1data:<id> (single-phase channel). */
+  component: string;
+}
+
 /** A meter cannot add more energy than its rated power over the time since the last reading (default: a 3 x 63 A connection with room). */
 export const DEFAULT_RATED_POWER_W = 50_000;
 /** The gateway organisation an edge request is signed for, when the config does not say (protocol P2). */
@@ -112,7 +146,16 @@ export interface EdgeConfig {
    */
   auditors?: string[];
   dataDir: string;
+  /** What the meter's messages look like (default flexproof, our JSON). */
+  meterFormat: MeterFormat;
+  /** meterFormat dsmr-p1 read from a serial port or TCP stream; unset: telegrams arrive over MQTT, one per message. */
+  p1?: P1Config;
+  /** meterFormat tasmota-sml: its settings (filled with the defaults). */
+  tasmota?: TasmotaConfig;
+  /** meterFormat shelly: its settings (filled with the defaults). */
+  shelly?: ShellyConfig;
   mqtt: {
+    /** '' when the meter is read from `p1` instead. */
     url: string;
     topic: string;
     clientId: string;
@@ -166,6 +209,7 @@ export const ENV_OVERRIDES: Record<string, { field: string; type: 'string' | 'nu
   /** Comma-separated auditor ids; an empty value leaves the file's list (or its absence) as it is. */
   AUDITORS: { field: 'auditors', type: 'string' },
   DATA_DIR: { field: 'dataDir', type: 'string' },
+  METER_FORMAT: { field: 'meterFormat', type: 'string' },
   MQTT_URL: { field: 'mqtt.url', type: 'string' },
   MQTT_TOPIC: { field: 'mqtt.topic', type: 'string' },
   MQTT_CLIENT_ID: { field: 'mqtt.clientId', type: 'string' },
@@ -192,6 +236,7 @@ export const ENV_OVERRIDES: Record<string, { field: string; type: 'string' | 'nu
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
+const SIGNED_DECIMAL = /^(0|-?[1-9][0-9]*)$/;
 /** Fabric channel names: lower case letters, digits, dots and dashes, starting with a letter. */
 const CHANNEL = /^[a-z][a-z0-9.-]{0,248}$/;
 const MSP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -264,7 +309,9 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
   const auditors = parseAuditors(input.auditors, problems);
   const dataDir = resolvePath(str(input.dataDir, 'dataDir'));
   const mqttIn = (typeof input.mqtt === 'object' && input.mqtt !== null ? input.mqtt : {}) as Record<string, unknown>;
-  const mqttUrl = str(mqttIn.url, 'mqtt.url', /^(mqtts?|wss?|tcp|ssl):\/\//);
+  const meter = parseMeterFormat(input, problems);
+  if (meter.p1 !== undefined && mqttIn.url !== undefined) problems.push('mqtt.url, p1: the P1 telegrams come from p1 (serial or TCP) or over MQTT, not both');
+  const mqttUrl = meter.p1 !== undefined ? '' : str(mqttIn.url, 'mqtt.url', /^(mqtts?|wss?|tcp|ssl):\/\//);
   const topic = mqttIn.topic === undefined ? defaultTopic(meterId) : str(mqttIn.topic, 'mqtt.topic', /^[^#+]+$/);
   const clientId = mqttIn.clientId === undefined ? `flexproof-edge-${meterId}` : str(mqttIn.clientId, 'mqtt.clientId');
   const optionalString = (v: unknown, name: string): string | undefined => (v === undefined ? undefined : str(v, name));
@@ -331,6 +378,7 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
     sealingKeyFile,
     ...(auditors !== undefined ? { auditors } : {}),
     dataDir,
+    ...meter,
     mqtt: {
       url: mqttUrl,
       topic,
@@ -360,6 +408,97 @@ export function parseConfig(raw: unknown, options: { baseDir: string; env?: Node
 }
 
 const GATEWAY_URL = /^https?:\/\//;
+
+/** A JSON field name of a vendor message: printable, no dots (they would read as a path). */
+const FIELD_NAME = /^[^\s.]{1,64}$/;
+
+/** `meterFormat` and the settings of its adapter; the settings of another adapter are a problem. */
+function parseMeterFormat(input: Record<string, unknown>, problems: string[]): Pick<EdgeConfig, 'meterFormat' | 'p1' | 'tasmota' | 'shelly'> {
+  const raw = input.meterFormat ?? 'flexproof';
+  if (typeof raw !== 'string' || !(METER_FORMATS as readonly string[]).includes(raw)) {
+    problems.push(`meterFormat: one of ${METER_FORMATS.join(', ')}`);
+    return { meterFormat: 'flexproof' };
+  }
+  const meterFormat = raw as MeterFormat;
+  const owner = { p1: 'dsmr-p1', tasmota: 'tasmota-sml', shelly: 'shelly' } as const;
+  for (const [key, format] of Object.entries(owner)) {
+    if (input[key] !== undefined && meterFormat !== format) problems.push(`${key}: settings of meterFormat ${format}, but meterFormat is ${meterFormat}`);
+  }
+  const object = (key: string): Record<string, unknown> | undefined => {
+    const v = input[key];
+    if (v === undefined) return undefined;
+    if (!isPlainObject(v)) {
+      problems.push(`${key}: an object`);
+      return undefined;
+    }
+    return v;
+  };
+  if (meterFormat === 'dsmr-p1') {
+    const p1 = object('p1');
+    return { meterFormat, ...(p1 !== undefined ? { p1: parseP1(p1, problems) } : {}) };
+  }
+  if (meterFormat === 'tasmota-sml') {
+    const t = object('tasmota');
+    if (t === undefined) {
+      problems.push('tasmota: required with meterFormat tasmota-sml ({ "meterName": "<the meter name of the SML script>" } at least)');
+      return { meterFormat };
+    }
+    const field = (key: string, fallback: string | undefined): string | undefined => {
+      const v = t[key] ?? fallback;
+      if (v === undefined) return undefined;
+      if (typeof v !== 'string' || !FIELD_NAME.test(v)) {
+        problems.push(`tasmota.${key}: a JSON field name (1 to 64 characters, no spaces or dots)`);
+        return fallback;
+      }
+      return v;
+    };
+    if (t.meterName === undefined) problems.push('tasmota.meterName: required (the meter name of the SML script, the object name in the SENSOR message)');
+    const unit = t.unit ?? 'kWh';
+    if (unit !== 'kWh' && unit !== 'Wh') problems.push('tasmota.unit: kWh or Wh');
+    const timeZone = t.timeZone ?? 'UTC';
+    if (typeof timeZone !== 'string' || !isTimeZone(timeZone)) problems.push('tasmota.timeZone: an IANA time zone (e.g. Europe/Berlin), the one the device is set to');
+    const exportField = field('exportField', 'Total_out');
+    return {
+      meterFormat,
+      tasmota: {
+        meterName: field('meterName', undefined) ?? '',
+        importField: field('importField', 'Total_in') ?? 'Total_in',
+        ...(exportField !== undefined ? { exportField } : {}),
+        unit: unit === 'Wh' ? 'Wh' : 'kWh',
+        timeZone: typeof timeZone === 'string' ? timeZone : 'UTC',
+      },
+    };
+  }
+  if (meterFormat === 'shelly') {
+    const sh = object('shelly') ?? {};
+    const component = sh.component ?? 'emdata:0';
+    if (typeof component !== 'string' || !/^(emdata|em1data):[0-9]{1,2}$/.test(component)) {
+      problems.push('shelly.component: emdata:<id> (Pro 3EM, 3EM Gen3) or em1data:<id> (Pro EM, EM Gen3 channel)');
+    }
+    return { meterFormat, shelly: { component: typeof component === 'string' ? component : 'emdata:0' } };
+  }
+  return { meterFormat };
+}
+
+function parseP1(p1: Record<string, unknown>, problems: string[]): P1Config {
+  const hasSerial = p1.serialPath !== undefined;
+  const hasTcp = p1.host !== undefined || p1.port !== undefined;
+  if (hasSerial === hasTcp) problems.push('p1: give serialPath (a serial device) or host and port (a P1-to-network dongle)');
+  if (hasSerial && (typeof p1.serialPath !== 'string' || p1.serialPath === '')) problems.push('p1.serialPath: a device path, e.g. /dev/ttyUSB0');
+  const baudRate = p1.baudRate ?? DEFAULT_P1_BAUD_RATE;
+  if (typeof baudRate !== 'number' || !Number.isInteger(baudRate) || baudRate < 300 || baudRate > 4_000_000) problems.push('p1.baudRate: an integer from 300 to 4000000');
+  if (p1.baudRate !== undefined && !hasSerial) problems.push('p1.baudRate: only with serialPath');
+  if (hasTcp) {
+    if (typeof p1.host !== 'string' || p1.host === '') problems.push('p1.host: the dongle\'s host name or address');
+    if (typeof p1.port !== 'number' || !Number.isInteger(p1.port) || p1.port < 1 || p1.port > 65535) problems.push('p1.port: an integer from 1 to 65535');
+  }
+  return {
+    ...(typeof p1.serialPath === 'string' ? { serialPath: p1.serialPath } : {}),
+    baudRate: typeof baudRate === 'number' ? baudRate : DEFAULT_P1_BAUD_RATE,
+    ...(typeof p1.host === 'string' ? { host: p1.host } : {}),
+    ...(typeof p1.port === 'number' ? { port: p1.port } : {}),
+  };
+}
 
 /**
  * The gateways: either `gateways: [{ url, mspId }, ...]` or the single-gateway fields
@@ -424,10 +563,13 @@ function parseAuditors(raw: unknown, problems: string[]): string[] | undefined {
  */
 const CONFIG_FIELDS = {
   site: [
-    'meterId', 'prosumerId', 'keyFile', 'sealingKeyFile', 'auditors', 'dataDir', 'mqtt', 'embeddedBrokerPort', 'embeddedBrokerHost',
+    'meterId', 'prosumerId', 'keyFile', 'sealingKeyFile', 'auditors', 'dataDir', 'meterFormat', 'p1', 'tasmota', 'shelly', 'mqtt', 'embeddedBrokerPort', 'embeddedBrokerHost',
     'embeddedBroker', 'gatewayUrl', 'gatewayMspId', 'gateways', 'ledger', 'ratedPowerW', 'siteSecret', 'acceptPolicy', 'enrollments',
     'closeDelaySeconds', 'maxClockSkewSeconds', 'retry', 'tamper', 'autoAccept', 'logLevel',
   ],
+  p1: ['serialPath', 'baudRate', 'host', 'port'],
+  tasmota: ['meterName', 'importField', 'exportField', 'unit', 'timeZone'],
+  shelly: ['component'],
   mqtt: ['url', 'topic', 'clientId', 'username', 'password', 'passwordFile', 'tls'],
   mqttTls: ['caFile', 'certFile', 'keyFile', 'rejectUnauthorized'],
   embeddedBroker: ['users', 'tls'],
@@ -457,6 +599,9 @@ function refuseUnknownFields(input: Record<string, unknown>, problems: string[])
     }
   };
   check(input, CONFIG_FIELDS.site, '');
+  check(input.p1, CONFIG_FIELDS.p1, 'p1');
+  check(input.tasmota, CONFIG_FIELDS.tasmota, 'tasmota');
+  check(input.shelly, CONFIG_FIELDS.shelly, 'shelly');
   check(input.mqtt, CONFIG_FIELDS.mqtt, 'mqtt');
   if (isPlainObject(input.mqtt)) check(input.mqtt.tls, CONFIG_FIELDS.mqttTls, 'mqtt.tls');
   check(input.embeddedBroker, CONFIG_FIELDS.embeddedBroker, 'embeddedBroker');
@@ -662,8 +807,11 @@ function parseEnrollment(raw: unknown, name: string, problems: string[], sitePol
   if (typeof periodSeconds !== 'number' || !Number.isInteger(periodSeconds) || periodSeconds < 1) problems.push(`${name}.periodSeconds: a positive integer`);
   if (typeof graceSeconds !== 'number' || !Number.isInteger(graceSeconds) || graceSeconds < 0) problems.push(`${name}.graceSeconds: a non-negative integer`);
   const profile = e.requestProfile;
-  if (!Array.isArray(profile) || profile.length !== PERIODS_PER_DAY || !profile.every((v) => typeof v === 'string' ? DECIMAL.test(v) : Number.isSafeInteger(v) && (v as number) >= 0)) {
-    problems.push(`${name}.requestProfile: ${PERIODS_PER_DAY} non-negative integers (Wh)`);
+  // A net-energy circuit (v2) takes signed requested energies (negative: export); v1 only consumption.
+  const signed = isCircuitId(shape) && circuitShape(shape).kind === 'net';
+  const value = signed ? SIGNED_DECIMAL : DECIMAL;
+  if (!Array.isArray(profile) || profile.length !== PERIODS_PER_DAY || !profile.every((v) => (typeof v === 'string' ? value.test(v) : Number.isSafeInteger(v) && (signed || (v as number) >= 0)))) {
+    problems.push(`${name}.requestProfile: ${PERIODS_PER_DAY} ${signed ? 'integers (Wh, negative for export)' : 'non-negative integers (Wh)'}`);
   }
   if (typeof e.commitmentSalt !== 'string' || !DECIMAL.test(e.commitmentSalt)) problems.push(`${name}.commitmentSalt: a decimal string`);
   if (e.requestCommitment !== undefined && (typeof e.requestCommitment !== 'string' || !DECIMAL.test(e.requestCommitment))) {
@@ -674,7 +822,7 @@ function parseEnrollment(raw: unknown, name: string, problems: string[], sitePol
   const requestProfile = (profile as (string | number)[]).map((v) => String(v));
   let commitment: string;
   try {
-    commitment = requestCommitment(requestProfile, e.commitmentSalt as string).toString();
+    commitment = requestCommitmentFor(shape as CircuitId, e.commitmentSalt as string, requestProfile).toString();
   } catch (error) {
     problems.push(`${name}: the request profile or salt is out of range (${(error as Error).message})`);
     return undefined;

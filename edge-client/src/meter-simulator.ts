@@ -82,7 +82,7 @@ export class MeterSimulator {
       this.#registerWh += this.#options.model.powerW(this.hourOfDay(t + dt / 2)) * hours;
     }
     this.#lastMs = now;
-    return { ts: now, registerWh: BigInt(Math.floor(this.#registerWh)) };
+    return { ts: now, importWh: BigInt(Math.floor(this.#registerWh)) };
   }
 
   async publish(reading: MeterReading): Promise<void> {

@@ -67,10 +67,20 @@ export interface MeterSubscriptionOptions {
   unreachableHint?: string;
 }
 
+/**
+ * Where meter messages come from: this MQTT subscription, or a P1 port read directly
+ * (adapters/p1-source.ts, for meterFormat dsmr-p1 with `p1` set). Both hand each message
+ * to the node's ingest one at a time and stop the same way.
+ */
+export interface MeterSource {
+  readonly connected: boolean;
+  stop(): Promise<void>;
+}
+
 /** Errors that mean no broker answers at the address (as opposed to a broker that refuses us). */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN']);
 
-export class MeterSubscription {
+export class MeterSubscription implements MeterSource {
   readonly #client: MqttClient;
   readonly #options: MeterSubscriptionOptions;
 

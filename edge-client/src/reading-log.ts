@@ -1,6 +1,11 @@
 /**
  * The durable log of accepted meter readings: an append-only JSON-lines file, one
- * reading per line ({"ts":…,"registerWh":"…"}). `accept` validates the order against the
+ * reading per line: {"ts":…,"registerWh":"…"} for a meter with an import register only,
+ * {"ts":…,"registerWh":"…","exportWh":"…"} for one with an export register too. The
+ * import register keeps the line's first-version name `registerWh`, so logs written
+ * before export registers existed read unchanged (a line without exportWh: no export
+ * register, export energy 0), and an older edge client can still read a newer log.
+ * `accept` validates the order against the
  * last accepted reading, appends, fsyncs, and only then resolves, so the MQTT client
  * acknowledges a message (QoS 1 PUBACK) only once it is on disk. Appends arriving during
  * an fsync are written together by the next one (group commit).
@@ -10,8 +15,9 @@
  * it) and truncates the file back to the last complete line.
  */
 import { promises as fsp } from 'node:fs';
+import { writeFileAtomic } from './durable-file';
 import { EdgeError } from './errors';
-import { checkOrder, type MeterReading, type OrderRules, type ParsedMessage } from './meter-message';
+import { checkOrder, isRejectReason, type MeterReading, type OrderRules, type ParsedMessage, type RejectReason } from './meter-message';
 import type { Logger } from './log';
 import { silentLogger } from './log';
 
@@ -27,12 +33,17 @@ export class ReadingLog {
   readonly #readings: MeterReading[];
   readonly #logger: Logger;
   readonly #rules: OrderRules;
+  readonly #rejected: RejectCounts;
+  #rejectedDirty = false;
+  #rejectedTimer: NodeJS.Timeout | undefined;
+  #rejectedWrite: Promise<void> | undefined;
   #queue: PendingAppend[] = [];
   #flushing: Promise<void> | undefined;
   #closed = false;
 
-  private constructor(file: string, handle: fsp.FileHandle, readings: MeterReading[], logger: Logger, rules: OrderRules) {
+  private constructor(file: string, handle: fsp.FileHandle, readings: MeterReading[], logger: Logger, rules: OrderRules, rejected: RejectCounts) {
     this.#file = file;
+    this.#rejected = rejected;
     this.#rules = rules;
     this.#handle = handle;
     this.#readings = readings;
@@ -83,8 +94,13 @@ export class ReadingLog {
     if (goodBytes < Buffer.byteLength(text)) {
       await fsp.truncate(file, goodBytes);
     }
+    const rejected = await readRejectCounts(file).catch((error: unknown) => {
+      // Statistics only: a damaged tally is started again rather than stopping the site.
+      logger.warn('reading-log.reject-counts-unreadable', { file: rejectCountsFile(file), error });
+      return emptyRejectCounts();
+    });
     const handle = await fsp.open(file, 'a', 0o600);
-    return new ReadingLog(file, handle, readings, logger, rules);
+    return new ReadingLog(file, handle, readings, logger, rules, rejected);
   }
 
   get file(): string {
@@ -111,7 +127,7 @@ export class ReadingLog {
     // In memory at once, so the next message is checked against it; durable before resolving.
     this.#readings.push(reading);
     await new Promise<void>((resolve, reject) => {
-      this.#queue.push({ line: `${JSON.stringify({ ts: reading.ts, registerWh: reading.registerWh.toString() })}\n`, resolve, reject });
+      this.#queue.push({ line: `${formatLine(reading)}\n`, resolve, reject });
       void this.#flush();
     });
     return checked;
@@ -122,12 +138,49 @@ export class ReadingLog {
     return this.#readings.slice(lowerBound(this.#readings, fromMs), lowerBound(this.#readings, toMs));
   }
 
+  /**
+   * Counts a refused message under its reason (parse and order refusals alike). The
+   * counts survive restarts in REJECT_COUNTS beside the log, written at most every
+   * REJECT_COUNTS_WRITE_MS (a flood of garbage must not become a flood of fsyncs) and on
+   * close; `flexproof-edge status` reads them from there.
+   */
+  countRejected(reason: RejectReason): void {
+    this.#rejected.counts[reason] = (this.#rejected.counts[reason] ?? 0) + 1;
+    this.#rejectedDirty = true;
+    if (this.#closed || this.#rejectedTimer !== undefined) return;
+    this.#rejectedTimer = setTimeout(() => {
+      this.#rejectedTimer = undefined;
+      void this.#writeRejected();
+    }, REJECT_COUNTS_WRITE_MS);
+    this.#rejectedTimer.unref();
+  }
+
+  /** Refused messages by reason, since `since` (the first count of this data directory). */
+  get rejectCounts(): Readonly<RejectCounts> {
+    return this.#rejected;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     // Waits for the write in flight (and anything queued behind it) before the handle closes.
     while (this.#flushing !== undefined || this.#queue.length > 0) await this.#flush();
     await this.#handle.close();
+    if (this.#rejectedTimer !== undefined) clearTimeout(this.#rejectedTimer);
+    this.#rejectedTimer = undefined;
+    await this.#rejectedWrite;
+    await this.#writeRejected();
+  }
+
+  #writeRejected(): Promise<void> {
+    if (!this.#rejectedDirty) return Promise.resolve();
+    this.#rejectedDirty = false;
+    const text = `${JSON.stringify({ schema: 1, since: this.#rejected.since, counts: this.#rejected.counts })}\n`;
+    this.#rejectedWrite = writeFileAtomic(rejectCountsFile(this.#file), text).catch((error: unknown) => {
+      this.#rejectedDirty = true;
+      this.#logger.warn('reading-log.reject-counts-write-failed', { file: rejectCountsFile(this.#file), error });
+    });
+    return this.#rejectedWrite;
   }
 
   /** Writes what is queued; while a write is in flight, returns that write, so callers can wait for it. */
@@ -156,12 +209,63 @@ export class ReadingLog {
   }
 }
 
+/** How often at most the reject counts are written (ms). */
+export const REJECT_COUNTS_WRITE_MS = 5000;
+
+/** Refused messages per reason, cumulative for a data directory. */
+export interface RejectCounts {
+  /** ISO time of the first count. */
+  since: string;
+  counts: Partial<Record<RejectReason, number>>;
+}
+
+/** The file of the reject counts beside a reading log (readings.jsonl -> readings.rejected.json). */
+export function rejectCountsFile(logFile: string): string {
+  return `${logFile.replace(/\.jsonl$/, '')}.rejected.json`;
+}
+
+/** The reject counts stored beside `logFile` (none yet: empty counts). Throws on a damaged file. */
+export async function readRejectCounts(logFile: string): Promise<RejectCounts> {
+  let text: string;
+  try {
+    text = await fsp.readFile(rejectCountsFile(logFile), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyRejectCounts();
+    throw error;
+  }
+  const value = JSON.parse(text) as { since?: unknown; counts?: unknown };
+  if (typeof value.since !== 'string' || typeof value.counts !== 'object' || value.counts === null) {
+    throw new EdgeError('STORE_CORRUPT', `${rejectCountsFile(logFile)}: not a reject count file`, { details: { file: rejectCountsFile(logFile) } });
+  }
+  const counts: Partial<Record<RejectReason, number>> = {};
+  for (const [reason, n] of Object.entries(value.counts)) {
+    if (isRejectReason(reason) && Number.isSafeInteger(n) && (n as number) > 0) counts[reason] = n as number;
+  }
+  return { since: value.since, counts };
+}
+
+function emptyRejectCounts(): RejectCounts {
+  return { since: new Date().toISOString(), counts: {} };
+}
+
+function formatLine(reading: MeterReading): string {
+  return JSON.stringify({
+    ts: reading.ts,
+    registerWh: reading.importWh.toString(),
+    ...(reading.exportWh !== undefined ? { exportWh: reading.exportWh.toString() } : {}),
+  });
+}
+
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
 function parseLine(line: string): MeterReading | undefined {
   try {
-    const value = JSON.parse(line) as { ts?: unknown; registerWh?: unknown };
+    const value = JSON.parse(line) as { ts?: unknown; registerWh?: unknown; exportWh?: unknown };
     if (typeof value.ts !== 'number' || !Number.isSafeInteger(value.ts)) return undefined;
-    if (typeof value.registerWh !== 'string' || !/^(0|[1-9][0-9]*)$/.test(value.registerWh)) return undefined;
-    return { ts: value.ts, registerWh: BigInt(value.registerWh) };
+    if (typeof value.registerWh !== 'string' || !DECIMAL.test(value.registerWh)) return undefined;
+    if (value.exportWh === undefined) return { ts: value.ts, importWh: BigInt(value.registerWh) };
+    if (typeof value.exportWh !== 'string' || !DECIMAL.test(value.exportWh)) return undefined;
+    return { ts: value.ts, importWh: BigInt(value.registerWh), exportWh: BigInt(value.exportWh) };
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { randomSalt, requestCommitment } from '@flexproof/circuits';
+import { randomSalt, requestCommitment, requestCommitmentFor } from '@flexproof/circuits';
 import { loadConfig, parseConfig } from '../../../edge-client/src/config';
 import { EdgeError, isEdgeError } from '../../../edge-client/src/errors';
 import { REQUEST_PROFILE } from './support/site';
@@ -155,5 +155,82 @@ describe('edge-client: configuration', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('meterFormat selects the adapter (default flexproof) and fills its settings', () => {
+    assert.equal(parseConfig(valid, { baseDir: '/', env: {} }).meterFormat, 'flexproof');
+    const { mqtt: _mqtt, ...withoutMqtt } = valid;
+    const tcp = parseConfig({ ...withoutMqtt, meterFormat: 'dsmr-p1', p1: { host: 'p1-dongle.local', port: 8088 } }, { baseDir: '/', env: {} });
+    assert.deepEqual(tcp.p1, { host: 'p1-dongle.local', port: 8088, baudRate: 115_200 });
+    assert.equal(tcp.mqtt.url, '', 'the meter is read from p1, not MQTT');
+    const serial = parseConfig({ ...withoutMqtt, meterFormat: 'dsmr-p1', p1: { serialPath: '/dev/ttyUSB0' } }, { baseDir: '/', env: {} });
+    assert.deepEqual(serial.p1, { serialPath: '/dev/ttyUSB0', baudRate: 115_200 });
+    const overMqtt = parseConfig({ ...valid, meterFormat: 'dsmr-p1' }, { baseDir: '/', env: {} });
+    assert.equal(overMqtt.p1, undefined, 'no p1: one telegram per MQTT message');
+    const tasmota = parseConfig({ ...valid, meterFormat: 'tasmota-sml', tasmota: { meterName: 'SML', timeZone: 'Europe/Berlin' } }, { baseDir: '/', env: {} });
+    assert.deepEqual(tasmota.tasmota, { meterName: 'SML', importField: 'Total_in', exportField: 'Total_out', unit: 'kWh', timeZone: 'Europe/Berlin' });
+    const shelly = parseConfig({ ...valid, meterFormat: 'shelly' }, { baseDir: '/', env: {} });
+    assert.deepEqual(shelly.shelly, { component: 'emdata:0' });
+    const env = parseConfig({ ...valid, shelly: { component: 'em1data:1' } }, { baseDir: '/', env: { FLEXPROOF_EDGE_METER_FORMAT: 'shelly' } });
+    assert.deepEqual([env.meterFormat, env.shelly], ['shelly', { component: 'em1data:1' }]);
+  });
+
+  it('names every bad meterFormat setting, and unknown keys of the adapters by name', () => {
+    const problems = (raw: Record<string, unknown>): string[] => {
+      try {
+        parseConfig(raw, { baseDir: '/', env: {} });
+      } catch (error) {
+        assert.ok(isEdgeError(error, 'CONFIG_INVALID'));
+        return (error as EdgeError).details?.problems as string[];
+      }
+      return [];
+    };
+    assert.deepEqual(problems({ ...valid, meterFormat: 'dsmr' }), ['meterFormat: one of flexproof, dsmr-p1, tasmota-sml, shelly']);
+    assert.deepEqual(problems({ ...valid, meterFormat: 'shelly', tasmota: { meterName: 'SML' } }), ['tasmota: settings of meterFormat tasmota-sml, but meterFormat is shelly']);
+    assert.deepEqual(problems({ ...valid, meterFormat: 'dsmr-p1', p1: { host: 'dongle', port: 23, baudrate: 9600 } }), [
+      'p1.baudrate: unknown field (did you mean baudRate?)',
+      'mqtt.url, p1: the P1 telegrams come from p1 (serial or TCP) or over MQTT, not both',
+    ]);
+    assert.deepEqual(problems({ ...valid, mqtt: undefined, meterFormat: 'dsmr-p1', p1: { serialPath: '/dev/ttyUSB0', host: 'dongle', port: 99999 } }), [
+      'p1: give serialPath (a serial device) or host and port (a P1-to-network dongle)',
+      'p1.port: an integer from 1 to 65535',
+    ]);
+    assert.deepEqual(problems({ ...valid, mqtt: undefined, meterFormat: 'dsmr-p1', p1: { host: 'dongle', port: 23, baudRate: 9600 } }), ['p1.baudRate: only with serialPath']);
+    assert.deepEqual(problems({ ...valid, meterFormat: 'tasmota-sml' }), ['tasmota: required with meterFormat tasmota-sml ({ "meterName": "<the meter name of the SML script>" } at least)']);
+    assert.deepEqual(problems({ ...valid, meterFormat: 'tasmota-sml', tasmota: { meterName: 'SML', unit: 'MWh', timeZone: 'Mars/Olympus', importfield: 'x', exportField: 'a.b' } }), [
+      'tasmota.importfield: unknown field (did you mean importField?)',
+      'tasmota.unit: kWh or Wh',
+      'tasmota.timeZone: an IANA time zone (e.g. Europe/Berlin), the one the device is set to',
+      'tasmota.exportField: a JSON field name (1 to 64 characters, no spaces or dots)',
+    ]);
+    assert.deepEqual(problems({ ...valid, meterFormat: 'shelly', shelly: { component: 'em:0', topic: 'x' } }), [
+      'shelly.topic: unknown field',
+      'shelly.component: emdata:<id> (Pro 3EM, 3EM Gen3) or em1data:<id> (Pro EM, EM Gen3 channel)',
+    ]);
+  });
+
+  it('a net-energy enrollment (v2) takes signed request profiles (negative: export) and its own commitment', () => {
+    const profile = REQUEST_PROFILE.map((v, h) => (h >= 10 && h < 15 ? `-${v === '0' ? '1' : v}` : v));
+    const net = { ...valid.enrollments[0], circuitId: 'flexnet-v2-r4', requestProfile: profile };
+    const c = parseConfig({ ...valid, enrollments: [net] }, { baseDir: '/', env: {} });
+    assert.equal(c.enrollments[0]?.shape, 'flexnet-v2-r4');
+    assert.equal(c.enrollments[0]?.requestCommitment, requestCommitmentFor('flexnet-v2-r4', salt, profile).toString());
+    assert.notEqual(c.enrollments[0]?.requestCommitment, requestCommitment(REQUEST_PROFILE, salt).toString());
+    const problems = (enrollment: Record<string, unknown>): string => {
+      try {
+        parseConfig({ ...valid, enrollments: [enrollment] }, { baseDir: '/', env: {} });
+      } catch (error) {
+        assert.ok(isEdgeError(error, 'CONFIG_INVALID'));
+        return (error as EdgeError).message;
+      }
+      return '';
+    };
+    assert.match(problems({ ...valid.enrollments[0], requestProfile: profile }), /requestProfile: 24 non-negative integers/, 'v1 stays consumption only');
+    const tooLow = [...profile];
+    tooLow[3] = String(-(2n ** 39n) - 1n);
+    const text = problems({ ...net, requestProfile: tooLow });
+    assert.match(text, /requestProfile\[3\] must be in/);
+    assert.ok(!text.includes(tooLow[3]!) && !text.includes(profile[10]!), 'no profile value in the error');
+    assert.match(problems({ ...net, requestProfile: profile.map((v, h) => (h === 0 ? '-0' : v)) }), /requestProfile: 24 integers \(Wh, negative for export\)/);
   });
 });

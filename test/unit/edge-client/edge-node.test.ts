@@ -191,7 +191,7 @@ describe('edge-client: edge node with a fake gateway', function () {
       outcomes.map((o) => (o.ok ? 'ok' : o.reason)),
       ['REGISTER_JUMP', 'REGISTER_OUT_OF_RANGE', 'REGISTER_OUT_OF_RANGE', 'NEGATIVE_REGISTER', 'ok', 'REGISTER_JUMP', 'REGISTER_DECREASED', 'ok'],
     );
-    assert.deepEqual(h.node.readings.readings.map((r) => r.registerWh), [1_000_000n, 1_000_833n, 1_002_000n], 'only genuine readings are stored');
+    assert.deepEqual(h.node.readings.readings.map((r) => r.importWh), [1_000_000n, 1_000_833n, 1_002_000n], 'only genuine readings are stored');
     assert.deepEqual(h.node.droppedByReason, { REGISTER_JUMP: 2, REGISTER_OUT_OF_RANGE: 2, NEGATIVE_REGISTER: 1, REGISTER_DECREASED: 1 });
     const jump = h.logger.lines.find((l) => l.event === 'reading.dropped' && l.fields.reason === 'REGISTER_JUMP');
     assert.equal(jump?.level, 'warn');

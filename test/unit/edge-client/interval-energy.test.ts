@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { intervalEnergies, registerAt } from '../../../edge-client/src/interval-energy';
+import { exportRegisterAt, intervalEnergies, registerAt } from '../../../edge-client/src/interval-energy';
 import { intervalBoundaries, type PeriodTiming } from '../../../edge-client/src/period-clock';
 import type { MeterReading } from '../../../edge-client/src/meter-message';
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
 const timing: PeriodTiming = { startMs: T0, periodSeconds: 3600, graceSeconds: 900, intervalsPerPeriod: 4 };
-const r = (minutes: number, registerWh: number): MeterReading => ({ ts: T0 + minutes * 60_000, registerWh: BigInt(registerWh) });
+const r = (minutes: number, registerWh: number): MeterReading => ({ ts: T0 + minutes * 60_000, importWh: BigInt(registerWh) });
 
 describe('edge-client: interval energies from the register', () => {
   it('splits periods into the circuit shape, as the chaincode times them', () => {
@@ -56,7 +56,7 @@ describe('edge-client: interval energies from the register', () => {
           let reg = 10_000;
           const readings: MeterReading[] = [];
           for (const [dt, de] of steps) {
-            readings.push({ ts, registerWh: BigInt(reg) });
+            readings.push({ ts, importWh: BigInt(reg) });
             ts += dt;
             reg += de;
           }
@@ -71,6 +71,65 @@ describe('edge-client: interval energies from the register', () => {
           const start = registerAt(readings, T0)!;
           assert.equal(sum, opening! - start);
           assert.equal(opening, registerAt(readings, T0 + 3 * 3_600_000));
+        },
+      ),
+    );
+  });
+
+  it('derives exported energy per interval from the export register; import and export may both move in one interval', () => {
+    const x = (minutes: number, importWh: number, exportWh: number): MeterReading => ({ ts: T0 + minutes * 60_000, importWh: BigInt(importWh), exportWh: BigInt(exportWh) });
+    // Solar at noon: export rises, import barely moves; at 45 the sun goes.
+    const readings = [x(0, 1000, 5000), x(15, 1010, 5400), x(30, 1010, 5900), x(45, 1300, 6000), x(60, 1700, 6000)];
+    const p = intervalEnergies(readings, intervalBoundaries(timing, 0));
+    assert.deepEqual(p.importWh, [10n, 0n, 290n, 400n]);
+    assert.deepEqual(p.exportWh, [400n, 500n, 100n, 0n]);
+    assert.deepEqual(p.energies, p.importWh, 'the first version name is the import view');
+    assert.deepEqual(p.exportRegisters, [5000n, 5400n, 5900n, 6000n, 6000n]);
+    assert.equal(exportRegisterAt(readings, T0 + 7.5 * 60_000), 5200n);
+    const net = p.importWh.map((imp, i) => imp - p.exportWh[i]!);
+    assert.deepEqual(net, [-390n, -500n, 190n, 400n]);
+  });
+
+  it('a meter without an export register exports 0; the export register counts from its first reading', () => {
+    const plain = [r(0, 1000), r(60, 1400)];
+    const p = intervalEnergies(plain, intervalBoundaries(timing, 0));
+    assert.deepEqual(p.exportWh, [0n, 0n, 0n, 0n]);
+    assert.equal(p.exportRegisters, undefined);
+    const upgraded: MeterReading[] = [r(0, 1000), { ts: T0 + 30 * 60_000, importWh: 1200n, exportWh: 800n }, { ts: T0 + 60 * 60_000, importWh: 1400n, exportWh: 1000n }];
+    assert.deepEqual(intervalEnergies(upgraded, intervalBoundaries(timing, 0)).exportWh, [0n, 0n, 100n, 100n]);
+    assert.deepEqual(intervalEnergies([], intervalBoundaries(timing, 0)).exportWh, [0n, 0n, 0n, 0n]);
+  });
+
+  it('property: the export chain of periods adds up to the export register difference, like import', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 900_000 }), fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 0, max: 5000 })), { minLength: 1, maxLength: 60 }),
+        (steps) => {
+          let ts = T0 - 1000;
+          let imp = 10_000;
+          let exp = 3_000;
+          const readings: MeterReading[] = [];
+          for (const [dt, di, de] of steps) {
+            readings.push({ ts, importWh: BigInt(imp), exportWh: BigInt(exp) });
+            ts += dt;
+            imp += di;
+            exp += de;
+          }
+          let openImport: bigint | undefined;
+          let openExport: bigint | undefined;
+          let sumImport = 0n;
+          let sumExport = 0n;
+          for (let p = 0; p < 3; p++) {
+            const e = intervalEnergies(readings, intervalBoundaries(timing, p), openImport, openExport);
+            assert.ok(e.exportWh.every((v) => v >= 0n) && e.importWh.every((v) => v >= 0n));
+            sumImport += e.importWh.reduce((a, b) => a + b, 0n);
+            sumExport += e.exportWh.reduce((a, b) => a + b, 0n);
+            openImport = e.registers?.[4];
+            openExport = e.exportRegisters?.[4];
+          }
+          assert.equal(sumExport, openExport! - exportRegisterAt(readings, T0)!);
+          assert.equal(openExport, exportRegisterAt(readings, T0 + 3 * 3_600_000));
+          assert.equal(sumImport, openImport! - registerAt(readings, T0)!);
         },
       ),
     );
