@@ -5,8 +5,19 @@
 
 NETWORK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT_DIR="$(cd "$NETWORK_DIR/.." && pwd)"
+_orderers_from_env="${ORDERERS:-}"
 # shellcheck source=../config/network.env
 source "$NETWORK_DIR/config/network.env"
+# The hosts: FLEXPROOF_TOPOLOGY names the file (defaults fill what it leaves out).
+TOPOLOGY_FILE="${FLEXPROOF_TOPOLOGY:-$NETWORK_DIR/config/topology.env}"
+if [ ! -f "$TOPOLOGY_FILE" ]; then
+  printf 'ERROR: %s\n' "FLEXPROOF_TOPOLOGY: no such file: $TOPOLOGY_FILE" >&2
+  exit 1
+fi
+# shellcheck source=../config/topology.env
+source "$TOPOLOGY_FILE"
+# shellcheck source=../config/topology.env
+source "$NETWORK_DIR/config/topology.env"
 
 FLEXPROOF_CACHE="${FLEXPROOF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flexproof}"
 FABRIC_HOME="$FLEXPROOF_CACHE/fabric/$FABRIC_VERSION-${FABRIC_MODULE_VERSION##*-}"
@@ -25,11 +36,43 @@ NETWORK_JSON="$STATE_DIR/network.json"
 
 ORDERER_HOME="$CRYPTO_DIR/ordererOrganizations/orderer.$DOMAIN"
 ORDERER_TLS_CA="$ORDERER_HOME/tlsca/tlsca.orderer.$DOMAIN-cert.pem"
-ORDERER_NODE_DIR="$ORDERER_HOME/orderers/orderer0.orderer.$DOMAIN"
 ORDERER_ADMIN_DIR="$ORDERER_HOME/users/Admin@orderer.$DOMAIN"
 
+# How many Raft orderers: fixed when the network is created (the consenters are in the
+# genesis block), so an existing network keeps the count it was created with.
+ORDERER_COUNT_FILE="$STATE_DIR/orderers"
+if [ -f "$ORDERER_COUNT_FILE" ]; then
+  _recorded="$(cat "$ORDERER_COUNT_FILE")"
+  if [ -n "$_orderers_from_env" ] && [ "$_orderers_from_env" != "$_recorded" ]; then
+    printf 'ERROR: %s\n' "ORDERERS=$_orderers_from_env, but the network in $STATE_DIR was created with $_recorded orderers (drop it with 'npm run network:down -- --clean' to change the count)" >&2
+    exit 1
+  fi
+  ORDERERS="$_recorded"
+fi
+case "$ORDERERS" in
+  1|3|5) ;;
+  *) printf 'ERROR: %s\n' "ORDERERS must be 1, 3 or 5 (a Raft cluster of an odd size), not '$ORDERERS'" >&2; exit 1 ;;
+esac
+
+# Orderer i (0-based): component `orderer` for the first (the single-orderer network's
+# name, unchanged), `orderer1`, `orderer2`, ... for the others; its ports are the first
+# orderer's plus i * ORDERER_PORT_STEP.
+orderer_component() { if [ "$1" -eq 0 ]; then echo orderer; else echo "orderer$1"; fi; }
+orderer_index() { if [ "$1" = orderer ]; then echo 0; else echo "${1#orderer}"; fi; }
+orderer_port() { echo $(( ORDERER_PORT + $1 * ORDERER_PORT_STEP )); }
+orderer_admin_port() { echo $(( ORDERER_ADMIN_PORT + $1 * ORDERER_PORT_STEP )); }
+orderer_ops_port() { echo $(( ORDERER_OPS_PORT + $1 * ORDERER_PORT_STEP )); }
+orderer_host() { local v="ORDERER$1_HOST"; echo "${!v}"; }
+orderer_node_dir() { echo "$ORDERER_HOME/orderers/orderer$1.orderer.$DOMAIN"; }
+orderer_data_dir() { echo "$DATA_DIR/$(orderer_component "$1")"; }
+ORDERER_INDEXES=()
+for ((_i = 0; _i < ORDERERS; _i++)); do ORDERER_INDEXES+=("$_i"); done
+ORDERER_NODE_DIR="$(orderer_node_dir 0)"
+
 # The components `up` starts, in start order; `down` stops them in reverse.
-COMPONENTS=(orderer peer-aggregator peer-dso chaincode-aggregator chaincode-dso)
+COMPONENTS=()
+for _i in "${ORDERER_INDEXES[@]}"; do COMPONENTS+=("$(orderer_component "$_i")"); done
+COMPONENTS+=(peer-aggregator peer-dso chaincode-aggregator chaincode-dso)
 
 _t0=$(date +%s)
 log() { printf '[%4ss] %s\n' "$(( $(date +%s) - _t0 ))" "$*"; }
@@ -44,14 +87,23 @@ org_peer_port() { case "$1" in aggregator) echo "$AGGREGATOR_PEER_PORT" ;; dso) 
 org_peer_cc_port() { case "$1" in aggregator) echo "$AGGREGATOR_PEER_CC_PORT" ;; dso) echo "$DSO_PEER_CC_PORT" ;; esac; }
 org_peer_ops_port() { case "$1" in aggregator) echo "$AGGREGATOR_PEER_OPS_PORT" ;; dso) echo "$DSO_PEER_OPS_PORT" ;; esac; }
 org_cc_server_port() { case "$1" in aggregator) echo "$AGGREGATOR_CC_SERVER_PORT" ;; dso) echo "$DSO_CC_SERVER_PORT" ;; esac; }
+org_host() { case "$1" in aggregator) echo "$AGGREGATOR_HOST" ;; dso) echo "$DSO_HOST" ;; esac; }
+# The name clients check the peer's TLS certificate against: localhost on one machine
+# (the default), the peer's own DNS name, which cryptogen always puts in its certificate,
+# when it has a host of its own (an IP address is not a valid TLS server name).
+org_peer_tls_name() { if [ "$(org_host "$1")" = 127.0.0.1 ]; then echo localhost; else echo "peer0.$(org_domain "$1")"; fi; }
 org_tls_ca() { echo "$(org_home "$1")/tlsca/tlsca.$(org_domain "$1")-cert.pem"; }
 org_peer_dir() { echo "$(org_home "$1")/peers/peer0.$(org_domain "$1")"; }
 org_admin_msp() { echo "$(org_home "$1")/users/Admin@$(org_domain "$1")/msp"; }
 
 ALL_PORTS() {
-  echo "$ORDERER_PORT orderer"
-  echo "$ORDERER_ADMIN_PORT orderer-admin"
-  echo "$ORDERER_OPS_PORT orderer-operations"
+  local i c
+  for i in "${ORDERER_INDEXES[@]}"; do
+    c="$(orderer_component "$i")"
+    echo "$(orderer_port "$i") $c"
+    echo "$(orderer_admin_port "$i") $c-admin"
+    echo "$(orderer_ops_port "$i") $c-operations"
+  done
   local org
   for org in aggregator dso; do
     echo "$(org_peer_port "$org") peer-$org"
@@ -74,7 +126,7 @@ live_pid() {
   pid="$(cat "$f")"
   [ -n "$pid" ] && running_pid "$pid" || return 1
   case "$1" in
-    orderer) expect=orderer ;;
+    orderer*) expect=orderer ;;
     peer-*) expect=peer ;;
     chaincode-*) expect=fabric-chaincode-node ;;
   esac
@@ -156,7 +208,7 @@ wait_until() {
 }
 
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
-tcp_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 show_log_tail() {
   local f="$LOG_DIR/$1.log"
@@ -185,7 +237,7 @@ peer_cli_env() {
   export FABRIC_CFG_PATH="$CONFIG_DIR/peer-$org"
   export CORE_PEER_LOCALMSPID; CORE_PEER_LOCALMSPID="$(org_msp "$org")"
   export CORE_PEER_MSPCONFIGPATH; CORE_PEER_MSPCONFIGPATH="$(org_admin_msp "$org")"
-  export CORE_PEER_ADDRESS; CORE_PEER_ADDRESS="127.0.0.1:$(org_peer_port "$org")"
+  export CORE_PEER_ADDRESS; CORE_PEER_ADDRESS="$(org_host "$org"):$(org_peer_port "$org")"
   export CORE_PEER_TLS_ENABLED=true
   export CORE_PEER_TLS_ROOTCERT_FILE; CORE_PEER_TLS_ROOTCERT_FILE="$(org_tls_ca "$org")"
   # The CLI must not inherit the peer's own data directory and listen settings.

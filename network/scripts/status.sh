@@ -13,11 +13,11 @@ fi
 
 health() {
   case "$1" in
-    orderer) http_ok "http://127.0.0.1:$ORDERER_OPS_PORT/healthz" ;;
-    peer-aggregator) http_ok "http://127.0.0.1:$AGGREGATOR_PEER_OPS_PORT/healthz" ;;
-    peer-dso) http_ok "http://127.0.0.1:$DSO_PEER_OPS_PORT/healthz" ;;
-    chaincode-aggregator) tcp_open "$AGGREGATOR_CC_SERVER_PORT" ;;
-    chaincode-dso) tcp_open "$DSO_CC_SERVER_PORT" ;;
+    orderer*) http_ok "http://$(orderer_host "$(orderer_index "$1")"):$(orderer_ops_port "$(orderer_index "$1")")/healthz" ;;
+    peer-aggregator) http_ok "http://$AGGREGATOR_HOST:$AGGREGATOR_PEER_OPS_PORT/healthz" ;;
+    peer-dso) http_ok "http://$DSO_HOST:$DSO_PEER_OPS_PORT/healthz" ;;
+    chaincode-aggregator) tcp_open "$AGGREGATOR_HOST" "$AGGREGATOR_CC_SERVER_PORT" ;;
+    chaincode-dso) tcp_open "$DSO_HOST" "$DSO_CC_SERVER_PORT" ;;
   esac
 }
 

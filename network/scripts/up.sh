@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the native flexproof network: one Raft orderer, the aggregator's peer and the
-# DSO's peer on 127.0.0.1, channel `flexchannel`, and the flexproof chaincode running as
+# Starts the native flexproof network: one Raft orderer (or ORDERERS=3), the
+# aggregator's peer and the DSO's peer, each on its host of network/config/topology.env
+# (all 127.0.0.1 by default), channel `flexchannel`, and the flexproof chaincode running as
 # a service (one chaincode server per organisation), deployed with an endorsement
 # policy that needs a peer of each organisation. No Docker.
 set -euo pipefail
@@ -11,7 +12,9 @@ usage() {
   cat <<USAGE
 usage: npm run network:up [-- --help]
 
-Starts the network, or says so and exits 0 if it is already running. State lives in
+Starts the network, or says so and exits 0 if it is already running; when part of
+an existing network runs (a component crashed or was killed), starts only what is
+missing. State lives in
 $STATE_DIR
 (keep it with 'npm run network:down', drop it with 'npm run network:down -- --clean').
 Ports and names: network/config/network.env (each can be overridden from the environment).
@@ -40,12 +43,23 @@ if [ "${#stale[@]}" -gt 0 ]; then
   warn "stale pid files from a run that did not stop cleanly: ${stale[*]}; removing them"
   for c in "${stale[@]}"; do rm -f "$(pid_file "$c")"; done
 fi
-if [ "${#running[@]}" -gt 0 ]; then
-  warn "network is partly running (${running[*]}); stopping those before starting again"
+if [ "${#running[@]}" -gt 0 ] && [ ! -f "$COMPLETE_MARKER" ]; then
+  warn "network is partly running (${running[*]}) on a half-written state; stopping those before starting again"
   stop_components "${COMPONENTS[@]}"
+  running=()
+elif [ "${#running[@]}" -gt 0 ]; then
+  log "network is partly running (${running[*]}); starting only what is missing"
 fi
+# True when a component is already running (a restart of part of the network).
+is_running() { local c; for c in "${running[@]}"; do [ "$c" = "$1" ] && return 0; done; return 1; }
 
-busy="$(busy_ports)"
+busy="$(busy_ports | while read -r line; do
+  port="${line%% *}"
+  # Ports held by our own running components are expected.
+  owner="$(ALL_PORTS | awk -v p="$port" '$1 == p { print $2 }')"
+  for c in "${running[@]}"; do case "$owner" in "$c"|"$c"-*) continue 2 ;; esac; done
+  echo "$line"
+done)"
 if [ -n "$busy" ]; then
   echo "$busy" >&2
   die "cannot start: ports needed by the network are taken (move them in network/config/network.env or stop what holds them)"
@@ -91,16 +105,37 @@ render_configs() {
     grep -q 'endpoint: unix:///var/run/docker.sock' "$CONFIG_DIR/peer-$org/core.yaml" \
       && die "could not clear vm.endpoint in core.yaml (sample configuration changed?)"
   done
-  export CRYPTO_DIR ORDERER_PORT AGGREGATOR_PEER_PORT DSO_PEER_PORT BATCH_TIMEOUT BATCH_MAX_MESSAGES
+  # One orderer endpoint and one Raft consenter per orderer, as YAML list items.
+  local i cert
+  ORDERER_ENDPOINTS="" ORDERER_CONSENTERS=""
+  for i in "${ORDERER_INDEXES[@]}"; do
+    cert="$(orderer_node_dir "$i")/tls/server.crt"
+    ORDERER_ENDPOINTS+="      - $(orderer_host "$i"):$(orderer_port "$i")"$'\n'
+    ORDERER_CONSENTERS+="      - Host: $(orderer_host "$i")"$'\n'"        Port: $(orderer_port "$i")"$'\n'
+    ORDERER_CONSENTERS+="        ClientTLSCert: $cert"$'\n'"        ServerTLSCert: $cert"$'\n'
+  done
+  ORDERER_ENDPOINTS="${ORDERER_ENDPOINTS%$'\n'}" ORDERER_CONSENTERS="${ORDERER_CONSENTERS%$'\n'}"
+  export CRYPTO_DIR AGGREGATOR_PEER_PORT DSO_PEER_PORT BATCH_TIMEOUT BATCH_MAX_MESSAGES ORDERER_ENDPOINTS ORDERER_CONSENTERS AGGREGATOR_HOST DSO_HOST
   mkdir -p "$CONFIG_DIR/configtx"
   # shellcheck disable=SC2016  # the list names the variables envsubst may replace
-  envsubst '${CRYPTO_DIR} ${ORDERER_PORT} ${AGGREGATOR_PEER_PORT} ${DSO_PEER_PORT} ${BATCH_TIMEOUT} ${BATCH_MAX_MESSAGES}' \
+  envsubst '${CRYPTO_DIR} ${AGGREGATOR_PEER_PORT} ${DSO_PEER_PORT} ${BATCH_TIMEOUT} ${BATCH_MAX_MESSAGES} ${ORDERER_ENDPOINTS} ${ORDERER_CONSENTERS} ${AGGREGATOR_HOST} ${DSO_HOST}' \
     <"$NETWORK_DIR/config/configtx.template.yaml" >"$CONFIG_DIR/configtx/configtx.yaml"
 }
 
 if $fresh; then
-  log "generating crypto material (cryptogen)"
-  run_step "cryptogen" setup cryptogen generate --config="$NETWORK_DIR/config/crypto-config.yaml" --output="$CRYPTO_DIR"
+  log "generating crypto material (cryptogen, $ORDERERS orderer(s))"
+  echo "$ORDERERS" >"$ORDERER_COUNT_FILE"
+  export ORDERERS
+  # One orderer node spec per orderer, its certificates issued for its own host.
+  ORDERER_SPECS=""
+  for i in "${ORDERER_INDEXES[@]}"; do
+    ORDERER_SPECS+="      - Hostname: orderer$i"$'\n'"        SANS: [$(orderer_host "$i"), localhost]"$'\n'
+  done
+  ORDERER_SPECS="${ORDERER_SPECS%$'\n'}"
+  export ORDERER_SPECS AGGREGATOR_HOST DSO_HOST
+  # shellcheck disable=SC2016  # the list names the variables envsubst may replace
+  envsubst '${ORDERER_SPECS} ${AGGREGATOR_HOST} ${DSO_HOST}' <"$NETWORK_DIR/config/crypto-config.yaml" >"$CONFIG_DIR/crypto-config.yaml"
+  run_step "cryptogen" setup cryptogen generate --config="$CONFIG_DIR/crypto-config.yaml" --output="$CRYPTO_DIR"
   render_configs
   log "creating the genesis block of $CHANNEL_NAME (configtxgen)"
   run_step "configtxgen" setup configtxgen -configPath "$CONFIG_DIR/configtx" -profile FlexChannel \
@@ -109,12 +144,13 @@ fi
 
 # --- processes -----------------------------------------------------------------------------
 start_orderer() {
-  local n="$ORDERER_NODE_DIR"
-  start_component orderer env \
+  local i="$1" n data
+  n="$(orderer_node_dir "$i")"; data="$(orderer_data_dir "$i")"
+  start_component "$(orderer_component "$i")" env \
     FABRIC_CFG_PATH="$CONFIG_DIR/orderer" \
     FABRIC_LOGGING_SPEC=INFO \
-    ORDERER_GENERAL_LISTENADDRESS=127.0.0.1 \
-    ORDERER_GENERAL_LISTENPORT="$ORDERER_PORT" \
+    ORDERER_GENERAL_LISTENADDRESS="$(orderer_host "$i")" \
+    ORDERER_GENERAL_LISTENPORT="$(orderer_port "$i")" \
     ORDERER_GENERAL_LOCALMSPID=OrdererMSP \
     ORDERER_GENERAL_LOCALMSPDIR="$n/msp" \
     ORDERER_GENERAL_TLS_ENABLED=true \
@@ -126,35 +162,36 @@ start_orderer() {
     ORDERER_GENERAL_CLUSTER_ROOTCAS="[$n/tls/ca.crt]" \
     ORDERER_GENERAL_BOOTSTRAPMETHOD=none \
     ORDERER_CHANNELPARTICIPATION_ENABLED=true \
-    ORDERER_ADMIN_LISTENADDRESS="127.0.0.1:$ORDERER_ADMIN_PORT" \
+    ORDERER_ADMIN_LISTENADDRESS="$(orderer_host "$i"):$(orderer_admin_port "$i")" \
     ORDERER_ADMIN_TLS_ENABLED=true \
     ORDERER_ADMIN_TLS_CERTIFICATE="$n/tls/server.crt" \
     ORDERER_ADMIN_TLS_PRIVATEKEY="$n/tls/server.key" \
     ORDERER_ADMIN_TLS_ROOTCAS="[$n/tls/ca.crt]" \
     ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED=true \
     ORDERER_ADMIN_TLS_CLIENTROOTCAS="[$n/tls/ca.crt]" \
-    ORDERER_FILELEDGER_LOCATION="$DATA_DIR/orderer/ledger" \
-    ORDERER_CONSENSUS_WALDIR="$DATA_DIR/orderer/etcdraft/wal" \
-    ORDERER_CONSENSUS_SNAPDIR="$DATA_DIR/orderer/etcdraft/snapshot" \
-    ORDERER_OPERATIONS_LISTENADDRESS="127.0.0.1:$ORDERER_OPS_PORT" \
+    ORDERER_FILELEDGER_LOCATION="$data/ledger" \
+    ORDERER_CONSENSUS_WALDIR="$data/etcdraft/wal" \
+    ORDERER_CONSENSUS_SNAPDIR="$data/etcdraft/snapshot" \
+    ORDERER_OPERATIONS_LISTENADDRESS="$(orderer_host "$i"):$(orderer_ops_port "$i")" \
     ORDERER_METRICS_PROVIDER=prometheus \
     "$FABRIC_BIN/orderer"
 }
 
 start_peer() {
-  local org="$1" port cc ops dir
+  local org="$1" port cc ops dir host
   port="$(org_peer_port "$org")"; cc="$(org_peer_cc_port "$org")"; ops="$(org_peer_ops_port "$org")"
+  host="$(org_host "$org")"
   dir="$(org_peer_dir "$org")"
   start_component "peer-$org" env \
     FABRIC_CFG_PATH="$CONFIG_DIR/peer-$org" \
     FABRIC_LOGGING_SPEC=INFO \
     CORE_PEER_ID="peer0.$(org_domain "$org")" \
-    CORE_PEER_ADDRESS="127.0.0.1:$port" \
-    CORE_PEER_LISTENADDRESS="127.0.0.1:$port" \
-    CORE_PEER_CHAINCODEADDRESS="127.0.0.1:$cc" \
-    CORE_PEER_CHAINCODELISTENADDRESS="127.0.0.1:$cc" \
-    CORE_PEER_GOSSIP_BOOTSTRAP="127.0.0.1:$port" \
-    CORE_PEER_GOSSIP_EXTERNALENDPOINT="127.0.0.1:$port" \
+    CORE_PEER_ADDRESS="$host:$port" \
+    CORE_PEER_LISTENADDRESS="$host:$port" \
+    CORE_PEER_CHAINCODEADDRESS="$host:$cc" \
+    CORE_PEER_CHAINCODELISTENADDRESS="$host:$cc" \
+    CORE_PEER_GOSSIP_BOOTSTRAP="$host:$port" \
+    CORE_PEER_GOSSIP_EXTERNALENDPOINT="$host:$port" \
     CORE_PEER_LOCALMSPID="$(org_msp "$org")" \
     CORE_PEER_MSPCONFIGPATH="$dir/msp" \
     CORE_PEER_TLS_ENABLED=true \
@@ -164,7 +201,7 @@ start_peer() {
     CORE_PEER_FILESYSTEMPATH="$DATA_DIR/peer-$org" \
     CORE_LEDGER_STATE_STATEDATABASE=goleveldb \
     CORE_LEDGER_SNAPSHOTS_ROOTDIR="$DATA_DIR/peer-$org/snapshots" \
-    CORE_OPERATIONS_LISTENADDRESS="127.0.0.1:$ops" \
+    CORE_OPERATIONS_LISTENADDRESS="$host:$ops" \
     CORE_METRICS_PROVIDER=prometheus \
     "$FABRIC_BIN/peer" node start
 }
@@ -178,35 +215,44 @@ start_chaincode_server() {
     FLEXPROOF_CHAINCODE_NAME="$CHAINCODE_NAME" \
     FLEXPROOF_MAX_CLOCK_SKEW_SECONDS="$MAX_CLOCK_SKEW_SECONDS" \
     "$ROOT_DIR/node_modules/.bin/fabric-chaincode-node" server \
-    --chaincode-address "127.0.0.1:$(org_cc_server_port "$org")" \
+    --chaincode-address "$(org_host "$org"):$(org_cc_server_port "$org")" \
     --chaincode-id "$id" \
     --chaincode-tls-cert-file "$srv/server.crt" \
     --chaincode-tls-key-file "$srv/server.key" \
     --chaincode-tls-client-cacert-file "$(org_tls_ca "$org")" \
     --module-path "$ROOT_DIR/chaincode"
-  wait_until "chaincode server of $org" "chaincode-$org" 60 tcp_open "$(org_cc_server_port "$org")"
-  log "chaincode server of $org listening on 127.0.0.1:$(org_cc_server_port "$org") ($id)"
+  wait_until "chaincode server of $org" "chaincode-$org" 60 tcp_open "$(org_host "$org")" "$(org_cc_server_port "$org")"
+  log "chaincode server of $org listening on $(org_host "$org"):$(org_cc_server_port "$org") ($id)"
 }
 
-log "starting the orderer"
-start_orderer
-wait_until "orderer health" orderer 60 http_ok "http://127.0.0.1:$ORDERER_OPS_PORT/healthz"
+for i in "${ORDERER_INDEXES[@]}"; do
+  c="$(orderer_component "$i")"
+  if is_running "$c"; then continue; fi
+  log "starting $c"
+  start_orderer "$i"
+done
+for i in "${ORDERER_INDEXES[@]}"; do
+  wait_until "$(orderer_component "$i") health" "$(orderer_component "$i")" 60 http_ok "http://$(orderer_host "$i"):$(orderer_ops_port "$i")/healthz"
+done
 for org in aggregator dso; do
+  if is_running "peer-$org"; then continue; fi
   log "starting the $org peer"
   start_peer "$org"
 done
 for org in aggregator dso; do
-  wait_until "$org peer health" "peer-$org" 60 http_ok "http://127.0.0.1:$(org_peer_ops_port "$org")/healthz"
+  wait_until "$org peer health" "peer-$org" 60 http_ok "http://$(org_host "$org"):$(org_peer_ops_port "$org")/healthz"
 done
 log "orderer and peers healthy"
 
 # --- channel ----------------------------------------------------------------------------------
 if $fresh; then
-  log "joining the orderer to $CHANNEL_NAME (channel participation API)"
-  run_step "osnadmin channel join" setup osnadmin channel join --channelID "$CHANNEL_NAME" \
-    --config-block "$STATE_DIR/$CHANNEL_NAME.block" -o "127.0.0.1:$ORDERER_ADMIN_PORT" \
-    --ca-file "$ORDERER_TLS_CA" --client-cert "$ORDERER_ADMIN_DIR/tls/client.crt" \
-    --client-key "$ORDERER_ADMIN_DIR/tls/client.key"
+  for i in "${ORDERER_INDEXES[@]}"; do
+    log "joining $(orderer_component "$i") to $CHANNEL_NAME (channel participation API)"
+    run_step "osnadmin channel join ($(orderer_component "$i"))" setup osnadmin channel join --channelID "$CHANNEL_NAME" \
+      --config-block "$STATE_DIR/$CHANNEL_NAME.block" -o "$(orderer_host "$i"):$(orderer_admin_port "$i")" \
+      --ca-file "$ORDERER_TLS_CA" --client-cert "$ORDERER_ADMIN_DIR/tls/client.crt" \
+      --client-key "$ORDERER_ADMIN_DIR/tls/client.key"
+  done
   for org in aggregator dso; do
     log "joining the $org peer to $CHANNEL_NAME"
     (peer_cli_env "$org"; run_step "peer channel join ($org)" setup \
@@ -214,14 +260,22 @@ if $fresh; then
   done
 fi
 
-# Raft elects the orderer leader of the channel a few seconds after a (re)start; until
-# then it refuses transactions with "no Raft leader".
+# Raft elects a leader of the channel a few seconds after a (re)start; until then the
+# orderers refuse transactions with "no Raft leader".
 raft_leader() {
-  curl -fsS --max-time 2 "http://127.0.0.1:$ORDERER_OPS_PORT/metrics" \
-    | grep -Eq "^consensus_etcdraft_is_leader\{channel=\"$CHANNEL_NAME\"\} 1"
+  local i metrics
+  for i in "${ORDERER_INDEXES[@]}"; do
+    # Read whole before matching: grep -q stopping early would fail curl under pipefail.
+    metrics="$(curl -fsS --max-time 2 "http://$(orderer_host "$i"):$(orderer_ops_port "$i")/metrics" 2>/dev/null)" || continue
+    if grep -Eq "^consensus_etcdraft_is_leader\{channel=\"$CHANNEL_NAME\"\} 1" <<<"$metrics"; then
+      orderer_component "$i"
+      return 0
+    fi
+  done
+  return 1
 }
-wait_until "the orderer to lead $CHANNEL_NAME (Raft election)" orderer 60 raft_leader
-log "orderer leads $CHANNEL_NAME"
+wait_until "a Raft leader of $CHANNEL_NAME (election)" orderer 60 raft_leader
+log "$(raft_leader) leads $CHANNEL_NAME"
 
 # --- chaincode as a service ----------------------------------------------------------------------
 # Each organisation packages its own connection.json (address of its own chaincode
@@ -243,14 +297,14 @@ package_chaincode() {
       client_cert: fs.readFileSync(clientCert, "utf8"),
       client_key: fs.readFileSync(clientKey, "utf8"),
     }, null, 2));
-  ' "127.0.0.1:$(org_cc_server_port "$org")" "$(org_tls_ca "$org")" "$client/server.crt" "$client/server.key" "$work/connection.json"
+  ' "$(org_host "$org"):$(org_cc_server_port "$org")" "$(org_tls_ca "$org")" "$client/server.crt" "$client/server.key" "$work/connection.json"
   printf '{"type":"ccaas","label":"%s"}\n' "$CHAINCODE_LABEL" >"$work/metadata.json"
   tar -C "$work" -czf "$work/code.tar.gz" connection.json
   tar -C "$work" -czf "$pkg" metadata.json code.tar.gz
   echo "$pkg"
 }
 
-orderer_args=(-o "127.0.0.1:$ORDERER_PORT" --tls --cafile "$ORDERER_TLS_CA")
+orderer_args=(-o "$(orderer_host 0):$ORDERER_PORT" --tls --cafile "$ORDERER_TLS_CA")
 definition_args=(--channelID "$CHANNEL_NAME" --name "$CHAINCODE_NAME" --version "$CHAINCODE_VERSION"
   --sequence "$CHAINCODE_SEQUENCE" --signature-policy "$ENDORSEMENT_POLICY")
 
@@ -262,7 +316,10 @@ if $fresh; then
     (peer_cli_env "$org"; peer lifecycle chaincode calculatepackageid "$pkg") >"$STATE_DIR/chaincode/$org.package-id"
   done
 fi
-for org in aggregator dso; do start_chaincode_server "$org"; done
+for org in aggregator dso; do
+  if is_running "chaincode-$org"; then continue; fi
+  start_chaincode_server "$org"
+done
 
 if $fresh; then
   for org in aggregator dso; do
@@ -274,8 +331,8 @@ if $fresh; then
   log "committing the chaincode definition (endorsement policy: $ENDORSEMENT_POLICY)"
   (peer_cli_env aggregator; run_step "chaincode commit" setup peer lifecycle chaincode commit \
     "${orderer_args[@]}" "${definition_args[@]}" \
-    --peerAddresses "127.0.0.1:$AGGREGATOR_PEER_PORT" --tlsRootCertFiles "$(org_tls_ca aggregator)" \
-    --peerAddresses "127.0.0.1:$DSO_PEER_PORT" --tlsRootCertFiles "$(org_tls_ca dso)" --waitForEvent)
+    --peerAddresses "$AGGREGATOR_HOST:$AGGREGATOR_PEER_PORT" --tlsRootCertFiles "$(org_tls_ca aggregator)" \
+    --peerAddresses "$DSO_HOST:$DSO_PEER_PORT" --tlsRootCertFiles "$(org_tls_ca dso)" --waitForEvent)
 fi
 
 ping_chaincode() {
@@ -287,19 +344,25 @@ for org in aggregator dso; do
 done
 
 # --- what clients need to connect -------------------------------------------------------------------
+orderers_json="["
+for i in "${ORDERER_INDEXES[@]}"; do
+  [ "$i" -gt 0 ] && orderers_json+=","
+  orderers_json+="{\"name\":\"$(orderer_component "$i")\",\"endpoint\":\"$(orderer_host "$i"):$(orderer_port "$i")\",\"operationsUrl\":\"http://$(orderer_host "$i"):$(orderer_ops_port "$i")\"}"
+done
+orderers_json+="]"
 node -e '
-  const [out, channel, chaincode, skew, ...rest] = process.argv.slice(1);
+  const [out, channel, chaincode, skew, orderers, ...rest] = process.argv.slice(1);
   const orgs = {};
-  for (let i = 0; i < rest.length; i += 6) {
-    const [name, mspId, endpoint, tlsRootCert, userDir, adminDir] = rest.slice(i, i + 6);
+  for (let i = 0; i < rest.length; i += 7) {
+    const [name, mspId, endpoint, tlsServerName, tlsRootCert, userDir, adminDir] = rest.slice(i, i + 7);
     const user = (dir) => ({ certPath: require("node:fs").readdirSync(dir + "/msp/signcerts").map((f) => dir + "/msp/signcerts/" + f)[0], keyPath: dir + "/msp/keystore/priv_sk" });
-    orgs[name] = { mspId, peerEndpoint: endpoint, tlsServerName: "localhost", tlsRootCertPath: tlsRootCert, client: user(userDir), admin: user(adminDir) };
+    orgs[name] = { mspId, peerEndpoint: endpoint, tlsServerName, tlsRootCertPath: tlsRootCert, client: user(userDir), admin: user(adminDir) };
   }
-  require("node:fs").writeFileSync(out, JSON.stringify({ channel, chaincode, maxClockSkewSeconds: Number(skew), orgs }, null, 2) + "\n");
-' "$NETWORK_JSON" "$CHANNEL_NAME" "$CHAINCODE_NAME" "$MAX_CLOCK_SKEW_SECONDS" \
-  aggregator AggregatorMSP "127.0.0.1:$AGGREGATOR_PEER_PORT" "$(org_tls_ca aggregator)" \
+  require("node:fs").writeFileSync(out, JSON.stringify({ channel, chaincode, maxClockSkewSeconds: Number(skew), orderers: JSON.parse(orderers), orgs }, null, 2) + "\n");
+' "$NETWORK_JSON" "$CHANNEL_NAME" "$CHAINCODE_NAME" "$MAX_CLOCK_SKEW_SECONDS" "$orderers_json" \
+  aggregator AggregatorMSP "$AGGREGATOR_HOST:$AGGREGATOR_PEER_PORT" "$(org_peer_tls_name aggregator)" "$(org_tls_ca aggregator)" \
     "$(org_home aggregator)/users/User1@$(org_domain aggregator)" "$(org_home aggregator)/users/Admin@$(org_domain aggregator)" \
-  dso DsoMSP "127.0.0.1:$DSO_PEER_PORT" "$(org_tls_ca dso)" \
+  dso DsoMSP "$DSO_HOST:$DSO_PEER_PORT" "$(org_peer_tls_name dso)" "$(org_tls_ca dso)" \
     "$(org_home dso)/users/User1@$(org_domain dso)" "$(org_home dso)/users/Admin@$(org_domain dso)"
 # The Gateway endorses on the other organisation's peer through service discovery,
 # which learns that peer and its chaincode through gossip a moment after the health
