@@ -41,3 +41,23 @@ export const PUBLIC_SIGNAL_NAMES = [
 ] as const;
 
 export type PublicSignalName = (typeof PUBLIC_SIGNAL_NAMES)[number];
+
+// ---- Signed net energy (v2, circom/net-deviation.circom) ----
+
+/** Offset-encoded request values (v + 2^39) are below 2^NET_PROFILE_BITS. */
+export const NET_PROFILE_BITS = 40;
+
+/** The offset of the signed encoding, 2^39: a signed request v enters the circuit as v + NET_PROFILE_OFFSET. */
+export const NET_PROFILE_OFFSET = 1n << BigInt(NET_PROFILE_BITS - 1);
+
+/** Smallest signed requested net energy of a period, Wh: -(2^39). */
+export const MIN_NET_REQUEST = -NET_PROFILE_OFFSET;
+
+/** Largest signed requested net energy of a period, Wh: 2^39 - 1. */
+export const MAX_NET_REQUEST = NET_PROFILE_OFFSET - 1n;
+
+/** Both operands of the v2 comparison are below 2^NET_COMPARE_BITS. */
+export const NET_COMPARE_BITS = 41;
+
+/** Domain tag of version 2 in the request commitment and in each fingerprint link. */
+export const NET_VERSION_TAG = 2n;

@@ -45,3 +45,30 @@ export function checkLength(value: unknown, expected: number, name: string, code
   }
   return value;
 }
+
+// Signed decimal text: an optional minus sign, then a canonical decimal; "-0" is refused
+// so that each integer has one spelling. At most 78 digits, as above.
+const SIGNED_DECIMAL = /^(0|-?[1-9][0-9]{0,77})$/;
+
+/**
+ * Converts a caller's signed integer (bigint, safe integer, or decimal string with an
+ * optional minus sign) to a bigint within [min, max], or throws: INVALID_INPUT for
+ * anything that is not an integer, INPUT_OUT_OF_RANGE for one outside the range.
+ */
+export function toSignedInteger(value: IntegerLike, min: bigint, max: bigint, name: string): bigint {
+  let parsed: bigint | undefined;
+  if (typeof value === 'bigint') parsed = value;
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) parsed = BigInt(value);
+  else if (typeof value === 'string' && SIGNED_DECIMAL.test(value)) parsed = BigInt(value);
+  if (parsed === undefined) {
+    throw new CircuitError('INVALID_INPUT', `${name} must be an integer (bigint, safe integer or signed decimal string)`, {
+      details: { name },
+    });
+  }
+  if (parsed < min || parsed > max) {
+    throw new CircuitError('INPUT_OUT_OF_RANGE', `${name} must be in [${min}, ${max}]`, {
+      details: { name, min: min.toString(), max: max.toString() },
+    });
+  }
+  return parsed;
+}

@@ -1,4 +1,4 @@
-// @flexproof/circuits: the hourly deviation proof, for the edge client (proving) and the
+// @flexproof/circuits: the hourly deviation proof (v1 consumption, v2 signed net energy), for the edge client (proving) and the
 // chaincode (verification). Importing this module loads snarkjs and poseidon-lite, never
 // the circom compiler: building artifacts runs in a child process.
 
@@ -13,15 +13,36 @@ export {
   MAX_READING,
   MAX_PERIOD_ENERGY,
   PUBLIC_SIGNAL_NAMES,
+  NET_PROFILE_BITS,
+  NET_PROFILE_OFFSET,
+  MIN_NET_REQUEST,
+  MAX_NET_REQUEST,
+  NET_COMPARE_BITS,
 } from './constants';
 export type { PublicSignalName } from './constants';
-export { CIRCUIT_IDS, SMALL_CIRCUIT_ID, circuitShape, isCircuitId, assertCircuitId } from './circuit-ids';
-export type { CircuitId, CircuitShape } from './circuit-ids';
+export { CIRCUIT_IDS, SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, circuitShape, isCircuitId, assertCircuitId } from './circuit-ids';
+export type { CircuitId, CircuitKind, CircuitShape } from './circuit-ids';
 export type { IntegerLike } from './field';
-export { requestCommitment, fingerprint, periodDeviation, randomSalt, deriveSalt, poseidon } from './hashing';
-export type { PeriodDeviation } from './hashing';
-export { buildDeviationInput, expectedPublicSignals } from './witness';
-export type { DeviationInput, DeviationWitnessParams } from './witness';
+export {
+  requestCommitment,
+  fingerprint,
+  periodDeviation,
+  randomSalt,
+  deriveSalt,
+  poseidon,
+  encodeNetRequest,
+  decodeNetRequest,
+  encodeNetProfile,
+  netRequestCommitment,
+  netFingerprint,
+  netPeriodDeviation,
+  requestCommitmentFor,
+  fingerprintFor,
+  periodDeviationFor,
+} from './hashing';
+export type { PeriodDeviation, PeriodChainParams } from './hashing';
+export { buildDeviationInput, expectedPublicSignals, buildNetDeviationInput, expectedNetPublicSignals } from './witness';
+export type { DeviationInput, DeviationWitnessParams, NetDeviationInput, NetDeviationWitnessParams, AnyDeviationInput } from './witness';
 export { PUBLIC_SIGNAL_COUNT, checkPublicSignals, decodePublicSignals, encodePublicSignals } from './public-signals';
 export type { DeviationPublicSignals } from './public-signals';
 export { checkProof, checkVerificationKey, canonicalSubmission, submissionHash, parseSubmission } from './proof-format';

@@ -8,7 +8,7 @@ import { parseCanonicalDecimal } from './field';
 import { PERIODS_PER_DAY, SCALAR_FIELD_ORDER } from './constants';
 import { Groth16Proof, checkProof } from './proof-format';
 import { checkPublicSignals } from './public-signals';
-import { DeviationInput } from './witness';
+import { AnyDeviationInput } from './witness';
 
 export interface DeviationProof {
   proof: Groth16Proof;
@@ -17,14 +17,15 @@ export interface DeviationProof {
 }
 
 /**
- * Proves one period. `input` normally comes from buildDeviationInput; here it is only
+ * Proves one period, for either circuit version. `input` normally comes from
+ * buildDeviationInput (v1) or buildNetDeviationInput (v1 or v2); here it is only
  * checked for shape (names, counts, field elements): the ranges are the circuit's to
  * enforce, and a value it refuses gives WITNESS_FAILED. Artifacts default to the cache
  * (loadArtifacts). This is snarkjs groth16.fullProve in its two steps, so a refused
  * witness and a failing prover are told apart by code rather than by message. Runs on
  * one thread, leaving no worker behind.
  */
-export async function proveDeviation(circuitId: CircuitId, input: DeviationInput, artifacts?: CircuitArtifacts): Promise<DeviationProof> {
+export async function proveDeviation(circuitId: CircuitId, input: AnyDeviationInput, artifacts?: CircuitArtifacts): Promise<DeviationProof> {
   assertCircuitId(circuitId);
   checkInputShape(circuitId, input);
   const use = artifacts ?? loadArtifacts(circuitId);
@@ -51,9 +52,13 @@ export async function proveDeviation(circuitId: CircuitId, input: DeviationInput
   return { proof: checkProof(result.proof), publicSignals: checkPublicSignals(result.publicSignals) };
 }
 
-function checkInputShape(circuitId: CircuitId, input: DeviationInput): void {
-  const { readingsPerPeriod } = circuitShape(circuitId);
-  const lists: Record<string, number> = { readings: readingsPerPeriod, requestProfile: PERIODS_PER_DAY };
+function checkInputShape(circuitId: CircuitId, input: AnyDeviationInput): void {
+  const { readingsPerPeriod, kind } = circuitShape(circuitId);
+  // The signal names of each version: a v1 input given to a v2 id (or the reverse) is refused by name.
+  const lists: Record<string, number> =
+    kind === 'net'
+      ? { importWh: readingsPerPeriod, exportWh: readingsPerPeriod, requestProfile: PERIODS_PER_DAY }
+      : { readings: readingsPerPeriod, requestProfile: PERIODS_PER_DAY };
   const scalars = ['prevFingerprint', 'requestCommitment', 'periodIndex', 'commitmentSalt', 'fingerprintSalt'];
   const record = input as unknown as Record<string, unknown>;
   const expectedKeys = [...scalars, ...Object.keys(lists)].sort();

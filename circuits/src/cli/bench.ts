@@ -16,7 +16,7 @@ import { randomSalt } from '../hashing';
 import { proveDeviation } from '../prove';
 import { verifyDeviationProof } from '../verify';
 import { prepareVerificationKey, verifyBatch, verifyPrepared } from '../prepared-verify';
-import { buildDeviationInput } from '../witness';
+import { NetDeviationWitnessParams, buildNetDeviationInput } from '../witness';
 import { packageVersion } from '../circuit-source';
 
 /** Batch sizes measured: the chaincode's default batch (32) and half of it. */
@@ -25,7 +25,7 @@ const BATCH_SIZES = [16, 32] as const;
 const USAGE = `usage: npm run bench:circuits [-- [circuitId...] [--runs N] [--verify-runs N] [--batch-rounds N] [--out file.json]]
 
 Measures every shape (${CIRCUIT_IDS.join(', ')}) unless some are named; builds missing
-dev artifacts first (the 60-reading shape takes several minutes the first time).
+dev artifacts first (the 60-reading shapes take several minutes the first time).
   --runs N         proofs per shape after one warm-up (default 7)
   --verify-runs N  verifications per shape and verifier (default 30)
   --batch-rounds N batches of each size (${BATCH_SIZES.join(', ')}) per shape (default 4)
@@ -75,6 +75,8 @@ export interface VerifierCpu {
 
 interface ShapeResult {
   circuitId: CircuitId;
+  /** 'consumption' (v1) or 'net' (v2: import and export registers, signed request). */
+  kind: string;
   readingsPerPeriod: number;
   constraints: number;
   ptauPower: number;
@@ -122,14 +124,18 @@ function parseArgs(argv: string[]): Options {
   return { ids: ids.length > 0 ? ids : [...CIRCUIT_IDS], runs, verifyRuns, batchRounds, out };
 }
 
-function randomPeriod(circuitId: CircuitId): Parameters<typeof buildDeviationInput>[0] {
-  const { readingsPerPeriod } = circuitShape(circuitId);
+/** A random period; a v2 shape also gets exports and a signed profile (about half the hours net export). */
+function randomPeriod(circuitId: CircuitId): NetDeviationWitnessParams {
+  const { readingsPerPeriod, kind } = circuitShape(circuitId);
+  const energies = (): bigint[] => Array.from({ length: readingsPerPeriod }, () => BigInt(randomInt(2 ** 16)));
+  const bias = kind === 'net' ? 2n ** 15n * BigInt(readingsPerPeriod) : 0n;
   return {
     circuitId,
     prevFingerprint: randomSalt(),
     periodIndex: randomInt(PERIODS_PER_DAY),
-    readings: Array.from({ length: readingsPerPeriod }, () => BigInt(randomInt(2 ** 16))),
-    requestProfile: Array.from({ length: PERIODS_PER_DAY }, () => BigInt(randomInt(2 ** 16) * readingsPerPeriod)),
+    importWh: energies(),
+    exportWh: kind === 'net' ? energies() : undefined,
+    requestProfile: Array.from({ length: PERIODS_PER_DAY }, () => BigInt(randomInt(2 ** 16) * readingsPerPeriod) - bias),
     commitmentSalt: randomSalt(),
     fingerprintSalt: randomSalt(),
   };
@@ -185,19 +191,21 @@ async function benchShape(circuitId: CircuitId, { runs, verifyRuns, batchRounds 
     loadArtifacts(circuitId);
   } catch (error) {
     if (!(error instanceof CircuitError) || error.code !== 'ARTIFACTS_MISSING') throw error;
-    const { readingsPerPeriod } = circuitShape(circuitId);
-    console.log(`[bench] ${circuitId}: no artifacts yet; building them first (one-off, ${readingsPerPeriod >= 60 ? 'about 4-6 minutes' : 'about 2 minutes'} on 2 cores)`);
+    const { readingsPerPeriod, kind } = circuitShape(circuitId);
+    // flexnet-v2-r60 is the one shape needing powers of tau 2^14 (11,414 constraints).
+    const estimate = readingsPerPeriod < 60 ? 'about 2 minutes' : kind === 'net' ? 'about 15-25 minutes' : 'about 4-6 minutes';
+    console.log(`[bench] ${circuitId}: no artifacts yet; building them first (one-off, ${estimate} on 2 cores)`);
   }
   const artifacts = await ensureArtifacts(circuitId, {
     onProgress: (e) => console.log(`[bench setup ${(e.elapsedMs / 1000).toFixed(1).padStart(6)}s] ${circuitId} ${e.step}: ${e.message}`),
   });
   const vk = readVerificationKey(artifacts);
   console.log(`[bench] ${circuitId}: ${artifacts.manifest.constraints} constraints; 1 warm-up + ${runs} proofs, ${verifyRuns} verifications`);
-  const [first, firstProveMs] = await time(() => proveDeviation(circuitId, buildDeviationInput(randomPeriod(circuitId)), artifacts));
+  const [first, firstProveMs] = await time(() => proveDeviation(circuitId, buildNetDeviationInput(randomPeriod(circuitId)), artifacts));
   const proveMs: number[] = [];
   const proofs = [first];
   for (let i = 0; i < runs; i++) {
-    const input = buildDeviationInput(randomPeriod(circuitId));
+    const input = buildNetDeviationInput(randomPeriod(circuitId));
     const [proof, ms] = await time(() => proveDeviation(circuitId, input, artifacts));
     proveMs.push(ms);
     proofs.push(proof);
@@ -215,6 +223,7 @@ async function benchShape(circuitId: CircuitId, { runs, verifyRuns, batchRounds 
   const verifierCpu = await benchVerifiers(vk, proofs, verifyRuns, batchRounds);
   return {
     circuitId,
+    kind: circuitShape(circuitId).kind,
     readingsPerPeriod: artifacts.manifest.readingsPerPeriod,
     constraints: artifacts.manifest.constraints,
     ptauPower: artifacts.manifest.ptau.power,
@@ -252,9 +261,10 @@ function table(results: ShapeResult[]): string {
   const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
   const spread = (s: Stats): string => `${ms(s.p25Ms)}–${ms(s.p75Ms)} (${ms(s.minMs)}–${ms(s.maxMs)})`;
   const rows = [
-    ['circuit', 'readings', 'constraints', 'prove median ms', 'prove IQR (min–max)', 'verify median ms', 'verify IQR (min–max)'],
+    ['circuit', 'kind', 'readings', 'constraints', 'prove median ms', 'prove IQR (min–max)', 'verify median ms', 'verify IQR (min–max)'],
     ...results.map((r) => [
       r.circuitId,
+      r.kind,
       String(r.readingsPerPeriod),
       String(r.constraints),
       ms(r.prove.medianMs),
@@ -263,7 +273,7 @@ function table(results: ShapeResult[]): string {
       spread(r.verify),
     ]),
   ];
-  return alignTable(rows, 2);
+  return alignTable(rows, 3);
 }
 
 function html(report: { generatedAt: string; machine: string; results: ShapeResult[] }): string {

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // npm run setup -w @flexproof/circuits [-- <circuitId>...]
-// Builds the dev artifacts of the small shape, and of any shape named, when missing.
+// Builds the dev artifacts of the small shapes (v1 and v2), or of the shapes named, when missing.
 
-import { CIRCUIT_IDS, CircuitId, SMALL_CIRCUIT_ID, assertCircuitId } from '../circuit-ids';
+import { CIRCUIT_IDS, CircuitId, SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, assertCircuitId } from '../circuit-ids';
 import { cacheRoot } from '../artifacts';
 import { CircuitError } from '../errors';
 import { buildDevArtifacts } from '../setup/dev-setup';
@@ -10,7 +10,7 @@ import { buildDevArtifacts } from '../setup/dev-setup';
 const USAGE = `usage: flexproof-circuits-setup [--json] [circuitId...]
 
 Builds the dev artifacts (wasm, zkey, verification key, manifest) of each circuit named,
-${SMALL_CIRCUIT_ID} when none is, unless the cache already holds them for this source.
+${SMALL_CIRCUIT_ID} and ${SMALL_NET_CIRCUIT_ID} when none is, unless the cache already holds them for this source.
 Cache: ${cacheRoot()}/circuits (FLEXPROOF_CACHE overrides the root).
 Circuits: ${CIRCUIT_IDS.join(', ')}.
   --json   one JSON object per line on stdout (used by ensureArtifacts)`;
@@ -24,7 +24,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const json = argv.includes('--json');
   const ids: CircuitId[] = argv.filter((a) => a !== '--json').map(assertCircuitId);
-  if (ids.length === 0) ids.push(SMALL_CIRCUIT_ID);
+  // The 15-minute shape of each version: both share the 2^12 powers of tau, and the demo
+  // and the tests use both. The 60-reading shapes are built when named (or on first use).
+  if (ids.length === 0) ids.push(SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID);
   const started = Date.now();
   for (const circuitId of ids) {
     await buildDevArtifacts(circuitId, {

@@ -9,12 +9,12 @@ import { ArtifactFile, ArtifactManifest, CircuitArtifacts, MANIFEST_FILE, SetupP
 import { CircuitId, circuitShape } from '../circuit-ids';
 import { circuitSourceHash, toolVersions } from '../circuit-source';
 import { CircuitError } from '../errors';
-import { MAX_READING, PERIODS_PER_DAY } from '../constants';
+import { MAX_NET_REQUEST, MAX_READING, MIN_NET_REQUEST, PERIODS_PER_DAY } from '../constants';
 import { randomSalt } from '../hashing';
 import { proveDeviation } from '../prove';
 import { decodePublicSignals } from '../public-signals';
 import { verifyDeviationProof } from '../verify';
-import { buildDeviationInput, expectedPublicSignals } from '../witness';
+import { buildNetDeviationInput, expectedNetPublicSignals } from '../witness';
 import { withLock } from './lock';
 
 /** One line per step, with the time since the start; long snarkjs steps add a line at most every 10 s. */
@@ -146,22 +146,33 @@ export async function finishArtifactDir(dir: string, facts: ManifestFacts): Prom
   return loadArtifactsFrom(dir);
 }
 
-/** Proves a random period with the artifacts and checks the proof verifies, and fails once tampered with. */
+/**
+ * Proves a random period with the artifacts and checks the proof verifies, and fails once
+ * tampered with. A v2 shape gets a signed profile with both extreme values, exports, and
+ * one register at its maximum.
+ */
 export async function selfCheck(artifacts: CircuitArtifacts): Promise<void> {
-  const { readingsPerPeriod } = circuitShape(artifacts.circuitId);
+  const { readingsPerPeriod, kind } = circuitShape(artifacts.circuitId);
+  const energies = (): bigint[] => Array.from({ length: readingsPerPeriod }, () => BigInt(randomInt(2 ** 20)));
+  const net = kind === 'net';
   const params = {
     circuitId: artifacts.circuitId,
     prevFingerprint: randomSalt(),
     periodIndex: randomInt(PERIODS_PER_DAY),
-    readings: Array.from({ length: readingsPerPeriod }, () => BigInt(randomInt(2 ** 20))),
-    requestProfile: Array.from({ length: PERIODS_PER_DAY }, () => BigInt(randomInt(2 ** 20) * readingsPerPeriod)),
+    importWh: energies(),
+    exportWh: net ? energies() : undefined,
+    requestProfile: Array.from({ length: PERIODS_PER_DAY }, () => BigInt(randomInt(2 ** 20) * readingsPerPeriod) - (net ? 2n ** 19n * BigInt(readingsPerPeriod) : 0n)),
     commitmentSalt: randomSalt(),
     fingerprintSalt: randomSalt(),
   };
-  params.readings[0] = MAX_READING;
-  const { proof, publicSignals } = await proveDeviation(artifacts.circuitId, buildDeviationInput(params), artifacts);
+  params.importWh[0] = MAX_READING;
+  if (net) {
+    params.requestProfile[(params.periodIndex + 1) % PERIODS_PER_DAY] = MIN_NET_REQUEST;
+    params.requestProfile[(params.periodIndex + 2) % PERIODS_PER_DAY] = MAX_NET_REQUEST;
+  }
+  const { proof, publicSignals } = await proveDeviation(artifacts.circuitId, buildNetDeviationInput(params), artifacts);
   const vk: unknown = JSON.parse(readFileSync(artifacts.verificationKeyPath, 'utf8'));
-  const expected = expectedPublicSignals(params);
+  const expected = expectedNetPublicSignals(params);
   const actual = decodePublicSignals(publicSignals);
   if (JSON.stringify(actual) !== JSON.stringify(expected)) {
     throw new CircuitError('SETUP_FAILED', 'self-check: the circuit and the JS library disagree on the public signals', {

@@ -19,11 +19,13 @@ const MAX_READING = 2n ** 32n - 1n;
 const profileOf = (f: (i: number) => bigint): bigint[] => Array.from({ length: 24 }, (_, i) => f(i));
 
 describe('circuits: hashing and witness input (JS only)', () => {
-  it('uses the BN254 scalar field order and the two shapes', () => {
+  it('uses the BN254 scalar field order and the shapes of both versions', () => {
     assert.equal(SCALAR_FIELD_ORDER, R);
-    assert.deepEqual([...CIRCUIT_IDS], ['flexdev-v1-r4', 'flexdev-v1-r60']);
-    assert.deepEqual(circuitShape('flexdev-v1-r4'), { readingsPerPeriod: 4, periodsPerDay: 24 });
-    assert.deepEqual(circuitShape('flexdev-v1-r60'), { readingsPerPeriod: 60, periodsPerDay: 24 });
+    assert.deepEqual([...CIRCUIT_IDS], ['flexdev-v1-r4', 'flexdev-v1-r60', 'flexnet-v2-r4', 'flexnet-v2-r60']);
+    assert.deepEqual(circuitShape('flexdev-v1-r4'), { readingsPerPeriod: 4, periodsPerDay: 24, kind: 'consumption' });
+    assert.deepEqual(circuitShape('flexdev-v1-r60'), { readingsPerPeriod: 60, periodsPerDay: 24, kind: 'consumption' });
+    assert.deepEqual(circuitShape('flexnet-v2-r4'), { readingsPerPeriod: 4, periodsPerDay: 24, kind: 'net' });
+    assert.deepEqual(circuitShape('flexnet-v2-r60'), { readingsPerPeriod: 60, periodsPerDay: 24, kind: 'net' });
   });
 
   it('computes the request commitment as the reference does, for any profile and salt', () => {

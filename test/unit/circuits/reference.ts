@@ -1,8 +1,9 @@
-// An independent restatement of the circuit's arithmetic (circuits/circom/hourly-deviation.circom)
-// with poseidon-lite's fixed-arity functions, written from the spec rather than from the
-// library: tests compare the library and the circuit against these values.
+// An independent restatement of the circuits' arithmetic (circuits/circom/hourly-deviation.circom
+// and net-deviation.circom) with poseidon-lite's fixed-arity functions, written from the
+// spec rather than from the library: tests compare the library and the circuit against
+// these values.
 
-import { poseidon3, poseidon4, poseidon5, poseidon12, poseidon16 } from 'poseidon-lite';
+import { poseidon3, poseidon4, poseidon5, poseidon9, poseidon12, poseidon16 } from 'poseidon-lite';
 
 export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 export const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
@@ -46,6 +47,66 @@ export function referenceSignals(p: {
     direction,
     p.prev,
     referenceCommitment(p.profile, p.commitmentSalt),
+    BigInt(p.period),
+  ].map(String);
+}
+
+// ---- v2: signed net energy (README "Signed net energy (v2)") ----
+
+/** 2^39: a signed request v enters the v2 circuit as v + 2^39. */
+export const NET_OFFSET = 549755813888n;
+
+/** Poseidon4(2, salt, Poseidon12(enc[0..11]), Poseidon12(enc[12..23])), enc = v + 2^39, for a signed profile. */
+export function referenceNetCommitment(signedProfile: bigint[], salt: bigint): bigint {
+  const enc = signedProfile.map((v) => v + NET_OFFSET);
+  return poseidon4([2n, salt, poseidon12(enc.slice(0, 12)), poseidon12(enc.slice(12, 24))]);
+}
+
+/**
+ * v2 chain link: Poseidon5(prev, salt, period, N, 2), then import[0], export[0], import[1], ...
+ * absorbed 15 at a time: 8 values in one Poseidon9 for N = 4, 120 values in eight Poseidon16 for N = 60.
+ */
+export function referenceNetFingerprint(prev: bigint, salt: bigint, period: number, importWh: bigint[], exportWh: bigint[]): bigint {
+  const head = poseidon5([prev, salt, BigInt(period), BigInt(importWh.length), 2n]);
+  const values: bigint[] = [];
+  for (let i = 0; i < importWh.length; i++) values.push(importWh[i] as bigint, exportWh[i] as bigint);
+  if (importWh.length === 4) return poseidon9([head, ...values]);
+  if (importWh.length === 60) {
+    let h = head;
+    for (let c = 0; c < 8; c++) h = poseidon16([h, ...values.slice(15 * c, 15 * c + 15)]);
+    return h;
+  }
+  throw new Error('reference covers the 4 and 60 interval shapes only');
+}
+
+/** measured = sum(import) - sum(export); deviation |measured - requested|, direction 1 iff measured > requested. */
+export function referenceNetDeviation(importWh: bigint[], exportWh: bigint[], signedProfile: bigint[], period: number): { measured: bigint; deviation: bigint; direction: bigint } {
+  let measured = 0n;
+  for (const v of importWh) measured += v;
+  for (const v of exportWh) measured -= v;
+  const requested = signedProfile[period] as bigint;
+  return measured > requested
+    ? { measured, deviation: measured - requested, direction: 1n }
+    : { measured, deviation: requested - measured, direction: 0n };
+}
+
+/** The public signals of a v2 proof, in snarkjs order. */
+export function referenceNetSignals(p: {
+  prev: bigint;
+  fingerprintSalt: bigint;
+  period: number;
+  importWh: bigint[];
+  exportWh: bigint[];
+  profile: bigint[];
+  commitmentSalt: bigint;
+}): string[] {
+  const { deviation, direction } = referenceNetDeviation(p.importWh, p.exportWh, p.profile, p.period);
+  return [
+    referenceNetFingerprint(p.prev, p.fingerprintSalt, p.period, p.importWh, p.exportWh),
+    deviation,
+    direction,
+    p.prev,
+    referenceNetCommitment(p.profile, p.commitmentSalt),
     BigInt(p.period),
   ].map(String);
 }
