@@ -148,12 +148,13 @@ export class World {
    * signature and (unless `fund` is false) funded. Periods are `periodSeconds` long from
    * `startMs` (default: start a minute from now, an hour each, so nothing is due soon).
    */
-  async freshEnrollment(options: { startMs?: number; periodSeconds?: number; graceSeconds?: number; fund?: boolean; accept?: boolean } = {}): Promise<FreshEnrollment> {
+  async freshEnrollment(options: { startMs?: number; periodSeconds?: number; graceSeconds?: number; fund?: boolean; accept?: boolean; commitmentSalt?: bigint } = {}): Promise<FreshEnrollment> {
     const tag = this.nextTag();
     const site = newSite(tag);
     await this.registerSite(site);
     const profile = Array.from({ length: 24 }, () => 1000n);
-    const commitmentSalt = randomSalt();
+    // Enrollments given one salt share the commitment, so one proof serves them all.
+    const commitmentSalt = options.commitmentSalt ?? randomSalt();
     const startMs = options.startMs ?? Math.ceil((Date.now() + 60_000) / 1000) * 1000;
     const periodSeconds = options.periodSeconds ?? 3600;
     const graceSeconds = options.graceSeconds ?? 600;
@@ -184,7 +185,7 @@ export class World {
   }
 
   /** A real proof of `periodIndex` from the genesis head (or `prev`), with the site's readings. */
-  async prove(fresh: FreshEnrollment, periodIndex: number, readings: bigint[], prev = 0n): Promise<DeviationProof> {
+  async prove(fresh: FreshEnrollment, periodIndex: number, readings: bigint[], prev = 0n, fingerprintSalt = randomSalt()): Promise<DeviationProof> {
     const input = buildDeviationInput({
       circuitId: SMALL_CIRCUIT_ID,
       prevFingerprint: prev,
@@ -192,7 +193,7 @@ export class World {
       readings,
       requestProfile: fresh.profile,
       commitmentSalt: fresh.commitmentSalt,
-      fingerprintSalt: randomSalt(),
+      fingerprintSalt,
     });
     return proveDeviation(SMALL_CIRCUIT_ID, input, this.artifacts);
   }
