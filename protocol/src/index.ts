@@ -28,3 +28,36 @@ export type {
   SealingRecipient,
   SealedDataErrorCode,
 } from './sealed-period';
+
+// ---- issue 16/15 (operator slice): edge request signing, chaincode error codes, the
+// canonical verification-key hash, and the typed gateway client.
+export {
+  EDGE_HEADERS,
+  EDGE_HEADER_PATTERNS,
+  EDGE_SIGNING_VERSION,
+  MSP_ID_PATTERN,
+  edgeSigningString,
+  readEdgeSignatureHeaders,
+  sha256Hex,
+  signEdgeRequest,
+  verifyEdgeSignature,
+} from './edge-request-signing';
+export type { EdgeRequestParts, EdgeSignatureHeaders } from './edge-request-signing';
+export {
+  CHAINCODE_ERROR_CODES,
+  CHAINCODE_ERROR_STATUS,
+  UNKNOWN_CHAINCODE_CODE_STATUS,
+  isChaincodeErrorCode,
+  httpStatusOfChaincodeCode,
+  formatChaincodeError,
+  parseChaincodeError,
+} from './errors';
+export type { ChaincodeErrorCode } from './errors';
+export {
+  VERIFICATION_KEY_FIELDS,
+  DERIVED_VERIFICATION_KEY_FIELDS,
+  VerificationKeyFormError,
+  canonicalVerificationKey,
+  canonicalVerificationKeyHash,
+} from './verification-key';
+export * from './client/index';

@@ -2,6 +2,7 @@
  * What can go wrong on the way to the ledger, as data. errors.ts turns each into an
  * HTTP answer; nothing here knows about HTTP.
  */
+import { parseChaincodeError } from '@flexproof/protocol';
 
 /** The chaincode refused the transaction with a `[CODE] message` error. */
 export class ChaincodeRefusal extends Error {
@@ -39,17 +40,12 @@ export class CommitRejected extends Error {
   }
 }
 
-const CHAINCODE_CODE = /^\[([A-Z][A-Z_]*)\] ([\s\S]*)$/;
-/** How a peer wraps a chaincode error in an endorsement or evaluation failure. */
-const PEER_WRAPPER = /^chaincode response \d+, /;
-
 /**
  * Reads a chaincode error's code out of the `[CODE] message` prefix the chaincode puts on
- * every error (chaincode/src/errors.ts), after the peer's own wrapper. Never guesses from
- * the free text: a message without the prefix is not a chaincode refusal.
+ * every error, after the peer's own wrapper (the codec is @flexproof/protocol's
+ * parseChaincodeError). Never guesses from the free text: a message without the prefix
+ * is not a chaincode refusal.
  */
 export function parseChaincodeMessage(message: string): { code: string; message: string } | undefined {
-  const match = CHAINCODE_CODE.exec(message.replace(PEER_WRAPPER, ''));
-  if (!match?.[1]) return undefined;
-  return { code: match[1], message: match[2] ?? '' };
+  return parseChaincodeError(message);
 }
