@@ -4,6 +4,7 @@
  * nothing more (the log has the details, never a secret).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { httpStatusOfChaincodeCode } from '@flexproof/protocol';
 import { IdempotencyKeyReused } from './ledger/idempotent-ledger';
 import { ChaincodeRefusal, CommitRejected, LedgerUnavailable } from './ledger/ledger-errors';
 import { StoreUnavailable } from './store/sealed-periods';
@@ -30,22 +31,11 @@ export interface ErrorBody {
 export const RETRY_AFTER_SECONDS = 5;
 
 /**
- * HTTP status for each chaincode error code; any other code is a rule violation (422).
- * CLOCK_SKEW (the proposal's timestamp is too far from the endorsing peer's clock) is
- * listed although it is 422 anyway: the gateway stamps its proposals with its own clock,
- * so it means this host's clock is off, which an operator must see named.
+ * HTTP status of a chaincode refusal: the protocol's exhaustive table (a code added
+ * without a status does not compile there); a code this gateway does not know is 422.
  */
-const CHAINCODE_STATUS: Readonly<Record<string, number>> = {
-  BAD_INPUT: 400,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  REPLAY: 409,
-  CLOCK_SKEW: 422,
-};
-
 export function statusOfChaincodeCode(code: string): number {
-  return CHAINCODE_STATUS[code] ?? 422;
+  return httpStatusOfChaincodeCode(code);
 }
 
 /** Maps any thrown value to status and body; `internal` marks answers whose cause must be logged. */

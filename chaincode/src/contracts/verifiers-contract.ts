@@ -1,4 +1,5 @@
 import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
+import { canonicalVerificationKey } from '@flexproof/protocol';
 import { ChaincodeError } from '../errors';
 import { callerMsp, callerRole, txTimeIso } from '../identity';
 import { emitEvent, KEY, listIndex, listRecords, readRecord, requireRecord, writeRecord } from '../ledger';
@@ -64,8 +65,12 @@ export class VerifiersContract extends FlexproofContract {
       throw new ChaincodeError('BAD_INPUT', `${field}: ${err.rule}`);
     }
     const existing = await readRecord<VerificationKeyRecord>(ctx, KEY.verificationKey, [circuitId]);
-    const keyHash = verificationKeyHash(verificationKey);
-    const record = proposeKey(existing, circuitId, verificationKey, keyHash, msp, txTimeIso(ctx));
+    // The canonical form (without snarkjs's derived vk_alphabeta_12, checked above): the
+    // raw verification_key.json and its normalised form are one key with one hash, the
+    // hash `flexproof keys hash FILE` prints for the reviewer.
+    const canonical = canonicalVerificationKey(verificationKey);
+    const keyHash = verificationKeyHash(canonical);
+    const record = proposeKey(existing, circuitId, canonical, keyHash, msp, txTimeIso(ctx));
     await writeRecord(ctx, KEY.verificationKey, [circuitId], record);
     emitEvent(ctx, 'VerificationKeyProposed', { circuitId, keyHash, proposedBy: msp });
     return stableStringify(record);

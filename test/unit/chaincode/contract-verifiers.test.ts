@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { canonicalVerificationKeyHash } from '@flexproof/protocol';
 import { SMALL_CIRCUIT_ID, ensureArtifacts, readVerificationKey } from '@flexproof/circuits';
 import { twistPointFromSeed, twistPointJson } from '../circuits/reference';
 import { verificationKeyHash } from './support/chaincode';
@@ -65,5 +67,17 @@ describe('contract org.flexproof.verifiers', () => {
     const proposed = await h.call(DSO, 'verifiers', 'ProposeVerificationKey', { circuitId: SMALL_CIRCUIT_ID, verificationKey });
     assert.equal(proposed.keyHash, verificationKeyHash(verificationKey));
     assert.deepEqual(proposed.verificationKey, verificationKey);
+  });
+
+  it('records snarkjs\'s raw verification_key.json in its canonical form: the same key, the same hash as the normalised file', async function () {
+    this.timeout(600_000);
+    const artifacts = await ensureArtifacts(SMALL_CIRCUIT_ID);
+    const raw = JSON.parse(readFileSync(artifacts.verificationKeyPath, 'utf8')) as Record<string, unknown>;
+    assert.ok('vk_alphabeta_12' in raw, 'snarkjs writes the derived pairing');
+    const h = new ChaincodeHarness();
+    const proposed = await h.call(DSO, 'verifiers', 'ProposeVerificationKey', { circuitId: SMALL_CIRCUIT_ID, verificationKey: raw });
+    assert.equal(proposed.keyHash, canonicalVerificationKeyHash(raw));
+    assert.equal(proposed.keyHash, verificationKeyHash(readVerificationKey(artifacts)));
+    assert.ok(!('vk_alphabeta_12' in (proposed.verificationKey as Record<string, unknown>)));
   });
 });
