@@ -10,7 +10,9 @@
  *   (no coordinated omission). Shows the latency at an offered load.
  *
  * A failed submission is retried (same proof, same period) up to `maxAttempts` times;
- * every failure is recorded with its kind.
+ * every failure is recorded with its kind. A prosumer drawn to submit an invalid proof
+ * sends it at its `invalidAt` period and stops there (the chaincode excludes it);
+ * offline prosumers never submit.
  */
 import { ACTION_SUBMIT_PERIOD, signPayload } from '@flexproof/chaincode/client';
 import { PERIODS_PER_DAY } from '@flexproof/circuits';
@@ -46,9 +48,20 @@ export interface Sample {
   startMs: number;
   endMs: number;
   ok: boolean;
+  /** Committed: verified without penalty, verified with a penalty, or invalidProof (forfeit, exclusion). */
+  outcome?: SettledOutcome;
   kind?: string;
   /** The gateway's message, for failures. */
   message?: string;
+}
+
+export type SettledOutcome = 'verified' | 'penalised' | 'invalidProof';
+
+/** Whether a prosumer has a period left to submit before `until`. */
+export function hasWork(p: Prosumer, until: number): boolean {
+  if (p.offline || p.excluded) return false;
+  const last = p.invalidAt === undefined ? until - 1 : Math.min(until - 1, p.invalidAt);
+  return p.nextPeriod <= last;
 }
 
 export interface LoadProgress {
@@ -81,7 +94,7 @@ export async function runLoad(
 ): Promise<LoadResult> {
   const samples: Sample[] = [];
   const until = Math.min(options.untilPeriod ?? PERIODS_PER_DAY, PERIODS_PER_DAY);
-  const idle: Prosumer[] = prosumers.filter((p) => p.nextPeriod < until);
+  const idle: Prosumer[] = prosumers.filter((p) => hasWork(p, until));
   const attempts = new Map<Prosumer, number>();
   let inFlight = 0;
   let failed = 0;
@@ -102,12 +115,13 @@ export async function runLoad(
   const startMs = Date.now();
   const stopAt = startMs + options.durationMs;
   let loadEndMs = startMs;
-  const remaining = (): number => prosumers.reduce((n, p) => n + Math.max(0, until - p.nextPeriod), 0);
+  const remaining = (): number => prosumers.filter((p) => hasWork(p, until)).length;
 
   const target = ledgerTarget();
   async function submit(p: Prosumer, dueMs: number): Promise<void> {
     const period = p.nextPeriod;
-    const item = pool.chains[p.chain]?.proofs[period];
+    const chain = pool.chains[p.chain];
+    const item = period === p.invalidAt ? chain?.invalid[period] : chain?.proofs[period];
     if (!item) throw new Error(`no pooled proof for chain ${p.chain} period ${period}`);
     const payload = {
       type: ACTION_SUBMIT_PERIOD,
@@ -131,6 +145,11 @@ export async function runLoad(
     inFlight--;
     const endMs = Date.now();
     const ok = answer !== 'timeout' && answer !== 'connection' && answer.status === 200;
+    let outcome: SettledOutcome | undefined;
+    if (ok && typeof answer === 'object') {
+      const result = answer.body.result as { penalty?: string } | undefined;
+      outcome = answer.body.outcome === 'invalidProof' ? 'invalidProof' : result?.penalty !== undefined && result.penalty !== '0' ? 'penalised' : 'verified';
+    }
     samples.push({
       prosumer: p.index,
       period,
@@ -138,17 +157,19 @@ export async function runLoad(
       startMs: dueMs,
       endMs,
       ok,
+      ...(outcome ? { outcome } : {}),
       ...(ok ? {} : { kind: errorKind(answer), message: typeof answer === 'string' ? answer : String(answer.body.message ?? '') }),
     });
     if (ok) {
       p.nextPeriod++;
+      if (outcome === 'invalidProof') p.excluded = true;
       attempts.delete(p);
     } else {
       failed++;
       attempts.set(p, (attempts.get(p) ?? 0) + 1);
     }
     const giveUp = (attempts.get(p) ?? 0) >= options.maxAttempts;
-    if (p.nextPeriod < until && !giveUp) {
+    if (hasWork(p, until) && !giveUp) {
       await new Promise((r) => setTimeout(r, options.gapMs));
       idle.push(p);
     }

@@ -1,6 +1,6 @@
 /** Command-line options of `npm run bench`, with their defaults: the one place for them. */
 
-export const SETTLEMENT_PATHS = ['plain'] as const;
+export const SETTLEMENT_PATHS = ['plain', 'batched'] as const;
 export type SettlementPath = (typeof SETTLEMENT_PATHS)[number];
 
 export interface BenchOptions {
@@ -15,7 +15,22 @@ export interface BenchOptions {
   timeoutSeconds: number;
   gapMs: number;
   chains: number;
-  deviationWh: number;
+  /** Fixed deviation of every period (the old workload); undefined: the realistic draw. */
+  deviationWh?: number;
+  penaltyShare: number;
+  invalidShare: number;
+  offlineShare: number;
+  seed: number;
+  /** Batched path: the gateway's N (FLEXPROOF_BATCH_MAX_ITEMS). */
+  batchItems: number;
+  /** Batched path: FLEXPROOF_BATCH_WINDOW_MS; undefined: the gateway's default. */
+  batchWindowMs?: number;
+  /** Batched path: FLEXPROOF_BATCH_MAX_IN_FLIGHT; undefined: the gateway's default. */
+  batchInFlight?: number;
+  /** Full-day mode: M prosumers through the whole day on the batched path. */
+  fullDay?: number;
+  /** Compact the organisation accounts and the supply at the end (timed). */
+  compact: boolean;
   proveRuns: number;
   verifyRuns: number;
   setupConcurrency: number;
@@ -29,18 +44,32 @@ organisations endorsing) and measures committed settlements per second, latency 
 submit to commit, errors by kind and CPU time by component; compares with the
 published 0.78/s. Uses the network already running, or starts one and stops it after.
 
-  --prosumers LIST     simulated prosumers M, comma-separated (default 10,100)
-  --paths LIST         settlement paths (default plain: one transaction per submission;
-                       paths given together share each M's enrollments, periods split)
+  --prosumers LIST     simulated prosumers M per path, comma-separated (default 200)
+  --paths LIST         settlement paths, each on its own M enrollments (default plain,batched):
+                       plain   = gateways with FLEXPROOF_BATCH_MAX_ITEMS=1 (one SubmitPeriod each)
+                       batched = gateways coalescing into SubmitPeriods of up to --batch items
+  --batch N            batched path: most periods per SubmitPeriods (default 32)
+  --batch-window MS    batched path: FLEXPROOF_BATCH_WINDOW_MS (default 150)
+  --batch-in-flight N  batched path: FLEXPROOF_BATCH_MAX_IN_FLIGHT (default: the gateway's, 4)
+  --full-day M         full-day mode instead: M prosumers from offer to the order's
+                       settlement, all 24 periods on the batched path, every stage timed
   --mode closed|open   closed loop (--concurrency in flight) or open loop (--rate) (default closed)
-  --concurrency N      closed loop: submissions in flight (default min(M, 128))
+  --concurrency N      closed loop: submissions in flight (default min(M, 128) plain,
+                       min(M, 256) batched)
   --rate R             open loop: submissions arriving per second (default 20)
   --duration S         seconds of load per path and M, at most (default 30)
   --timeout S          HTTP timeout of a submission (default 30)
   --gap MS             least time between a prosumer's commit and its next period (default 1000)
-  --chains K           proof chains in the pool (prosumer i uses chain i mod K) (default 1)
-  --deviation WH       deviation of every period, Wh (tolerance is 10: above it every
-                       settlement pays a penalty to org:AggregatorMSP, a hot key) (default 0)
+  --chains K           proof chains in the pool (prosumer i uses chain i mod K) (default 8)
+  --penalty-share F    fraction of periods deviating above the 10 Wh tolerance, 11..60 Wh
+                       (the rest 0..10 Wh) (default 0.8)
+  --invalid-share F    fraction of submissions with an invalid proof (forfeit, exclusion;
+                       that prosumer stops) (default 0.01)
+  --offline-share F    fraction of prosumers offline all day, their periods claimed by the
+                       aggregator (default 0.02)
+  --deviation WH       every period deviates by WH instead of the drawn mix
+  --seed N             seed of the workload draw (default 1)
+  --compact            compact the organisation accounts and the supply at the end (timed)
   --prove-runs N       proofs per circuit shape for the proving time (default 3)
   --verify-runs N      verifications for the verification time (default 20)
   --setup-concurrency N  parallel calls while enrolling prosumers (default 16)
@@ -54,15 +83,21 @@ export class UsageError extends Error {}
 
 export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   const o: BenchOptions = {
-    prosumers: [10, 100],
-    paths: ['plain'],
+    prosumers: [200],
+    paths: ['plain', 'batched'],
     mode: 'closed',
     rate: 20,
     durationSeconds: 30,
     timeoutSeconds: 30,
     gapMs: 1000,
-    chains: 1,
-    deviationWh: 0,
+    chains: 8,
+    penaltyShare: 0.8,
+    invalidShare: 0.01,
+    offlineShare: 0.02,
+    seed: 1,
+    batchItems: 32,
+    batchWindowMs: 150,
+    compact: false,
     proveRuns: 3,
     verifyRuns: 20,
     setupConcurrency: 16,
@@ -78,6 +113,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     const int = (min: number): number => {
       const n = Number(value());
       if (!Number.isInteger(n) || n < min) throw new UsageError(`${arg} needs an integer of at least ${min}`);
+      return n;
+    };
+    const share = (): number => {
+      const n = Number(value());
+      if (!(n >= 0 && n <= 1)) throw new UsageError(`${arg} needs a fraction between 0 and 1`);
       return n;
     };
     const positive = (): number => {
@@ -98,6 +138,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
           if (!(SETTLEMENT_PATHS as readonly string[]).includes(s)) throw new UsageError(`--paths: ${s} is not one of ${SETTLEMENT_PATHS.join(', ')}`);
           return s as SettlementPath;
         });
+        if (new Set(o.paths).size !== o.paths.length) throw new UsageError('--paths: a path is named twice');
         break;
       case '--mode': {
         const m = value();
@@ -111,6 +152,20 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       case '--timeout': o.timeoutSeconds = positive(); break;
       case '--chains': o.chains = int(1); break;
       case '--deviation': o.deviationWh = int(0); break;
+      case '--penalty-share': o.penaltyShare = share(); break;
+      case '--invalid-share': o.invalidShare = share(); break;
+      case '--offline-share': o.offlineShare = share(); break;
+      case '--seed': o.seed = int(0); break;
+      case '--batch': {
+        const n = int(1);
+        if (n > 64) throw new UsageError('--batch needs an integer of at most 64 (the chaincode\'s FLEXPROOF_MAX_BATCH_ITEMS)');
+        o.batchItems = n;
+        break;
+      }
+      case '--batch-window': o.batchWindowMs = int(0); break;
+      case '--batch-in-flight': o.batchInFlight = int(1); break;
+      case '--full-day': o.fullDay = int(1); break;
+      case '--compact': o.compact = true; break;
       case '--gap': o.gapMs = int(0); break;
       case '--prove-runs': o.proveRuns = int(0); break;
       case '--verify-runs': o.verifyRuns = int(1); break;
@@ -121,4 +176,18 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     }
   }
   return o;
+}
+
+/**
+ * The gateways' settings of a settlement path: plain turns coalescing off (N = 1, every
+ * period a plain SubmitPeriod); batched sets N and, when given, the window and the
+ * in-flight limit (otherwise the gateway's defaults).
+ */
+export function gatewayEnv(pathName: SettlementPath, o: Pick<BenchOptions, 'batchItems' | 'batchWindowMs' | 'batchInFlight'>): Record<string, string> {
+  if (pathName === 'plain') return { FLEXPROOF_BATCH_MAX_ITEMS: '1' };
+  return {
+    FLEXPROOF_BATCH_MAX_ITEMS: String(o.batchItems),
+    ...(o.batchWindowMs === undefined ? {} : { FLEXPROOF_BATCH_WINDOW_MS: String(o.batchWindowMs) }),
+    ...(o.batchInFlight === undefined ? {} : { FLEXPROOF_BATCH_MAX_IN_FLIGHT: String(o.batchInFlight) }),
+  };
 }

@@ -1,14 +1,19 @@
 /**
  * The ledger state a run needs, made over REST like an operator would: the verification
  * key (proposed by the DSO, approved by the aggregator), tokens, a flexibility request,
- * offer and order, then per prosumer a meter (DSO), an enrollment offer (aggregator), its
- * acceptance signed by the prosumer (edge route) and its funding. Every name carries the
- * run id, so runs on one network never collide.
+ * offer and order, then per prosumer a meter (DSO), and the enrollments through the
+ * batch routes: offers `POST /v1/enrollments/batch` (up to 256 a call), acceptances
+ * signed by each prosumer (edge route, concurrent: one key each, no conflict) and
+ * funding `POST /v1/enrollments/deposits` (up to 256 a call). Every name carries the run
+ * id, so runs on one network never collide.
  *
- * Enrollments start far enough in the past that all 24 periods have ended, with the
- * longest grace the chaincode allows, so every period is open for submission in order.
+ * Online enrollments start far enough in the past that all 24 periods have ended, with
+ * the longest grace the chaincode allows, so every period is open for submission in
+ * order. Offline ones have one-second periods, no grace, and start so far back that
+ * every deadline plus the clock skew has passed: the aggregator can claim each period.
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import {
   ACTION_ACCEPT_ENROLLMENT,
   enrollmentTerms,
@@ -18,15 +23,20 @@ import {
 } from '@flexproof/chaincode/client';
 import type { GatewayProcess } from './gateway-processes';
 import { CallFailed, edgeCall, mapLimit, orgCall } from './rest-client';
-import { ledgerTarget } from './paths';
+import { ledgerTarget, NETWORK_JSON } from './paths';
 import type { ProofPool } from './proof-pool';
+import type { ProsumerDraw } from './workload';
 
 /** Each enrollment's share of the order per period, Wh. */
 const FLEX_WH = '500';
 
 export const PERIOD_SECONDS = 60;
 export const GRACE_SECONDS = 7 * 86_400; // the chaincode's maximum
+export const OFFLINE_PERIOD_SECONDS = 1;
+export const OFFLINE_GRACE_SECONDS = 0; // the chaincode's minimum
 export const REWARD = 2400n;
+/** Most entries one batch route takes (chaincode: OfferEnrollments, DepositRewards). */
+export const FUNDING_BATCH = 256;
 
 export interface Prosumer {
   index: number;
@@ -38,6 +48,18 @@ export interface Prosumer {
   gateway: GatewayProcess;
   /** Next period to submit (0..24; 24 = done). */
   nextPeriod: number;
+  offline: boolean;
+  /** The period this prosumer submits an invalid proof for (its last). */
+  invalidAt?: number;
+  /** Excluded by the chaincode (an invalid proof settled). */
+  excluded?: boolean;
+}
+
+/** What each set-up stage took: entries done and wall time. */
+export interface StageTiming {
+  stage: string;
+  count: number;
+  ms: number;
 }
 
 export interface PortfolioContext {
@@ -50,6 +72,16 @@ export interface PortfolioContext {
   log: (line: string) => void;
   /** Parallel calls during set-up. */
   concurrency: number;
+  /** Offline and invalid-proof draw per prosumer (workload.ts); its length is M. */
+  draws: ProsumerDraw[];
+  onStage?: (t: StageTiming) => void;
+}
+
+export interface Portfolio {
+  prosumers: Prosumer[];
+  circuitId: string;
+  orderId: string;
+  stages: StageTiming[];
 }
 
 const perIsp = (v: string): string[] => Array.from({ length: 24 }, () => v);
@@ -58,7 +90,7 @@ function isoSeconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-async function progressively<T>(
+export async function progressively<T>(
   what: string,
   items: readonly T[],
   limit: number,
@@ -86,40 +118,73 @@ async function progressively<T>(
  * one of them has not committed the previous block yet ("ProposalResponsePayloads do
  * not match").
  */
-async function withConflictRetry<T>(work: () => Promise<T>, attempts = 20): Promise<T> {
+export async function withConflictRetry<T>(work: () => Promise<T>, attempts = 20): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return await work();
     } catch (err) {
-      const mvcc = err instanceof CallFailed && ((err.answer.status === 409 && err.answer.body.code === 'CONFLICT') || err.answer.status === 500);
+      const s = err instanceof CallFailed ? err.answer.status : 0;
+      // 502 LEDGER_REJECTED with PHANTOM_READ_CONFLICT: a range read (the folded balance
+      // of a debited org account) changed before commit; the transaction wrote nothing,
+      // so sending it again is safe (seen once on DepositRewards at M = 10,000).
+      const phantom = s === 502 && /PHANTOM_READ_CONFLICT|MVCC_READ_CONFLICT/.test(String(err instanceof CallFailed ? err.answer.body.message : ''));
+      const mvcc = err instanceof CallFailed && ((s === 409 && err.answer.body.code === 'CONFLICT') || s === 500 || s === 503 || phantom);
       if (!mvcc || i >= attempts) throw err;
       await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
     }
   }
 }
 
-export async function createPortfolio(ctx: PortfolioContext, count: number): Promise<{ prosumers: Prosumer[]; circuitId: string }> {
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** The network's MAX_CLOCK_SKEW_SECONDS (network.json), for the offline cohort's timing. */
+function clockSkewSeconds(): number {
+  try {
+    const v = (JSON.parse(readFileSync(NETWORK_JSON, 'utf8')) as { maxClockSkewSeconds?: number }).maxClockSkewSeconds;
+    return typeof v === 'number' && v >= 0 ? v : 120;
+  } catch {
+    return 120;
+  }
+}
+
+export async function createPortfolio(ctx: PortfolioContext): Promise<Portfolio> {
   const { runId, dso, aggregator, tokens, log } = ctx;
+  const count = ctx.draws.length;
+  const stages: StageTiming[] = [];
+  const stage = async (name: string, n: number, work: () => Promise<unknown>): Promise<void> => {
+    const t0 = Date.now();
+    await work();
+    const t = { stage: name, count: n, ms: Date.now() - t0 };
+    stages.push(t);
+    ctx.onStage?.(t);
+  };
   const dsoCall = (m: string, u: string, body?: unknown) => orgCall(dso.url, tokens.dso, m, u, body);
   const aggCall = (m: string, u: string, body?: unknown) => orgCall(aggregator.url, tokens.aggregator, m, u, body);
 
   const circuitId = `${ctx.pool.circuitId}.b${runId}`;
-  await dsoCall('POST', '/v1/verification-keys', { circuitId, verificationKey: ctx.verificationKey });
-  await aggCall('POST', `/v1/verification-keys/${circuitId}/approve`, { keyHash: verificationKeyHash(ctx.verificationKey) });
-  await withConflictRetry(() => dsoCall('POST', '/v1/tokens/mint', { account: 'org:AggregatorMSP', amount: (REWARD * BigInt(count)).toString() }));
-  await withConflictRetry(() => dsoCall('POST', '/v1/tokens/mint', { account: 'org:DsoMSP', amount: '2400' }));
   const cp = `bcp-${runId}`;
-  // The order holds every enrollment's flexWh (the chaincode refuses enrollments beyond it).
-  const orderWh = (BigInt(FLEX_WH) * BigInt(count)).toString();
-  const day = new Date().toISOString().slice(0, 10);
-  await dsoCall('POST', '/v1/flex-requests', { requestId: `breq-${runId}`, congestionPoint: cp, day, requestedWh: perIsp(orderWh) });
-  await aggCall('POST', `/v1/flex-requests/breq-${runId}/offers`, { offerId: `boffer-${runId}`, offeredWh: perIsp(orderWh), price: '2400' });
-  await withConflictRetry(() => dsoCall('POST', `/v1/flex-offers/boffer-${runId}/order`, { orderId: `border-${runId}` }));
-  log(`set-up: circuit ${circuitId} active, ${REWARD * BigInt(count)} tokens minted, order border-${runId} open`);
+  const orderId = `border-${runId}`;
+  await stage('key, tokens, request, offer, order', 1, async () => {
+    await dsoCall('POST', '/v1/verification-keys', { circuitId, verificationKey: ctx.verificationKey });
+    await aggCall('POST', `/v1/verification-keys/${circuitId}/approve`, { keyHash: verificationKeyHash(ctx.verificationKey) });
+    await withConflictRetry(() => dsoCall('POST', '/v1/tokens/mint', { account: 'org:AggregatorMSP', amount: (REWARD * BigInt(count)).toString() }));
+    await withConflictRetry(() => dsoCall('POST', '/v1/tokens/mint', { account: 'org:DsoMSP', amount: '2400' }));
+    // The order holds every enrollment's flexWh (the chaincode refuses enrollments beyond it).
+    const orderWh = (BigInt(FLEX_WH) * BigInt(count)).toString();
+    const day = new Date().toISOString().slice(0, 10);
+    await dsoCall('POST', '/v1/flex-requests', { requestId: `breq-${runId}`, congestionPoint: cp, day, requestedWh: perIsp(orderWh) });
+    await aggCall('POST', `/v1/flex-requests/breq-${runId}/offers`, { offerId: `boffer-${runId}`, offeredWh: perIsp(orderWh), price: '2400' });
+    await withConflictRetry(() => dsoCall('POST', `/v1/flex-offers/boffer-${runId}/order`, { orderId }));
+  });
+  log(`set-up: circuit ${circuitId} active, ${REWARD * BigInt(count)} tokens minted, order ${orderId} open`);
 
   const gateways = [aggregator, dso];
   const chains = ctx.pool.chains.length;
-  const prosumers: Prosumer[] = Array.from({ length: count }, (_, i) => {
+  const prosumers: Prosumer[] = ctx.draws.map((draw, i) => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     return {
       index: i,
@@ -130,54 +195,74 @@ export async function createPortfolio(ctx: PortfolioContext, count: number): Pro
       chain: i % chains,
       gateway: gateways[i % 2] as GatewayProcess,
       nextPeriod: 0,
+      offline: draw.offline,
+      ...(draw.invalidAt === undefined ? {} : { invalidAt: draw.invalidAt }),
     };
   });
-  const startTime = isoSeconds(Date.now() - (24 * PERIOD_SECONDS + 30) * 1000);
+  const now = Date.now();
+  const onlineStart = isoSeconds(now - (24 * PERIOD_SECONDS + 30) * 1000);
+  const offlineStart = isoSeconds(now - (24 * OFFLINE_PERIOD_SECONDS + OFFLINE_GRACE_SECONDS + clockSkewSeconds() + 30) * 1000);
   const limit = ctx.concurrency;
 
-  await progressively('meters registered', prosumers, limit, log, (p) =>
-    dsoCall('POST', '/v1/meters', {
-      meterId: p.meterId,
-      prosumerId: p.prosumerId,
-      congestionPoint: cp,
-      publicKeyPem: createPublicKey(p.key).export({ type: 'spki', format: 'pem' }).toString(),
-    }),
+  await stage('meters registered (one call each)', count, () =>
+    progressively('meters registered', prosumers, limit, log, (p) =>
+      withConflictRetry(() =>
+        dsoCall('POST', '/v1/meters', {
+          meterId: p.meterId,
+          prosumerId: p.prosumerId,
+          congestionPoint: cp,
+          publicKeyPem: createPublicKey(p.key).export({ type: 'spki', format: 'pem' }).toString(),
+        }),
+      ),
+    ),
   );
   const offered = new Map<string, Enrollment>();
-  // Each offer adds its flexWh to the order's enrolled total: the order record is a hot
-  // key, so concurrent offers conflict and are retried.
-  await progressively('enrollments offered', prosumers, limit, log, async (p) => {
-    const answer = await withConflictRetry(() => aggCall('POST', '/v1/enrollments', {
-      enrollmentId: p.enrollmentId,
-      orderId: `border-${runId}`,
-      meterId: p.meterId,
-      circuitId,
-      requestCommitment: ctx.pool.chains[p.chain]?.requestCommitment,
-      reward: REWARD.toString(),
-      ratePerWh: '2',
-      toleranceWh: '10',
-      flexWh: perIsp(FLEX_WH),
-      startTime,
-      periodSeconds: PERIOD_SECONDS,
-      graceSeconds: GRACE_SECONDS,
-    }), 200);
-    offered.set(p.enrollmentId, answer.body.result as Enrollment);
-  });
-  const target = ledgerTarget();
-  await progressively('enrollments accepted (prosumer-signed)', prosumers, limit, log, async (p) => {
-    const terms = enrollmentTerms(offered.get(p.enrollmentId) as Enrollment);
-    const payload = { type: ACTION_ACCEPT_ENROLLMENT, ...target, nonce: '1', ...terms } as const;
-    const answer = await edgeCall(p.gateway, p.meterId, p.key, 'POST', `/v1/edge/enrollments/${p.enrollmentId}/accept`, {
-      payload,
-      signature: signPayload(payload, p.key),
-    });
-    if (answer.status !== 200) throw new CallFailed(`accept ${p.enrollmentId}`, answer);
-  });
-  // Funding debits org:AggregatorMSP, a hot key: concurrent deposits conflict (each block
-  // commits one of them, and four at a time starved some past 200 retries at M = 1,000),
-  // so one at a time, retrying what the other peer's lag refuses.
-  await progressively('enrollments funded', prosumers, 1, log, (p) =>
-    withConflictRetry(() => aggCall('POST', `/v1/enrollments/${p.enrollmentId}/fund`), 200),
+  // One order: its enrolledWh is written by every OfferEnrollments, so the batches go
+  // one after the other (concurrent ones would conflict on the order record).
+  const offerBatches = chunks(prosumers, FUNDING_BATCH);
+  await stage(`enrollments offered (${offerBatches.length} × OfferEnrollments)`, count, () =>
+    progressively(`enrollment offers (batches of ${FUNDING_BATCH})`, offerBatches, 1, log, async (batch) => {
+      const offers = batch.map((p) => ({
+        enrollmentId: p.enrollmentId,
+        orderId,
+        meterId: p.meterId,
+        circuitId,
+        requestCommitment: ctx.pool.chains[p.chain]?.requestCommitment,
+        reward: REWARD.toString(),
+        ratePerWh: '2',
+        toleranceWh: '10',
+        flexWh: perIsp(FLEX_WH),
+        startTime: p.offline ? offlineStart : onlineStart,
+        periodSeconds: p.offline ? OFFLINE_PERIOD_SECONDS : PERIOD_SECONDS,
+        graceSeconds: p.offline ? OFFLINE_GRACE_SECONDS : GRACE_SECONDS,
+      }));
+      const answer = await withConflictRetry(() => aggCall('POST', '/v1/enrollments/batch', { offers }), 50);
+      for (const e of (answer.body.result as { enrollments: Enrollment[] }).enrollments) offered.set(e.enrollmentId, e);
+    }),
   );
-  return { prosumers, circuitId };
+  const target = ledgerTarget();
+  await stage('enrollments accepted (prosumer-signed, one each)', count, () =>
+    progressively('enrollments accepted (prosumer-signed)', prosumers, limit, log, async (p) => {
+      const terms = enrollmentTerms(offered.get(p.enrollmentId) as Enrollment);
+      const payload = { type: ACTION_ACCEPT_ENROLLMENT, ...target, nonce: '1', ...terms } as const;
+      const body = { payload, signature: signPayload(payload, p.key) };
+      // A 503 (the two peers' endorsements differ while one lags) is retried; a replayed
+      // nonce after a lost answer means the first attempt committed.
+      for (let attempt = 0; ; attempt++) {
+        const answer = await edgeCall(p.gateway, p.meterId, p.key, 'POST', `/v1/edge/enrollments/${p.enrollmentId}/accept`, body);
+        if (answer.status === 200 || (attempt > 0 && answer.status === 409 && answer.body.code === 'REPLAY')) return;
+        if (attempt >= 10 || (answer.status !== 503 && answer.status !== 500)) throw new CallFailed(`accept ${p.enrollmentId}`, answer);
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 300));
+      }
+    }),
+  );
+  // DepositRewards debits org:AggregatorMSP once per batch (a range read of its deltas):
+  // two concurrent deposits conflict, so the batches go one after the other.
+  const depositBatches = chunks(prosumers, FUNDING_BATCH);
+  await stage(`enrollments funded (${depositBatches.length} × DepositRewards)`, count, () =>
+    progressively(`enrollments funded (batches of ${FUNDING_BATCH})`, depositBatches, 1, log, (batch) =>
+      withConflictRetry(() => aggCall('POST', '/v1/enrollments/deposits', { enrollmentIds: batch.map((p) => p.enrollmentId) }), 50),
+    ),
+  );
+  return { prosumers, circuitId, orderId, stages };
 }

@@ -17,10 +17,16 @@ export interface ScenarioResult {
   ratePerSecond?: number;
   /** Gateway settings of this path. */
   gatewaySettings: Record<string, string>;
+  /** Settlement transactions sent by the gateways and their mean size (periods each). */
+  batches?: { transactions: number; meanSize: number; flushes: Record<string, number> };
   setupSeconds: number;
   durationSeconds: number;
   committed: number;
+  /** Committed settlements by outcome, claims of the offline cohort, and failures by class. */
+  outcomes: OutcomeCounts;
   sustainedPerSecond: number;
+  /** Verified settlements (with or without penalty) per second over the same window. */
+  verifiedPerSecond: number;
   window: { fromSeconds: number; toSeconds: number };
   ratioToPublished: number;
   latency: LatencySummary;
@@ -40,6 +46,41 @@ export interface ScenarioResult {
   timeline: number[];
 }
 
+export interface OutcomeCounts {
+  verified: number;
+  penalised: number;
+  invalidProof: number;
+  claimed: number;
+  /** Refused by the chaincode or the gateway (4xx, including MVCC conflicts that outlived the retries), by code. */
+  refused: number;
+  /** No answer, connection lost, or 5xx. */
+  transport: number;
+}
+
+/** Failure kinds (rest-client.ts errorKind) into the outcome classes. */
+export function failureClass(kind: string): 'refused' | 'transport' {
+  return kind === 'mvcc' || kind.startsWith('rejected:') ? 'refused' : 'transport';
+}
+
+export interface StageRow {
+  stage: string;
+  count: number;
+  ms: number;
+}
+
+/** The full-day stage table: entries, wall time and rate of each stage, and the total. */
+export function stageTable(stages: readonly StageRow[], totalMs: number): string {
+  const rows = [
+    ['stage', 'count', 'wall s', 'per s'],
+    ...stages.map((s) => [s.stage, String(s.count), (s.ms / 1000).toFixed(1), s.ms > 0 ? (s.count / (s.ms / 1000)).toFixed(1) : '-']),
+    ['total (wall, every stage)', '', (totalMs / 1000).toFixed(1), ''],
+  ];
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  const line = (r: string[]): string => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ').trimEnd();
+  const [head, ...body] = rows;
+  return [line(head ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
 export interface ShapeTiming {
   circuitId: string;
   constraints: number;
@@ -52,8 +93,15 @@ export interface BenchReport {
   generatedAt: string;
   machine: string;
   network: string;
-  pool: { circuitId: string; chains: number; deviationWh: number; cached: boolean; file: string; proveMedianMs: number };
-  verification: { singleMedianMs: number; runs: number };
+  pool: { circuitId: string; chains: number; deviations: string; cached: boolean; file: string; proveMedianMs: number; setupSeconds: number };
+  workload: Record<string, unknown>;
+  /** CPU ms per proof (process CPU time, one thread): snarkjs path, prepared key, batch of `batchSize`. */
+  verification: { singleMedianMs: number; preparedMsPerProof: number; batchMsPerProof: number; batchSize: number; runs: number };
+  /** settled/s of batched over plain, per M, when both ran. */
+  ratios: { prosumers: number; batchedOverPlain: number }[];
+  fullDay?: { prosumers: number; stages: StageRow[]; totalMs: number };
+  supplyAudit?: { minted: string; burned: string; balances: string; accounts: number; imbalance: string };
+  loadAverage: string;
   proving: ShapeTiming[];
   scenarios: ScenarioResult[];
 }
@@ -63,7 +111,7 @@ const s2 = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(2)
 
 export function scenarioTable(rows: readonly ScenarioResult[]): string {
   const table = [
-    ['path', 'M', 'loop', 'conc.', 'committed', 'settled/s', '× 0.78/s', 'p50 s', 'p95 s', 'p99 s', 'errors', 'CPU cores: peers / orderer / chaincode / gateways / driver (machine)'],
+    ['path', 'M', 'loop', 'conc.', 'committed', 'settled/s', 'verified/s', 'p50 s', 'p95 s', 'p99 s', 'verified / +penalty / invalidProof / claimed / refused / transport', 'errors', 'CPU cores: peers / orderer / chaincode / gateways / driver (machine)'],
     ...rows.map((r) => {
       const cores = (name: string): string => f1(r.cpu.find((c) => c.component === name)?.cores ?? Number.NaN);
       const errors = Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(', ') || '0';
@@ -74,17 +122,34 @@ export function scenarioTable(rows: readonly ScenarioResult[]): string {
         String(r.concurrency),
         String(r.committed),
         f1(r.sustainedPerSecond),
-        f1(r.ratioToPublished),
+        f1(r.verifiedPerSecond),
         s2(r.latency.p50Ms),
         s2(r.latency.p95Ms),
         s2(r.latency.p99Ms),
+        [r.outcomes.verified, r.outcomes.penalised, r.outcomes.invalidProof, r.outcomes.claimed, r.outcomes.refused, r.outcomes.transport].join(' / '),
         errors,
         `${['peers', 'orderer', 'chaincode', 'gateways', 'driver'].map(cores).join(' / ')} (${f1(r.machine.busyCores)})`,
       ];
     }),
   ];
   const widths = table[0]?.map((_, c) => Math.max(...table.map((row) => (row[c] ?? '').length))) ?? [];
-  const line = (row: string[]): string => row.map((cell, c) => (c === 0 || c >= 10 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
+  const line = (row: string[]): string => row.map((cell, c) => (c === 0 || c >= 11 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
+  const [head, ...body] = table;
+  return [line(head ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+/** CPU ms per committed settlement by component, one row per scenario. */
+export function cpuTable(rows: readonly ScenarioResult[]): string {
+  const components = ['peers', 'orderer', 'chaincode', 'gateways', 'driver'];
+  const table = [
+    ['path', 'M', ...components.map((c) => `${c} ms`), 'total ms', 'periods / tx'],
+    ...rows.map((r) => {
+      const ms = components.map((c) => r.cpu.find((x) => x.component === c)?.msPerSettlement ?? Number.NaN);
+      return [r.path, String(r.prosumers), ...ms.map(f1), f1(ms.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0)), f1(r.batches?.meanSize ?? Number.NaN)];
+    }),
+  ];
+  const widths = table[0]?.map((_, c) => Math.max(...table.map((row) => (row[c] ?? '').length))) ?? [];
+  const line = (row: string[]): string => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
   const [head, ...body] = table;
   return [line(head ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
