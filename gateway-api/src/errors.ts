@@ -52,7 +52,7 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody; in
     return { status: statusOfChaincodeCode(err.code), body: body(err.code, err.message, err.txId), internal: false };
   }
   if (err instanceof CommitRejected) {
-    if (err.validationCode === 'MVCC_READ_CONFLICT') {
+    if (err.validationCode === 'MVCC_READ_CONFLICT' || err.validationCode === 'PHANTOM_READ_CONFLICT') {
       return {
         status: 409,
         body: body('CONFLICT', 'concurrent updates of the same records; retry the request', err.txId),

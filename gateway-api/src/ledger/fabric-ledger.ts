@@ -33,9 +33,14 @@ const UNAVAILABLE_CODES = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DE
 /**
  * The LedgerPort over the Fabric Gateway: the organisation's own peer endorses (it
  * gathers the other organisation's endorsement itself), then the orderer, then the
- * commit status. Only MVCC_READ_CONFLICT is retried, with a fresh proposal; every other
+ * commit status. Only read conflicts are retried, with a fresh proposal: MVCC (a key read
+ * changed) and phantom (a range read changed: a debit folds an organisation account's
+ * delta records with one, and another transaction added a delta meanwhile). A rejected
+ * transaction wrote nothing, so the retry cannot settle anything twice. Every other
  * failure is reported once, as a ChaincodeRefusal, CommitRejected or LedgerUnavailable.
  */
+const RETRIED_CONFLICTS = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT]);
+
 export class FabricLedger implements LedgerPort {
   readonly #network: Network;
   readonly #contract: Contract;
@@ -64,7 +69,7 @@ export class FabricLedger implements LedgerPort {
         if (status.successful) {
           return { result: parseResult(endorsed.getResult()), txId };
         }
-        if (status.code === StatusCode.MVCC_READ_CONFLICT && attempt < this.#mvccRetries) {
+        if (RETRIED_CONFLICTS.has(status.code) && attempt < this.#mvccRetries) {
           await delay(this.#retryBackoffMs * 2 ** attempt);
           continue;
         }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { GatewayError } from '@hyperledger/fabric-gateway';
 import { ChaincodeRefusal, LedgerUnavailable, parseChaincodeMessage } from '@flexproof/gateway-api';
-import { toLedgerError } from '@flexproof/gateway-api/dist/ledger/fabric-ledger';
+import { FabricLedger, toLedgerError } from '@flexproof/gateway-api/dist/ledger/fabric-ledger';
+import { CommitRejected } from '@flexproof/gateway-api/dist/ledger/ledger-errors';
 import { IdempotencyKeyReused, IdempotentLedger } from '@flexproof/gateway-api/dist/ledger/idempotent-ledger';
 import { FakeLedgerForTests } from './support/fake-ledger';
 
@@ -33,6 +34,38 @@ describe('gateway Fabric adapter: error classification and idempotency', () => {
     assert.ok(toLedgerError(gatewayError(10, ['ProposalResponsePayloads do not match']), 'tx4') instanceof LedgerUnavailable);
     const other = gatewayError(2, ['access denied']);
     assert.equal(toLedgerError(other), other, 'unclassified errors pass through (a logged 500)');
+  });
+
+  /** A Fabric connection whose commits come back with the given validation codes, one per attempt. */
+  function ledgerCommitting(codes: number[]): { ledger: FabricLedger; attempts: () => number } {
+    let attempts = 0;
+    const contract = {
+      newProposal: () => ({
+        getTransactionId: () => `tx-${attempts}`,
+        endorse: async () => ({
+          getResult: () => new TextEncoder().encode('{"ok":true}'),
+          submit: async () => {
+            const code = codes[attempts++] ?? 0;
+            return { getStatus: async () => ({ successful: code === 0, code }) };
+          },
+        }),
+      }),
+    };
+    const connection = { gateway: { getNetwork: () => ({ getContract: () => contract }) } };
+    return { ledger: new FabricLedger(connection as never, { channel: 'c', chaincode: 'cc', mvccRetries: 3, retryBackoffMs: 1 }), attempts: () => attempts };
+  }
+
+  it('resubmits a transaction rejected for a read conflict, MVCC or phantom (a range read changed), and no other', async () => {
+    // 11 = MVCC_READ_CONFLICT, 12 = PHANTOM_READ_CONFLICT, 10 = ENDORSEMENT_POLICY_FAILURE.
+    const mixed = ledgerCommitting([11, 12, 0]);
+    assert.deepEqual((await mixed.ledger.submit('org.flexproof.programs:DepositRewards', {})).result, { ok: true });
+    assert.equal(mixed.attempts(), 3);
+    const phantom = ledgerCommitting([12, 12, 12, 12]);
+    await assert.rejects(phantom.ledger.submit('org.flexproof.programs:DepositRewards', {}), (err: unknown) => err instanceof CommitRejected && err.validationCode === 'PHANTOM_READ_CONFLICT');
+    assert.equal(phantom.attempts(), 4, 'the first attempt and three retries');
+    const policy = ledgerCommitting([10, 0]);
+    await assert.rejects(policy.ledger.submit('org.flexproof.tokens:Mint', {}), CommitRejected);
+    assert.equal(policy.attempts(), 1);
   });
 
   it('shares a submission between calls with the same key and forgets failures', async () => {

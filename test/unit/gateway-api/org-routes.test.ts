@@ -106,13 +106,15 @@ describe('gateway organisation routes (fake ledger)', () => {
     assert.equal(rejected.json().txId, 'tx-bad');
   });
 
-  it('answers 409 when MVCC conflicts outlast the retries', async () => {
-    gw.ledger.on('org.flexproof.tokens:Transfer', () => {
-      throw new CommitRejected('MVCC_READ_CONFLICT', 'tx-mvcc');
-    });
-    const res = await gw.app.inject({ method: 'POST', url: '/v1/tokens/transfer', headers: bearer('dso'), payload: { to: 'org:AggregatorMSP', amount: '5' } });
-    assert.equal(res.statusCode, 409);
-    assert.equal(res.json().code, 'CONFLICT');
+  it('answers 409 when MVCC or phantom read conflicts outlast the retries', async () => {
+    for (const code of ['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']) {
+      gw.ledger.on('org.flexproof.tokens:Transfer', () => {
+        throw new CommitRejected(code, 'tx-conflict');
+      });
+      const res = await gw.app.inject({ method: 'POST', url: '/v1/tokens/transfer', headers: bearer('dso'), payload: { to: 'org:AggregatorMSP', amount: '5' } });
+      assert.equal(res.statusCode, 409, code);
+      assert.equal(res.json().code, 'CONFLICT');
+    }
   });
 
   it('answers 413 for an oversized body and 404 for an unknown route', async () => {
