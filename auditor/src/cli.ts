@@ -10,7 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkSealingPrivateKey, generateSealingKeyPair, isSealedDataError, sealingKeyHash } from '@flexproof/protocol';
-import { auditPassed, auditSealedEnrollment, VERDICTS, type EnrollmentAudit, type FingerprintFn } from './audit';
+import { auditPassed, auditSealedEnrollment, circuitShapeOf, VERDICTS, type AuditCircuits, type EnrollmentAudit } from './audit';
 import { AuditGateway, AuditGatewayError } from './gateway-client';
 
 export const EXIT_PASSED = 0;
@@ -21,7 +21,8 @@ export const HELP = `flexproof-audit: opens an enrollment's sealed period docume
 private key, recomputes every verified period's fingerprint and compares it with the ledger.
 
 Usage:
-  flexproof-audit --gateway URL --token-file FILE --key-file FILE --enrollment ID [--json]
+  flexproof-audit --gateway URL --token-file FILE --key-file FILE --enrollment ID
+                  [--request-file FILE] [--json]
   flexproof-audit keygen --out FILE
   flexproof-audit --help
 
@@ -30,13 +31,19 @@ Options:
   --token-file FILE   file holding the auditor's bearer token (env FLEXPROOF_AUDIT_TOKEN_FILE)
   --key-file FILE     the auditor's P-256 private key, PEM (env FLEXPROOF_AUDIT_KEY_FILE)
   --enrollment ID     the enrollment to audit
+  --request-file FILE the enrollment's request, JSON { "requestProfile": [24 Wh values],
+                      "commitmentSalt": "..." } (the aggregator's or DSO's copy): it must
+                      open the ledger's requestCommitment; each period's deviation and
+                      direction are then recomputed from the sealed readings and compared
   --json              print the audit as JSON instead of a table
   --out FILE          (keygen) where to write the new private key (0600); the public key
                       goes to FILE.pub and is printed with its keyHash, for ProposeAuditorKey
   -h, --help          this help
 
+The fingerprint (and deviation) are computed by the enrollment's circuit: v1 (flexdev-v1-*)
+from the import readings, v2 net energy (flexnet-v2-*) from import and export.
 Per period: match, mismatch (opens, but the data inside does not give the ledger's
-fingerprint), unreadable (does not open: tampered, not sealed to this key, or made for
+fingerprint, or with --request-file its deviation), unreadable (does not open: tampered, not sealed to this key, or made for
 another place), missingData (verified on the ledger, no document), notVerified (no
 verified settlement to compare with).
 Exit codes: 0 every verified period matches, 1 some period fails, 2 usage or connection error.
@@ -67,6 +74,7 @@ export async function runAuditCli(argv: readonly string[], io: CliIo): Promise<n
         'token-file': { type: 'string' },
         'key-file': { type: 'string' },
         enrollment: { type: 'string' },
+        'request-file': { type: 'string' },
         json: { type: 'boolean', default: false },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -85,6 +93,7 @@ export async function runAuditCli(argv: readonly string[], io: CliIo): Promise<n
         tokenFile: values['token-file'] ?? io.env.FLEXPROOF_AUDIT_TOKEN_FILE,
         keyFile: values['key-file'] ?? io.env.FLEXPROOF_AUDIT_KEY_FILE,
         enrollment: values.enrollment,
+        requestFile: values['request-file'],
         json: values.json === true,
       },
       io,
@@ -107,6 +116,7 @@ interface AuditOptions {
   tokenFile: string | undefined;
   keyFile: string | undefined;
   enrollment: string | undefined;
+  requestFile: string | undefined;
   json: boolean;
 }
 
@@ -133,20 +143,61 @@ async function audit(options: AuditOptions, io: CliIo): Promise<number> {
     notice: (line) => io.stderr(`flexproof-audit: ${line}\n`),
   });
 
+  const requestFile = options.requestFile !== undefined ? readRequestFile(options.requestFile) : undefined;
   const view = await client.enrollmentView(enrollment);
-  const stored = await client.sealedPeriods(view.enrollment.meterId, enrollment);
   // Loaded here, not at start: @flexproof/circuits brings snarkjs, which --help and usage
   // errors do not need.
-  const { fingerprint } = (await import('@flexproof/circuits')) as { fingerprint: FingerprintFn };
+  const circuits = await import('@flexproof/circuits');
+  // A view without a circuit id comes from a gateway older than the v2 circuits: every enrollment there is v1.
+  const circuitId = view.enrollment.circuitId ?? circuits.SMALL_CIRCUIT_ID;
+  const shape = circuitShapeOf(circuitId);
+  if (!circuits.isCircuitId(shape)) {
+    throw new AuditGatewayError('BAD_ANSWER', `the enrollment's circuit ${circuitId} is not one this auditor knows (${circuits.CIRCUIT_IDS.join(', ')}): update flexproof-audit`);
+  }
+  let request: { requestProfile: readonly string[] } | undefined;
+  if (requestFile !== undefined) {
+    let commitment: string;
+    try {
+      commitment = circuits.requestCommitmentFor(shape, requestFile.commitmentSalt, requestFile.requestProfile).toString();
+    } catch (error) {
+      const name = (error as { details?: { name?: unknown } }).details?.name;
+      throw new UsageError(`--request-file: ${typeof name === 'string' ? `${name}: ` : ''}not a request profile and salt of ${shape} (${(error as { code?: string }).code ?? 'invalid'})`);
+    }
+    if (commitment !== view.enrollment.requestCommitment) {
+      throw new UsageError("--request-file: the profile and salt do not open the ledger's requestCommitment of this enrollment");
+    }
+    request = { requestProfile: requestFile.requestProfile };
+  }
+  const stored = await client.sealedPeriods(view.enrollment.meterId, enrollment);
   const result = await auditSealedEnrollment({
-    enrollment: view.enrollment,
+    enrollment: { ...view.enrollment, circuitId },
     ledgerPeriods: view.periods,
     documents: stored.filter((d) => d.enrollmentId === enrollment),
     privateKeyPem: privateKey,
-    fingerprint,
+    circuits: circuits as AuditCircuits,
+    ...(request !== undefined ? { request } : {}),
   });
   io.stdout(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatAudit(result));
   return auditPassed(result) ? EXIT_PASSED : EXIT_FAILED;
+}
+
+/** The request file: { requestProfile: 24 integers (numbers or decimal strings), commitmentSalt }. Its values are never echoed. */
+function readRequestFile(file: string): { requestProfile: string[]; commitmentSalt: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--request-file: cannot read ${file} as JSON (${error instanceof SyntaxError ? 'not JSON' : errnoCode(error)})`);
+  }
+  const v = value as { requestProfile?: unknown; commitmentSalt?: unknown } | null;
+  const isInteger = (x: unknown): boolean => (typeof x === 'number' && Number.isSafeInteger(x)) || (typeof x === 'string' && /^-?(0|[1-9][0-9]*)$/.test(x));
+  if (v === null || typeof v !== 'object' || !Array.isArray(v.requestProfile) || v.requestProfile.length !== 24 || !v.requestProfile.every(isInteger)) {
+    throw new UsageError(`--request-file: ${file}.requestProfile must be 24 integers (Wh)`);
+  }
+  if (typeof v.commitmentSalt !== 'string' || !/^(0|[1-9][0-9]*)$/.test(v.commitmentSalt)) {
+    throw new UsageError(`--request-file: ${file}.commitmentSalt must be a decimal string`);
+  }
+  return { requestProfile: (v.requestProfile as (string | number)[]).map(String), commitmentSalt: v.commitmentSalt };
 }
 
 function readToken(file: string): string {
@@ -208,7 +259,8 @@ function keygen(out: string | undefined, io: CliIo): number {
 
 /** The audit as a table, one line per period, and a summary line. */
 export function formatAudit(audit: EnrollmentAudit): string {
-  const lines = [`enrollment ${audit.enrollmentId}, meter ${audit.meterId}`, `${'period'.padEnd(7)}${'outcome'.padEnd(14)}${'verdict'.padEnd(13)}note`];
+  const circuit = audit.circuitId !== undefined ? `, circuit ${audit.circuitId}` : '';
+  const lines = [`enrollment ${audit.enrollmentId}, meter ${audit.meterId}${circuit}${audit.deviationsChecked ? ' (deviations recomputed from the request)' : ''}`, `${'period'.padEnd(7)}${'outcome'.padEnd(14)}${'verdict'.padEnd(13)}note`];
   for (const p of audit.periods) {
     const note = p.reason === undefined ? '' : p.field === undefined ? p.reason : `${p.reason} (${p.field})`;
     lines.push(`${String(p.periodIndex).padStart(6)} ${(p.outcome ?? 'unsettled').padEnd(14)}${p.verdict.padEnd(13)}${note}`.trimEnd());

@@ -24,7 +24,7 @@ export class AuditGatewayError extends Error {
 }
 
 export interface EnrollmentLedgerView {
-  enrollment: { enrollmentId: string; meterId: string };
+  enrollment: { enrollmentId: string; meterId: string; circuitId?: string; requestCommitment?: string };
   periods: LedgerPeriod[];
 }
 
@@ -168,7 +168,7 @@ function readEnrollmentView(body: unknown, route: string, enrollmentId: string):
     if (r === null || r === undefined) return { periodIndex: p.periodIndex as number, result: null };
     if (!isRecord(r) || typeof r.outcome !== 'string') throw bad(`periods[${i}].result`, 'must be null or an object with an outcome');
     const result: NonNullable<LedgerPeriod['result']> = { outcome: r.outcome };
-    for (const name of ['prevFingerprint', 'newFingerprint'] as const) {
+    for (const name of ['prevFingerprint', 'newFingerprint', 'deviationWh', 'direction'] as const) {
       const v = r[name];
       if (v === undefined) continue;
       if (typeof v !== 'string') throw bad(`periods[${i}].result.${name}`, 'must be a decimal string');
@@ -176,7 +176,14 @@ function readEnrollmentView(body: unknown, route: string, enrollmentId: string):
     }
     return { periodIndex: p.periodIndex as number, result };
   });
-  return { enrollment: { enrollmentId, meterId: e.meterId }, periods };
+  const terms: { circuitId?: string; requestCommitment?: string } = {};
+  for (const name of ['circuitId', 'requestCommitment'] as const) {
+    const v = e[name];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || v === '') throw bad(`enrollment.${name}`, 'must be a non-empty string');
+    terms[name] = v;
+  }
+  return { enrollment: { enrollmentId, meterId: e.meterId, ...terms }, periods };
 }
 
 function readSealedPeriods(body: unknown, route: string, meterId: string): StoredSealedPeriod[] {

@@ -1,10 +1,11 @@
 // @flexproof/auditor: the tamper audit of sealed period documents, run with the auditor's
 // own private key (the library behind the flexproof-audit command).
 
-export { auditSealedEnrollment, auditPassed, VERDICTS, FAILING_VERDICTS } from './audit';
+export { auditSealedEnrollment, auditPassed, circuitShapeOf, VERDICTS, FAILING_VERDICTS } from './audit';
 export type {
   Verdict,
   FingerprintFn,
+  AuditCircuits,
   LedgerPeriod,
   SealedDocument,
   PeriodAudit,

@@ -10,6 +10,13 @@
  * hour 8 are altered in the off-chain store and the audit finds exactly that hour. At
  * the end the programs close, the order settles, and the report is drawn and checked in
  * headless Chromium.
+ *
+ * The first household has solar on its roof: its meter has an import and an export
+ * register and exports at noon. It is enrolled on the signed net energy circuit
+ * (flexnet-v2-r4, its key governed like the v1 one), and its request asks it to absorb
+ * half of the midday surplus (a negative requested net energy, but less negative than
+ * its natural export) and to shed the evening peak. Its proofs, penalties and audit work
+ * as everyone else's; the others stay on the v1 consumption circuit.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +24,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { verificationKeyHash, type Enrollment, type PeriodResult } from '@flexproof/chaincode/client';
-import { SMALL_CIRCUIT_ID, ensureArtifacts, randomSalt, readVerificationKey, requestCommitment } from '@flexproof/circuits';
+import { SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, circuitShape, ensureArtifacts, randomSalt, readVerificationKey, requestCommitmentFor, type CircuitId } from '@flexproof/circuits';
 import { EdgeStateFile, LoadModel, STATE_FILE, loadConfig, startEmbeddedBroker, silentLogger, type EmbeddedBroker } from '@flexproof/edge-client';
 import { hashToken, readEmbeddedStoreCredentials, tamperWithSealedDocument } from '@flexproof/gateway-api';
 import { generateSealingKeyPair, sealingKeyHash } from '@flexproof/protocol';
@@ -31,8 +38,9 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const HOURS = 24;
 // The third persona tampers with its proof at TAMPER_HOUR; the second one's stored
 // sealed document of ALTERED_HOUR (or the first hour after it that has one) is swapped after submission.
-const PERSONAS = [
-  { name: 'Ada', compliance: 1.0 },
+// Ada has rooftop solar (peak 4.5 kW): a bidirectional meter, the v2 net energy circuit.
+const PERSONAS: { name: string; compliance: number; solar?: { peakW: number } }[] = [
+  { name: 'Ada', compliance: 1.0, solar: { peakW: 4500 } },
   { name: 'Bruno', compliance: 0.9 },
   { name: 'Dara', compliance: 1.0 },
   { name: 'Chiara', compliance: 0.6 },
@@ -71,6 +79,10 @@ path of the HTML report, and stops everything it started (unless --keep-running)
 interface Site {
   name: string;
   compliance: number;
+  /** Rooftop solar: the site exports at noon and proves signed net energy (v2). */
+  solar?: { peakW: number };
+  /** The circuit shape its enrollment proves with (the ledger id is `${shape}.${runId}`). */
+  shape: CircuitId;
   tamperAtHour?: number;
   meterId: string;
   prosumerId: string;
@@ -132,9 +144,18 @@ class Stages {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 const fmtDuration = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`);
 
-/** The aggregator's request: the household's natural profile with evening load shifted to the night. */
-function requestProfileFor(seed: number): { requestWh: number[]; flexWh: number[] } {
-  const natural = Array.from({ length: HOURS }, (_, h) => new LoadModel({ seed }).naturalHourWh(h));
+/**
+ * The aggregator's request: the household's natural profile with evening load shifted to
+ * the night. For a household with solar (net energy, negative when it exports): half of
+ * the midday export absorbed (10h-15h, a negative request, less so than its natural
+ * export) and the evening consumption shed by 40%; its flexibility is the size of both.
+ */
+function requestProfileFor(seed: number, solar?: { peakW: number }): { requestWh: number[]; flexWh: number[] } {
+  const natural = Array.from({ length: HOURS }, (_, h) => new LoadModel({ seed, ...(solar ? { solar } : {}) }).naturalHourWh(h));
+  if (solar) {
+    const request = natural.map((wh, h) => Math.round(h >= 10 && h <= 15 && wh < 0 ? wh * 0.5 : h >= 17 && h <= 21 && wh > 0 ? wh * 0.6 : wh));
+    return { requestWh: request, flexWh: natural.map((wh, h) => Math.abs(Math.round(wh - request[h]!))) };
+  }
   const requestWh = natural.map((wh, h) => (h >= 17 && h <= 21 ? wh * 0.6 : wh));
   const shifted = natural.reduce((sum, wh, h) => sum + (wh - requestWh[h]!), 0);
   for (let h = 1; h <= 4; h++) requestWh[h]! += shifted / 4;
@@ -199,16 +220,19 @@ export async function main(argv: string[]): Promise<number> {
       return {
         name: p.name,
         compliance: p.compliance,
+        ...(p.solar ? { solar: p.solar } : {}),
+        shape: p.solar ? SMALL_NET_CIRCUIT_ID : SMALL_CIRCUIT_ID,
         ...(i === 2 ? { tamperAtHour: TAMPER_HOUR } : {}),
         meterId: `meter-${id}`,
         prosumerId: `prosumer-${id}`,
         enrollmentId: `enr-${id}`,
         dir,
         configFile: path.join(dir, 'flexproof-edge.json'),
-        ...requestProfileFor(i + 1),
+        ...requestProfileFor(i + 1, p.solar),
       };
     });
     const alteredSite = sites[1]!;
+    const solarSite = sites.find((s) => s.solar !== undefined);
     const tamperer = sites.find((s) => s.tamperAtHour !== undefined)!;
     const congestionPoint = `cp-${runId}`;
     for (const site of sites) {
@@ -244,15 +268,21 @@ export async function main(argv: string[]): Promise<number> {
     const day = new Date().toISOString().slice(0, 10);
     const requestId = `req-${runId}`;
     await dso.post('/v1/flex-requests', { requestId, congestionPoint, day, requestedWh: offeredWh }, 'CreateFlexRequest', `${congestionPoint} ${day}`);
-    await aggregator.post(`/v1/flex-requests/${requestId}/offers`, { offerId: `offer-${runId}`, offeredWh, price: price.toString() }, 'SubmitFlexOffer', `price ${price}`);
+    await onceVisible(() => aggregator.post(`/v1/flex-requests/${requestId}/offers`, { offerId: `offer-${runId}`, offeredWh, price: price.toString() }, 'SubmitFlexOffer', `price ${price}`));
     const orderId = `order-${runId}`;
-    await dso.post(`/v1/flex-offers/offer-${runId}/order`, { orderId }, 'AcceptFlexOffer', orderId);
-    const artifacts = await ensureArtifacts(SMALL_CIRCUIT_ID);
-    const verificationKey = readVerificationKey(artifacts);
-    const circuitId = `${SMALL_CIRCUIT_ID}.${runId}`;
-    await dso.post('/v1/verification-keys', { circuitId, verificationKey }, 'ProposeVerificationKey', circuitId);
-    await aggregator.post(`/v1/verification-keys/${circuitId}/approve`, { keyHash: verificationKeyHash(verificationKey) }, 'ApproveVerificationKey', 'reviewed and approved by the other organisation');
-    console.log(`order ${orderId} at price ${price}; verification key ${circuitId} active after both organisations`);
+    await onceVisible(() => dso.post(`/v1/flex-offers/offer-${runId}/order`, { orderId }, 'AcceptFlexOffer', orderId));
+    // One key per circuit in use: v1 (consumption) for most, v2 (signed net energy) for the solar household.
+    const circuitIds = new Map<CircuitId, string>();
+    for (const shape of new Set(sites.map((s) => s.shape))) {
+      const verificationKey = readVerificationKey(await ensureArtifacts(shape));
+      const id = `${shape}.${runId}`;
+      await dso.post('/v1/verification-keys', { circuitId: id, verificationKey }, 'ProposeVerificationKey', id);
+      await onceVisible(() => aggregator.post(`/v1/verification-keys/${id}/approve`, { keyHash: verificationKeyHash(verificationKey) }, 'ApproveVerificationKey', 'reviewed and approved by the other organisation'));
+      circuitIds.set(shape, id);
+    }
+    const circuitOf = (site: Site): string => circuitIds.get(site.shape)!;
+    const circuitId = [...circuitIds.values()].join(', ');
+    console.log(`order ${orderId} at price ${price}; verification keys ${[...circuitIds.values()].join(' and ')} active after both organisations`);
     // The auditor's key pair is made where the auditor works; only its public half goes on
     // the ledger, through both organisations. Every edge seals each hour's readings to it.
     const auditorKey = generateSealingKeyPair();
@@ -269,14 +299,17 @@ export async function main(argv: string[]): Promise<number> {
     const startMs = Math.ceil((Date.now() + leadMs) / 1000) * 1000;
     const startTime = new Date(startMs).toISOString().replace('.000Z', 'Z');
     const graceSeconds = Math.max(60, 4 * S);
+    const commitmentSalts = new Map<string, bigint>();
     for (const [i, site] of sites.entries()) {
       const commitmentSalt = randomSalt();
-      const commitment = requestCommitment(site.requestWh, commitmentSalt).toString();
-      await aggregator.post('/v1/enrollments', {
-        enrollmentId: site.enrollmentId, orderId, meterId: site.meterId, circuitId, requestCommitment: commitment,
+      commitmentSalts.set(site.name, commitmentSalt);
+      // v1 commits to a non-negative profile, v2 to a signed one (with its own domain tag).
+      const commitment = requestCommitmentFor(site.shape, commitmentSalt, site.requestWh).toString();
+      await onceVisible(() => aggregator.post('/v1/enrollments', {
+        enrollmentId: site.enrollmentId, orderId, meterId: site.meterId, circuitId: circuitOf(site), requestCommitment: commitment,
         reward: REWARD.toString(), ratePerWh: RATE_PER_WH.toString(), toleranceWh: TOLERANCE_WH.toString(),
         flexWh: site.flexWh.map(String), startTime, periodSeconds: S, graceSeconds,
-      }, 'OfferEnrollment', site.enrollmentId);
+      }, 'OfferEnrollment', site.enrollmentId));
       // The private terms reach the prosumer off-chain: written into its site config.
       const config = JSON.parse(readFileSync(site.configFile, 'utf8')) as Record<string, unknown>;
       // `init` gives a lone site its own embedded broker; the demo's sites share the demo's broker.
@@ -297,7 +330,10 @@ export async function main(argv: string[]): Promise<number> {
         closeDelaySeconds: Math.min(2, Math.max(1, Math.floor(S / 3))),
         retry: { initialMs: 500, maxMs: 5000 },
         logLevel: 'info',
-        enrollments: [{ enrollmentId: site.enrollmentId, circuitId, startTime, periodSeconds: S, graceSeconds,
+        // The site consents to the demo's regulator only: a network reused across runs holds
+        // the auditor keys of earlier runs too, and a document has room for 15.
+        auditors: [auditorId],
+        enrollments: [{ enrollmentId: site.enrollmentId, circuitId: circuitOf(site), startTime, periodSeconds: S, graceSeconds,
           requestProfile: site.requestWh.map(String), commitmentSalt: commitmentSalt.toString(), requestCommitment: commitment,
           // The economics this prosumer agreed to off-chain; the edge signs no other offer.
           acceptPolicy: { orderId, minReward: REWARD.toString(), maxRatePerWh: RATE_PER_WH.toString(), minToleranceWh: TOLERANCE_WH.toString(), maxFlexWh: site.flexWh.map(String) } }],
@@ -309,6 +345,7 @@ export async function main(argv: string[]): Promise<number> {
       processes.start(`meter-${site.name.toLowerCase()}`, process.execPath, [path.join(ROOT, 'edge-client', 'dist', 'cli.js'), 'simulate',
         '--config', site.configFile, '--enrollment', site.enrollmentId, '--compliance', String(site.compliance), '--seed', String(i + 1),
         '--username', accounts.meter.username, '--password-file', meterPasswordFile,
+        ...(site.solar ? ['--solar-peak-w', String(site.solar.peakW)] : []),
         // 40 samples per simulated hour at 4 s/hour: the heat pump cycles every 30 minutes.
         '--interval-ms', String(Math.max(50, Math.min(1000, Math.round((S * 1000) / 40))))]);
     }
@@ -379,18 +416,29 @@ export async function main(argv: string[]): Promise<number> {
     altered ??= await alterStoredHour(`http://127.0.0.1:${PORTS.aggregatorStore}`, alteredSite, aggregator);
     if (altered === undefined) throw new Error(`${alteredSite.name} has no two consecutive stored hours from hour ${ALTERED_HOUR} on for the insider to swap`);
     const audit = runAudit({ gatewayUrl: aggUrl, token: tokens.auditor, keyFile: auditorKeyFile, enrollmentId: alteredSite.enrollmentId, dir: demoDir });
+    // The solar household's audit: both registers, and each deviation recomputed from the
+    // request (the aggregator's copy of the profile and salt, checked against the ledger's commitment).
+    let netAudit: AuditResult | undefined;
+    if (solarSite) {
+      const requestFile = path.join(demoDir, `request-${solarSite.name.toLowerCase()}.json`);
+      writeFileSync(requestFile, JSON.stringify({ requestProfile: solarSite.requestWh.map(String), commitmentSalt: commitmentSalts.get(solarSite.name)!.toString() }), { mode: 0o600 });
+      netAudit = runAudit({ gatewayUrl: aggUrl, token: tokens.auditor, keyFile: auditorKeyFile, enrollmentId: solarSite.enrollmentId, dir: demoDir, requestFile });
+    }
     await refresh();
 
     stages.begin('report');
-    const model = await buildModel({ runId, sites, views, dso, aggregator, orderId, audit, alteredSite, alteredHour: altered, transactions, stages: stages.done, S, circuitId });
+    const model = await buildModel({ runId, sites, views, dso, aggregator, orderId, audit, alteredSite, alteredHour: altered, transactions, stages: stages.done, S, circuitId, circuitOf, ...(solarSite && netAudit ? { netAudit: { site: solarSite, result: netAudit } } : {}) });
     const reportPath = path.join(demoDir, 'report.html');
     // The report draws each prosumer's private view: only the person running the demo may read it.
     writeFileSync(reportPath, renderReport(model), { mode: 0o600 });
     const screenshotPath = path.join(demoDir, 'report.png');
+    const solarIndex = solarSite ? sites.indexOf(solarSite) : -1;
     const problems = await verifyReportInBrowser(reportPath, {
       finalBalances: Object.fromEntries(model.settlement.map((r) => [r.name, r.finalBalance])),
       flaggedHours: flaggedHours(model),
       chartIds: ['chart-balances', 'chart-deviation', ...sites.map((_, i) => `chart-private-${i}`)],
+      ...(solarSite ? { belowZeroCharts: [`chart-private-${solarIndex}`] } : {}),
+      ...(model.netAudit ? { netAuditMatches: model.netAudit.periods.filter((p) => p.status === 'match').length } : {}),
       screenshotPath,
     });
     if (problems.length > 0) throw new Error(`the report failed its browser check:\n  ${problems.join('\n  ')}`);
@@ -403,7 +451,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`\nreport: ${reportPath}  (checked in headless Chromium; screenshot ${screenshotPath})`);
     if (options.summaryFile) {
       const meter = await dso.get<{ status: string }>(`/v1/meters/${tamperer.meterId}`);
-      writeFileSync(options.summaryFile, `${JSON.stringify(summaryOf(model, sites, tamperer, alteredSite, meter.status), null, 2)}\n`);
+      const solar = solarSite ? await solarSummary(solarSite, circuitOf(solarSite), views, dso, netAudit) : undefined;
+      writeFileSync(options.summaryFile, `${JSON.stringify({ ...summaryOf(model, sites, tamperer, alteredSite, meter.status), ...(solar ? { solar } : {}) }, null, 2)}\n`);
     }
 
     if (options.keepRunning) {
@@ -447,6 +496,22 @@ async function alterStoredHour(storeUrl: string, site: Site, aggregator: OrgApi)
   return hour;
 }
 
+/**
+ * Sends a transaction that reads what the other organisation just wrote: its peer may
+ * commit that block a moment later, and until then the ledger answers 404 (nothing is
+ * written), so it is sent again, for up to 10 s.
+ */
+async function onceVisible<T>(send: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404) || i >= 50) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 /** Waits until `path` answers at this organisation's gateway: its peer may commit another organisation's block a moment later. */
 async function visibleTo(api: OrgApi, path: string): Promise<void> {
   for (let i = 0; ; i++) {
@@ -460,15 +525,31 @@ async function visibleTo(api: OrgApi, path: string): Promise<void> {
   }
 }
 
+/** What the demo reads of flexproof-audit --json. */
+interface AuditResult {
+  circuitId?: string;
+  deviationsChecked?: boolean;
+  periods: { periodIndex: number; verdict: string; reason?: string }[];
+}
+
 /** The auditor's own audit, where its private key is: flexproof-audit, as an auditor runs it. */
-function runAudit(input: { gatewayUrl: string; token: string; keyFile: string; enrollmentId: string; dir: string }): { periods: { periodIndex: number; verdict: string }[] } {
+function runAudit(input: { gatewayUrl: string; token: string; keyFile: string; enrollmentId: string; dir: string; requestFile?: string }): AuditResult {
   const tokenFile = path.join(input.dir, 'auditor-token');
   writeFileSync(tokenFile, input.token, { mode: 0o600 });
   const cli = path.join(ROOT, 'auditor', 'dist', 'cli.js');
-  const run = spawnSync(process.execPath, [cli, '--gateway', input.gatewayUrl, '--token-file', tokenFile, '--key-file', input.keyFile, '--enrollment', input.enrollmentId, '--json'], { encoding: 'utf8' });
+  const args = [cli, '--gateway', input.gatewayUrl, '--token-file', tokenFile, '--key-file', input.keyFile, '--enrollment', input.enrollmentId, '--json'];
+  if (input.requestFile !== undefined) args.push('--request-file', input.requestFile);
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8' });
   // Exit 1 is an audit that found something, which is what the insider made sure of.
   if (run.status !== 0 && run.status !== 1) throw new Error(`flexproof-audit failed (exit ${run.status}): ${run.stderr}`);
-  return JSON.parse(run.stdout) as { periods: { periodIndex: number; verdict: string }[] };
+  return JSON.parse(run.stdout) as AuditResult;
+}
+
+function auditPeriods(result: AuditResult): AuditPeriod[] {
+  return result.periods.map((p) => ({
+    periodIndex: p.periodIndex,
+    status: p.verdict === 'match' ? 'match' : p.verdict === 'mismatch' ? 'mismatch' : p.verdict === 'unreadable' ? 'unreadable' : p.verdict === 'missingData' ? 'missing' : 'notVerified',
+  }));
 }
 
 function printHourLine(h: number, sites: Site[], views: Map<string, { enrollment: Enrollment; escrow: string }>, startMs: number, S: number): void {
@@ -505,6 +586,9 @@ interface ModelInput {
   stages: { name: string; seconds: number }[];
   S: number;
   circuitId: string;
+  circuitOf: (site: Site) => string;
+  /** The solar household and its audit (both registers, deviations recomputed). */
+  netAudit?: { site: Site; result: AuditResult };
 }
 
 async function buildModel(input: ModelInput): Promise<DemoReportModel> {
@@ -517,9 +601,11 @@ async function buildModel(input: ModelInput): Promise<DemoReportModel> {
     // The prosumer's private view comes from its edge client's own store, not from the ledger.
     const state = await EdgeStateFile.open(path.join(loadConfig(site.configFile, {}).dataDir, STATE_FILE), site.meterId);
     const local = state.data.enrollments[site.enrollmentId]?.periods ?? {};
+    // Net energy for the solar household (import − export, negative when it exported).
     const actualWh = Array.from({ length: HOURS }, (_, h) => {
-      const readings = local[String(h)]?.readings;
-      return readings ? readings.reduce((sum, r) => sum + Number(r), 0) : null;
+      const period = local[String(h)];
+      if (!period?.readings) return null;
+      return period.readings.reduce((sum, r) => sum + Number(r), 0) - (period.exportReadings ?? []).reduce((sum, r) => sum + Number(r), 0);
     });
     const outcomes: PeriodOutcome[] = results.map((r) => (r === null ? (enrollment.status === 'excluded' ? 'excluded' : 'pending') : r.outcome));
     let escrow = Number(REWARD);
@@ -538,6 +624,7 @@ async function buildModel(input: ModelInput): Promise<DemoReportModel> {
     tokensOverDay[tokensOverDay.length - 1] = enrollment.status === 'closed' ? balance : escrow;
     prosumers.push({
       name: site.name, meterId: site.meterId, prosumerId: site.prosumerId, enrollmentId: site.enrollmentId, compliance: site.compliance,
+      circuitId: input.circuitOf(site), ...(circuitShape(site.shape).kind === 'net' ? { netEnergy: true } : {}),
       ...(site.tamperAtHour !== undefined ? { tamperAtHour: site.tamperAtHour } : {}),
       requestWh: site.requestWh, actualWh,
       deviationWh: results.map((r) => (r?.outcome === 'verified' ? Number(r.deviationWh) : null)),
@@ -553,10 +640,7 @@ async function buildModel(input: ModelInput): Promise<DemoReportModel> {
   const penalty = Number(order.order.settlement?.penalty ?? 0);
   const supply = await dso.get<{ minted: string; burned: string; outstanding: string }>('/v1/tokens/supply');
   const accounts = await dso.get<{ accounts: { balance: string }[] }>('/v1/accounts');
-  const audit: AuditPeriod[] = input.audit.periods.map((p) => ({
-    periodIndex: p.periodIndex,
-    status: p.verdict === 'match' ? 'match' : p.verdict === 'mismatch' ? 'mismatch' : p.verdict === 'unreadable' ? 'unreadable' : p.verdict === 'missingData' ? 'missing' : 'notVerified',
-  }));
+  const audit = auditPeriods(input.audit);
   input.transactions.sort((a, b) => a.time.localeCompare(b.time));
   return {
     title: 'flexproof: a demand-response day',
@@ -570,6 +654,9 @@ async function buildModel(input: ModelInput): Promise<DemoReportModel> {
       sumOfAccounts: accounts.accounts.reduce((sum, a) => sum + Number(a.balance), 0),
     },
     audit: { prosumer: input.alteredSite.name, enrollmentId: input.alteredSite.enrollmentId, alteredHour: input.alteredHour, periods: audit },
+    ...(input.netAudit
+      ? { netAudit: { prosumer: input.netAudit.site.name, enrollmentId: input.netAudit.site.enrollmentId, periods: auditPeriods(input.netAudit.result) } }
+      : {}),
     transactions: input.transactions,
     stages: input.stages,
   };
@@ -587,6 +674,31 @@ function printSettlement(m: DemoReportModel, tamperer: string): void {
   console.log(`supply: minted ${m.supply.minted} − burned ${m.supply.burned} = ${m.supply.outstanding}; all accounts and escrows ${m.supply.sumOfAccounts} ${m.supply.outstanding === m.supply.sumOfAccounts ? '✓' : '✗'}`);
   const flagged = m.audit.periods.filter((p) => p.status === 'mismatch' || p.status === 'unreadable').map((p) => `${p.periodIndex} (${p.status})`);
   console.log(`audit of ${m.audit.prosumer} (with the auditor's key): hours whose sealed readings are not the ones the ledger fingerprinted: ${flagged.join(', ') || 'none'}`);
+  const solar = m.prosumers.find((p) => p.netEnergy);
+  if (solar && m.netAudit) {
+    const exporting = solar.actualWh.filter((wh) => wh !== null && wh < 0).length;
+    const matched = m.netAudit.periods.filter((p) => p.status === 'match').length;
+    const verified = solar.outcomes.filter((o) => o === 'verified').length;
+    console.log(`${solar.name} (solar, ${solar.circuitId}): ${verified}/24 hours verified on the net energy circuit, ${exporting} hours net export; audit over both registers and the request: ${matched} hours match`);
+  }
+}
+
+/** The solar household's public facts (from the ledger and the audit; its readings stay in its own state file). */
+export interface SolarSummary {
+  name: string;
+  enrollmentId: string;
+  meterId: string;
+  /** The enrollment's circuit id on the ledger, and the hash and status of the key registered under it. */
+  circuitId: string;
+  keyHash: string;
+  keyStatus: string;
+  status: string;
+  reward: number;
+  ratePerWh: number;
+  toleranceWh: number;
+  /** Per hour, from the ledger: outcome, deviation and penalty of a verified hour. */
+  hours: { periodIndex: number; outcome: string | null; deviationWh?: number; direction?: string; penalty?: number }[];
+  audit: { circuitId?: string; deviationsChecked: boolean; verdicts: Record<string, number> };
 }
 
 export interface DemoSummary {
@@ -597,6 +709,40 @@ export interface DemoSummary {
   audit: { prosumer: string; alteredHour: number; flaggedHours: number[] };
   supply: DemoReportModel['supply'];
   settlement: SettlementRow[];
+  /** The household with solar, when the run has one (it always has: the first persona). */
+  solar?: SolarSummary;
+}
+
+async function solarSummary(
+  site: Site,
+  circuitId: string,
+  views: Map<string, { enrollment: Enrollment; escrow: string }>,
+  dso: OrgApi,
+  audit: AuditResult | undefined,
+): Promise<SolarSummary> {
+  const { enrollment } = views.get(site.enrollmentId)!;
+  const key = await dso.get<{ keyHash: string; status: string }>(`/v1/verification-keys/${encodeURIComponent(enrollment.circuitId)}`);
+  const verdicts: Record<string, number> = {};
+  for (const p of audit?.periods ?? []) verdicts[p.verdict] = (verdicts[p.verdict] ?? 0) + 1;
+  if (enrollment.circuitId !== circuitId) throw new Error(`${site.name}'s enrollment names circuit ${enrollment.circuitId} on the ledger, not ${circuitId}`);
+  return {
+    name: site.name,
+    enrollmentId: site.enrollmentId,
+    meterId: site.meterId,
+    circuitId: enrollment.circuitId,
+    keyHash: key.keyHash,
+    keyStatus: key.status,
+    status: enrollment.status,
+    reward: Number(REWARD),
+    ratePerWh: Number(RATE_PER_WH),
+    toleranceWh: Number(TOLERANCE_WH),
+    hours: enrollment.results.map((r, periodIndex) =>
+      r?.outcome === 'verified'
+        ? { periodIndex, outcome: r.outcome, deviationWh: Number(r.deviationWh), direction: r.direction, penalty: Number(r.penalty) }
+        : { periodIndex, outcome: r?.outcome ?? null },
+    ),
+    audit: { ...(audit?.circuitId !== undefined ? { circuitId: audit.circuitId } : {}), deviationsChecked: audit?.deviationsChecked === true, verdicts },
+  };
 }
 
 /** Hours the audit flags: readings that differ from the fingerprinted ones, or documents that do not open as that hour's. */

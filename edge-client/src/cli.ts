@@ -21,7 +21,8 @@ import { LoadModel } from './load-model';
 import { jsonLogger, type Logger } from './log';
 import { acceptByHand, withdrawByHand } from './manual-actions';
 import { MeterSimulator } from './meter-simulator';
-import { MeterSubscription, mqttTlsOptions } from './meter-subscription';
+import { P1Source } from './adapters';
+import { MeterSubscription, mqttTlsOptions, type MeterSource } from './meter-subscription';
 import { formatOwnPeriod, readOwnPeriod, type OwnPeriodReadings } from './own-readings';
 import { SEALING_KEY_FILE, createSealingKey, loadSealingKey } from './sealing-key';
 import { createSiteKey, loadSiteKey, type SiteKeyType } from './site-key';
@@ -62,7 +63,8 @@ commands:
              [--json] (the readings and the fingerprint salt, as JSON, on stdout)
   simulate   a simulated meter publishing to MQTT
              [--enrollment ID] [--compliance 0..1] [--acceleration N] [--interval-ms MS]
-             [--duration-seconds S] [--seed N] [--no-ev] [--no-heat-pump] [--url URL] [--topic T]
+             [--duration-seconds S] [--seed N] [--no-ev] [--no-heat-pump] [--solar-peak-w W]
+             [--url URL] [--topic T]
              [--username U --password-file F] [--ca-file F] (default: the config's
              embeddedBroker user of this meter)
 
@@ -293,23 +295,35 @@ async function run(args: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     stopRequested = resolve;
   });
-  const mqttTls = mqttTlsOptions(config.mqtt.tls);
-  const subscription = MeterSubscription.start({
-    url: config.mqtt.url,
-    topic: config.mqtt.topic,
-    clientId: config.mqtt.clientId,
-    ...mqttCredentials,
-    ...(mqttTls !== undefined ? { tls: mqttTls } : {}),
-    unreachableHint,
-    onMessage: (payload) => node.ingest(payload),
-    onFatal: (error) => {
-      fatal = error;
-      stopRequested();
-    },
-    logger,
-  });
+  const onFatal = (error: unknown): void => {
+    fatal = error;
+    stopRequested();
+  };
+  let source: MeterSource;
+  if (config.meterFormat === 'dsmr-p1' && config.p1) {
+    // The meter's P1 port itself (serial, or a P1-to-network dongle): no broker in between.
+    source = P1Source.start({ p1: config.p1, onTelegram: (telegram) => node.ingest(telegram), onFatal, logger });
+  } else {
+    const mqttTls = mqttTlsOptions(config.mqtt.tls);
+    source = MeterSubscription.start({
+      url: config.mqtt.url,
+      topic: config.mqtt.topic,
+      clientId: config.mqtt.clientId,
+      ...mqttCredentials,
+      ...(mqttTls !== undefined ? { tls: mqttTls } : {}),
+      unreachableHint,
+      onMessage: (payload) => node.ingest(payload),
+      onFatal,
+      logger,
+    });
+  }
   node.start();
-  logger.info('node.running', { enrollments: config.enrollments.map((e) => e.enrollmentId), gateways: config.gateways.map((g) => g.url), topic: config.mqtt.topic });
+  logger.info('node.running', {
+    enrollments: config.enrollments.map((e) => e.enrollmentId),
+    gateways: config.gateways.map((g) => g.url),
+    meterFormat: config.meterFormat,
+    ...(source instanceof P1Source ? { p1: source.description } : { topic: config.mqtt.topic }),
+  });
   const onSignal = (signal: string) => () => {
     logger.info('node.stopping', { signal });
     stopRequested();
@@ -317,7 +331,7 @@ async function run(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal('SIGINT'));
   process.once('SIGTERM', onSignal('SIGTERM'));
   await stopped;
-  await subscription.stop();
+  await source.stop();
   await node.close();
   await broker?.close();
   return fatal === undefined ? 0 : 1;
@@ -422,6 +436,7 @@ async function simulate(args: string[]): Promise<number> {
       seed: { type: 'string' },
       'no-ev': { type: 'boolean' },
       'no-heat-pump': { type: 'boolean' },
+      'solar-peak-w': { type: 'string' },
       url: { type: 'string' },
       topic: { type: 'string' },
       'initial-register': { type: 'string' },
@@ -467,6 +482,7 @@ async function simulate(args: string[]): Promise<number> {
     heatPump: !values['no-heat-pump'],
     ...(values['no-ev'] ? { ev: false } : {}),
     ...(follow ? { follow } : {}),
+    ...(values['solar-peak-w'] !== undefined ? { solar: { peakW: number(values['solar-peak-w'], 'solar-peak-w', 0) } } : {}),
   });
   const simulator = new MeterSimulator({
     url,
@@ -478,7 +494,8 @@ async function simulate(args: string[]): Promise<number> {
     initialRegisterWh: number(values['initial-register'], 'initial-register', 1_000_000),
     ...(username !== undefined && password !== undefined ? { username, password } : {}),
     ...(ca !== undefined ? { tls: { ca } } : {}),
-    onPublished: (r) => process.stdout.write(`${JSON.stringify({ ts: r.ts, registerWh: r.importWh.toString() })}\n`),
+    onPublished: (r) =>
+      process.stdout.write(`${JSON.stringify({ ts: r.ts, registerWh: r.importWh.toString(), ...(r.exportWh !== undefined ? { exportWh: r.exportWh.toString() } : {}) })}\n`),
   });
   process.stderr.write(`simulating a meter on ${topic} (acceleration ${acceleration}x${follow ? `, following ${values.enrollment} at compliance ${follow.compliance}` : ''})\n`);
   simulator.start();

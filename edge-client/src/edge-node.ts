@@ -13,7 +13,8 @@ import { EnrollmentPipeline } from './enrollment-pipeline';
 import { EdgeError } from './errors';
 import type { GatewayPort } from './gateway-port';
 import type { Logger } from './log';
-import { parseMeterMessage, type ParsedMessage, type RejectReason } from './meter-message';
+import { meterDecoder, type MeterDecoder } from './adapters';
+import type { ParsedMessage, RejectReason } from './meter-message';
 import type { ProverPort } from './prover';
 import { ReadingLog } from './reading-log';
 import { ensureSealingKey, type SealingKey } from './sealing-key';
@@ -42,6 +43,8 @@ export class EdgeNode {
   readonly #state: EdgeStateFile;
   readonly #pipelines: EnrollmentPipeline[];
   readonly #lockFile: string;
+  /** What the meter speaks (config.meterFormat): our JSON, a DSMR P1 telegram, Tasmota SML or Shelly JSON. */
+  readonly #decoder: MeterDecoder;
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -53,6 +56,7 @@ export class EdgeNode {
     this.#readings = readings;
     this.#state = state;
     this.#lockFile = lockFile;
+    this.#decoder = meterDecoder(options.config);
     const { config } = options;
     if (config.tamper) {
       options.logger.error('TAMPER.switch-on', {
@@ -132,11 +136,13 @@ export class EdgeNode {
   }
 
   /**
-   * One meter message: validated, then made durable. Resolves once the reading is on
-   * disk or dropped; a dropped message is logged with its reason and never throws.
+   * One meter message (an MQTT payload, or a telegram cut from the P1 stream), decoded
+   * by the config's meterFormat, validated, then made durable. Resolves once the reading
+   * is on disk or dropped; a dropped message is logged with its reason, counted (per
+   * reason, in the reading log's reject counts that `status` shows) and never throws.
    */
   async ingest(message: Uint8Array | string): Promise<ParsedMessage> {
-    const parsed = parseMeterMessage(message, { now: this.#now(), maxClockSkewMs: this.#options.config.maxClockSkewSeconds * 1000 });
+    const parsed = this.#decoder.decode(message, { now: this.#now(), maxClockSkewMs: this.#options.config.maxClockSkewSeconds * 1000 });
     const outcome = parsed.ok ? await this.#readings.accept(parsed.reading) : parsed;
     if (outcome.ok) {
       this.#counters.accepted++;
@@ -144,9 +150,11 @@ export class EdgeNode {
     } else {
       this.#counters.dropped++;
       this.#droppedByReason[outcome.reason] = (this.#droppedByReason[outcome.reason] ?? 0) + 1;
+      this.#readings.countRejected(outcome.reason);
       const ts = parsed.ok ? parsed.reading.ts : undefined;
       this.#options.logger.warn('reading.dropped', {
         reason: outcome.reason,
+        meterFormat: this.#decoder.format,
         detail: outcome.detail,
         droppedForThisReason: this.#droppedByReason[outcome.reason],
         ...(ts !== undefined ? { ts } : {}),

@@ -24,10 +24,19 @@ export interface PeriodRecord {
   /** Register at the period's start and end (Wh, decimal), when known: the next period opens at this close. */
   openingRegisterWh?: string;
   closingRegisterWh?: string;
+  /** Export register at the period's start and end (Wh, decimal): net energy (v2) enrollments, when the meter has one. */
+  openingExportRegisterWh?: string;
+  closingExportRegisterWh?: string;
   /** Meter messages received within the period. */
   messageCount: number;
-  /** Interval energies (Wh, decimal): private, kept locally; they leave the site only sealed (`sealed`). */
+  /** Interval energies (Wh, decimal), imported: private, kept locally; they leave the site only sealed (`sealed`). */
   readings: string[];
+  /**
+   * Exported energy of each interval (Wh, decimal), net energy (v2) enrollments only (all
+   * "0" for a meter without an export register); absent for v1 enrollments, which prove
+   * import only. Private like `readings`.
+   */
+  exportReadings?: string[];
   prevFingerprint: string;
   newFingerprint: string;
   deviationWh: string;

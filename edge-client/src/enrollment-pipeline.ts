@@ -6,11 +6,14 @@
  *    and the ledger's verification key is this site's (ledger-key.ts), sign
  *    AcceptEnrollment and send it;
  * 2. close: once a period has ended (plus closeDelaySeconds for the reading after the
- *    boundary), compute its interval energies, prove, sign, and record the exact body;
+ *    boundary), compute its interval energies, prove, sign, and record the exact body
+ *    (a v1 circuit proves the import register; a v2 circuit, id kind 'net', proves
+ *    import minus export against a signed request);
  * 3. submit: the lowest proven period, only when every earlier one is resolved, so the
  *    fingerprint chain grows in order; retried with exponential backoff while the
  *    gateway or ledger is down, always with the same body;
- * 4. upload: the interval readings and the fingerprint salt of each settled period,
+ * 4. upload: the interval readings (import, and for a v2 net energy enrollment the
+ *    export too) and the fingerprint salt of each settled period,
  *    sealed at the site (JWE, @flexproof/protocol) to the site's own sealing key and to
  *    the auditor keys the ledger holds as active, checked and filtered by the config's
  *    `auditors` allowlist (sealing-recipients.ts); the sealed document is recorded before
@@ -88,6 +91,9 @@ export class EnrollmentPipeline {
   #keyHeld: boolean;
   readonly #backoff = new Map<string, Backoff>();
   readonly #uploadBlocked = new Set<number>();
+  /** The enrollment's circuit proves signed net energy (v2: import and export) rather than consumption (v1). */
+  readonly #net: boolean;
+  #exportIgnoredLogged = false;
 
   constructor(config: EnrollmentConfig, ctx: PipelineContext) {
     this.#config = config;
@@ -98,6 +104,7 @@ export class EnrollmentPipeline {
       graceSeconds: config.graceSeconds,
       intervalsPerPeriod: circuitShape(config.shape).readingsPerPeriod,
     };
+    this.#net = circuitShape(config.shape).kind === 'net';
     // After a restart a key hold stands until the first check passes (done at once).
     const hold = ctx.state.enrollment(config.enrollmentId).hold?.code;
     this.#keyHeld = hold === 'LEDGER_KEY_MISMATCH' || hold === 'PROOF_NOT_VERIFIED';
@@ -357,18 +364,35 @@ export class EnrollmentPipeline {
     const boundaries = intervalBoundaries(this.#timing, p);
     const previous = p > 0 ? this.#ctx.state.period(this.enrollmentId, p - 1) : undefined;
     const opening = previous?.closingRegisterWh !== undefined ? BigInt(previous.closingRegisterWh) : undefined;
-    const { energies, registers } = intervalEnergies(this.#ctx.readings.readings, boundaries, opening);
+    const openingExport = previous?.closingExportRegisterWh !== undefined ? BigInt(previous.closingExportRegisterWh) : undefined;
+    const { importWh, registers, exportWh, exportRegisters } = intervalEnergies(this.#ctx.readings.readings, boundaries, opening, openingExport);
     const messageCount = this.#ctx.readings.between(periodStartMs(this.#timing, p), periodEndMs(this.#timing, p)).length;
+    // A v1 circuit proves consumption only: the export register is neither proven nor sealed.
+    const net = this.#net;
+    if (!net && !this.#exportIgnoredLogged && exportWh.some((e) => e > 0n)) {
+      this.#exportIgnoredLogged = true;
+      this.#ctx.logger.warn('period.export-not-proven', {
+        enrollmentId: this.enrollmentId,
+        circuitId: this.#config.circuitId,
+        periodIndex: p,
+        note: 'the meter exports energy but this enrollment has a v1 (consumption) circuit: it proves the import register only; a flexnet-v2 enrollment proves net energy',
+      });
+    }
     const base = {
       periodIndex: p,
       messageCount,
-      readings: energies.map(String),
+      readings: importWh.map(String),
+      ...(net ? { exportReadings: exportWh.map(String) } : {}),
       ...(registers ? { openingRegisterWh: String(registers[0]), closingRegisterWh: String(registers[registers.length - 1]) } : {}),
+      ...(net && exportRegisters
+        ? { openingExportRegisterWh: String(exportRegisters[0]), closingExportRegisterWh: String(exportRegisters[exportRegisters.length - 1]) }
+        : {}),
       provenAt: new Date().toISOString(),
       attempts: 0,
     };
-    if (energies.some((e) => e > MAX_READING)) {
-      this.#ctx.logger.error('period.reading-out-of-range', { enrollmentId: this.enrollmentId, periodIndex: p, limitWh: MAX_READING.toString() });
+    const outOfRange = importWh.some((e) => e > MAX_READING) ? 'import' : net && exportWh.some((e) => e > MAX_READING) ? 'export' : undefined;
+    if (outOfRange !== undefined) {
+      this.#ctx.logger.error('period.reading-out-of-range', { enrollmentId: this.enrollmentId, periodIndex: p, register: outOfRange, limitWh: MAX_READING.toString() });
       await this.#record(p, { ...base, status: 'failed', prevFingerprint, newFingerprint: '', deviationWh: '', submissionHash: '', body: '', provingMs: 0 });
       return;
     }
@@ -390,7 +414,8 @@ export class EnrollmentPipeline {
           circuitId: this.#config.circuitId,
           shape: this.#config.shape,
           periodIndex: p,
-          readings: energies,
+          readings: importWh,
+          ...(net ? { exportReadings: exportWh } : {}),
           prevFingerprint,
           requestProfile: this.#config.requestProfile,
           commitmentSalt: this.#config.commitmentSalt,
@@ -674,7 +699,12 @@ export class EnrollmentPipeline {
     let jwe;
     try {
       jwe = await sealPeriod(
-        { ...place, readings: r.readings, fingerprintSalt: periodFingerprintSalt(this.#ctx.siteSecret, this.#ctx.meterId, this.enrollmentId, p).toString() },
+        {
+          ...place,
+          readings: r.readings,
+          ...(r.exportReadings !== undefined ? { exportReadings: r.exportReadings } : {}),
+          fingerprintSalt: periodFingerprintSalt(this.#ctx.siteSecret, this.#ctx.meterId, this.enrollmentId, p).toString(),
+        },
         choice.recipients,
       );
     } catch (error) {
@@ -730,7 +760,7 @@ export class EnrollmentPipeline {
       try {
         const opened = await openPeriod(stored.jwe, this.#ctx.sealingKey.privateKey, place);
         const salt = periodFingerprintSalt(this.#ctx.siteSecret, this.#ctx.meterId, this.enrollmentId, p).toString();
-        if (opened.fingerprintSalt === salt && opened.readings.length === r.readings.length && opened.readings.every((v, i) => v === r.readings[i])) {
+        if (opened.fingerprintSalt === salt && sameValues(opened.readings, r.readings) && sameValues(opened.exportReadings, r.exportReadings)) {
           this.#ctx.logger.info('readings.already-stored', { enrollmentId: this.enrollmentId, periodIndex: p, contentHash: stored.contentHash });
           return 'stored';
         }
@@ -779,6 +809,12 @@ export class EnrollmentPipeline {
     const g = error instanceof GatewayError ? { status: error.status, code: error.code } : { code: (error as { code?: unknown }).code };
     this.#ctx.logger.warn(event, { enrollmentId: this.enrollmentId, ...fields, ...g, message: (error as Error).message, retryInMs: delay });
   }
+}
+
+/** Equal lists of decimal strings (both absent counts as equal: a v1 document has no exports). */
+function sameValues(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function errorRecord(error: unknown): NonNullable<PeriodRecord['lastError']> {

@@ -11,6 +11,11 @@ export {
   ACCEPT_POLICY_TERMS,
   DEFAULT_GATEWAY_MSP_ID,
   DEFAULT_RATED_POWER_W,
+  METER_FORMATS,
+  type MeterFormat,
+  type P1Config,
+  type TasmotaConfig,
+  type ShellyConfig,
   type AcceptPolicy,
   type BrokerUserConfig,
   type EdgeConfig,
@@ -24,10 +29,11 @@ export { createSiteKey, loadSiteKey, type SiteKey, type SiteKeyType } from './si
 export { createSealingKey, loadSealingKey, ensureSealingKey, SEALING_KEY_FILE, type SealingKey } from './sealing-key';
 export { chooseRecipients, type RecipientChoice, type AuditorKeyRefusal } from './sealing-recipients';
 export { readOwnPeriod, formatOwnPeriod, type OwnPeriodReadings } from './own-readings';
-export { parseMeterMessage, checkOrder, formatMeterMessage, maxRegisterIncrease, MAX_MESSAGE_BYTES, type MeterReading, type RejectReason } from './meter-message';
-export { registerAt, intervalEnergies } from './interval-energy';
+export { parseMeterMessage, checkOrder, formatMeterMessage, maxRegisterIncrease, MAX_MESSAGE_BYTES, REJECT_REASONS, type MeterReading, type RejectReason } from './meter-message';
+export { registerAt, exportRegisterAt, intervalEnergies, type PeriodEnergy } from './interval-energy';
+export { meterDecoder, P1Source, TelegramFramer, parseDsmrTelegram, parseTasmotaSml, parseShelly, type MeterDecoder, type P1SourceOptions } from './adapters';
 export { intervalBoundaries, periodStartMs, periodEndMs, periodDeadlineMs, periodAt, PERIOD_COUNT, type PeriodTiming } from './period-clock';
-export { ReadingLog } from './reading-log';
+export { ReadingLog, readRejectCounts, type RejectCounts } from './reading-log';
 export { EdgeStateFile, type SealedPeriodRecord, type PeriodRecord, type PeriodStatus, type EdgeStateData, type EnrollmentHold, type HoldCode } from './edge-state';
 export { GatewayError, isRetryableStatus, type GatewayPort, type EnrollmentView, type LedgerVerificationKey, type PeriodOutcome, type AuditorKeyEntry, type StoredSealedPeriod } from './gateway-port';
 export { HttpGateway } from './http-gateway';
@@ -37,9 +43,9 @@ export { CircuitsProver, type CircuitsProverOptions, type ProverPort } from './p
 export { provePeriod, periodFingerprintSalt, tamperWith } from './period-proof';
 export { EnrollmentPipeline, GENESIS_FINGERPRINT } from './enrollment-pipeline';
 export { EdgeNode, READINGS_FILE, STATE_FILE } from './edge-node';
-export { MeterSubscription, mqttTlsOptions, type MqttTlsOptions } from './meter-subscription';
+export { MeterSubscription, mqttTlsOptions, type MqttTlsOptions, type MeterSource } from './meter-subscription';
 export { startEmbeddedBroker, siteBrokerAccounts, type BrokerAccount, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker';
 export { LoadModel, mulberry32 } from './load-model';
 export { MeterSimulator } from './meter-simulator';
-export { statusReport, formatStatus } from './status-report';
+export { statusReport, formatStatus, type StatusReport } from './status-report';
 export { jsonLogger, memoryLogger, silentLogger, type Logger } from './log';

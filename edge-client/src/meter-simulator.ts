@@ -1,6 +1,8 @@
 /**
  * The meter simulator: integrates a LoadModel into a cumulative register and publishes
- * it to MQTT in the meter message format, QoS 1. Simulated time runs `acceleration`
+ * it to MQTT in the meter message format, QoS 1. A model with solar drives a
+ * bidirectional meter: positive net power adds to the import register, negative to the
+ * export register, and every message carries both. Simulated time runs `acceleration`
  * times faster than real time; message timestamps are real (wall-clock) time, because
  * the edge client measures periods by the wall clock. To follow an enrollment whose
  * periods last `periodSeconds`, use acceleration = 3600 / periodSeconds and start the
@@ -23,6 +25,8 @@ export interface SimulatorOptions {
   /** Real milliseconds between messages. */
   intervalMs: number;
   initialRegisterWh?: number;
+  /** The export register's start (a bidirectional meter; default 0). Used when the model has solar. */
+  initialExportRegisterWh?: number;
   clientId?: string;
   /** The meter's broker account (a broker that authenticates publishers needs it). */
   username?: string;
@@ -38,6 +42,8 @@ export class MeterSimulator {
   readonly #client: MqttClient;
   readonly #realStartMs: number;
   #registerWh: number;
+  /** undefined: a meter without an export register (a model without solar). */
+  #exportRegisterWh: number | undefined;
   #lastMs: number;
   #timer: NodeJS.Timeout | undefined;
   #published = 0;
@@ -45,6 +51,7 @@ export class MeterSimulator {
   constructor(options: SimulatorOptions) {
     this.#options = options;
     this.#registerWh = options.initialRegisterWh ?? 1_000_000;
+    this.#exportRegisterWh = options.model.hasSolar ? (options.initialExportRegisterWh ?? 0) : undefined;
     this.#lastMs = this.#now();
     this.#realStartMs = options.realStartMs ?? this.#lastMs;
     this.#client = connect(options.url, {
@@ -79,10 +86,16 @@ export class MeterSimulator {
     for (let t = from; t < now; t += stepMs) {
       const dt = Math.min(stepMs, now - t);
       const hours = (dt / 1000) * this.#options.acceleration / 3600;
-      this.#registerWh += this.#options.model.powerW(this.hourOfDay(t + dt / 2)) * hours;
+      const energy = this.#options.model.powerW(this.hourOfDay(t + dt / 2)) * hours;
+      if (energy >= 0 || this.#exportRegisterWh === undefined) this.#registerWh += Math.max(0, energy);
+      else this.#exportRegisterWh -= energy;
     }
     this.#lastMs = now;
-    return { ts: now, importWh: BigInt(Math.floor(this.#registerWh)) };
+    return {
+      ts: now,
+      importWh: BigInt(Math.floor(this.#registerWh)),
+      ...(this.#exportRegisterWh !== undefined ? { exportWh: BigInt(Math.floor(this.#exportRegisterWh)) } : {}),
+    };
   }
 
   async publish(reading: MeterReading): Promise<void> {

@@ -11,12 +11,17 @@ import type { GatewayPort } from './gateway-port';
 import type { SealingKey } from './sealing-key';
 
 export interface OwnPeriodReadings extends PeriodPlace {
-  /** Interval energies, Wh, decimal strings, as sealed. */
+  /** Interval energies (imported), Wh, decimal strings, as sealed. */
   readings: string[];
+  /** Exported energy per interval, as sealed (net energy enrollments only). */
+  exportReadings?: string[];
   /** The period's fingerprint salt, as sealed (shown only with --json). */
   fingerprintSalt: string;
-  /** Sum of the readings, Wh. */
+  /** Sum of the readings, Wh (imported). */
   totalWh: string;
+  /** Net energy enrollments: sum of the exports, and import minus export (may be negative), Wh. */
+  exportTotalWh?: string;
+  netWh?: string;
   /** sha256 of the stored document, as recomputed here. */
   contentHash: string;
   /** False when the store reports another content hash than the document it returned. */
@@ -45,11 +50,14 @@ export async function readOwnPeriod(gateway: Pick<GatewayPort, 'getSealedPeriods
   try {
     const opened = await openPeriod(found.jwe, sealingKey.privateKey, place);
     const contentHash = sealedContentHash(checkSealedShape(found.jwe, place));
+    const sum = (values: readonly string[]): bigint => values.reduce((total, r) => total + BigInt(r), 0n);
+    const exports = opened.exportReadings;
     return {
       ...place,
       readings: opened.readings,
       fingerprintSalt: opened.fingerprintSalt,
-      totalWh: opened.readings.reduce((sum, r) => sum + BigInt(r), 0n).toString(),
+      totalWh: sum(opened.readings).toString(),
+      ...(exports !== undefined ? { exportReadings: exports, exportTotalWh: sum(exports).toString(), netWh: (sum(opened.readings) - sum(exports)).toString() } : {}),
       contentHash,
       storeHashMatches: found.contentHash === contentHash,
       uploadedAt: typeof found.uploadedAt === 'string' ? found.uploadedAt : '',
@@ -75,5 +83,6 @@ export function formatOwnPeriod(r: OwnPeriodReadings): string {
     `enrollment ${r.enrollmentId}, period ${r.periodIndex} (meter ${r.meterId}): sealed document stored ${r.uploadedAt || '(time unknown)'}, content hash ${r.contentHash}` +
       (r.storeHashMatches ? '' : " (the store reports another hash)"),
     `  readings (Wh): ${r.readings.join(' ')}   total ${r.totalWh} Wh`,
+    ...(r.exportReadings !== undefined ? [`  exported (Wh): ${r.exportReadings.join(' ')}   total ${r.exportTotalWh ?? ''} Wh   net ${r.netWh ?? ''} Wh`] : []),
   ].join('\n');
 }

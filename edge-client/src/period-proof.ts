@@ -1,11 +1,14 @@
 /**
- * One period's submission: witness input from the interval energies, Groth16 proof,
+ * One period's submission: witness input from the interval energies (import only for a v1
+ * circuit; import and export for a v2 net energy circuit), Groth16 proof,
  * submission hash, and the SubmitPeriod payload signed with the site key. The result is
  * the exact JSON text sent to the gateway (and resent unchanged on every retry).
  */
 import type { KeyObject } from 'node:crypto';
 import {
   buildDeviationInput,
+  buildNetDeviationInput,
+  circuitShape,
   decodePublicSignals,
   deriveSalt,
   encodePublicSignals,
@@ -26,8 +29,10 @@ export interface PeriodProofParams {
   /** The shape proven with. */
   shape: CircuitId;
   periodIndex: number;
-  /** Interval energies, Wh. */
+  /** Imported energy of each interval, Wh (a v1 circuit's readings). */
   readings: readonly bigint[];
+  /** Exported energy of each interval, Wh: net energy (v2) circuits only; absent is all zero. */
+  exportReadings?: readonly bigint[];
   prevFingerprint: string;
   requestProfile: readonly string[];
   commitmentSalt: string;
@@ -61,16 +66,24 @@ export function periodFingerprintSalt(siteSecretHex: string, meterId: string, en
 }
 
 export async function provePeriod(params: PeriodProofParams, prover: ProverPort): Promise<PeriodSubmission> {
-  const input = buildDeviationInput({
-    circuitId: params.shape,
+  const common = {
     prevFingerprint: params.prevFingerprint,
     periodIndex: params.periodIndex,
-    readings: params.readings,
     requestProfile: params.requestProfile,
     commitmentSalt: params.commitmentSalt,
     fingerprintSalt: params.fingerprintSalt,
     requestCommitment: params.requestCommitment,
-  });
+  };
+  // v1 keeps its own input builder (readings = import); v2 takes both registers and a signed profile.
+  const input =
+    circuitShape(params.shape).kind === 'net'
+      ? buildNetDeviationInput({
+          ...common,
+          circuitId: params.shape,
+          importWh: params.readings,
+          ...(params.exportReadings !== undefined ? { exportWh: params.exportReadings } : {}),
+        })
+      : buildDeviationInput({ ...common, circuitId: params.shape, readings: params.readings });
   const started = process.hrtime.bigint();
   const proven = await prover.prove(params.shape, input);
   const provingMs = Number((process.hrtime.bigint() - started) / 1_000_000n);

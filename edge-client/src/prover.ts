@@ -19,7 +19,7 @@ import {
   readVerificationKey,
   type CircuitArtifacts,
   type CircuitId,
-  type DeviationInput,
+  type AnyDeviationInput,
   type DeviationProof,
   type VerificationKey,
 } from '@flexproof/circuits';
@@ -28,7 +28,7 @@ import type { Logger } from './log';
 import { silentLogger } from './log';
 
 export interface ProverPort {
-  prove(circuitId: CircuitId, input: DeviationInput): Promise<DeviationProof>;
+  prove(circuitId: CircuitId, input: AnyDeviationInput): Promise<DeviationProof>;
   /** The verification key of the artifacts this prover proves with. */
   verificationKey(circuitId: CircuitId): Promise<VerificationKey>;
 }
@@ -98,7 +98,7 @@ export class CircuitsProver implements ProverPort {
     return key;
   }
 
-  async prove(circuitId: CircuitId, input: DeviationInput): Promise<DeviationProof> {
+  async prove(circuitId: CircuitId, input: AnyDeviationInput): Promise<DeviationProof> {
     return proveDeviation(circuitId, input, await this.prepare(circuitId));
   }
 }

@@ -9,6 +9,7 @@ import type { EdgeConfig } from './config';
 import type { EdgeStateData, EnrollmentHold, PeriodRecord } from './edge-state';
 import { READINGS_FILE, STATE_FILE } from './edge-node';
 import { PERIOD_COUNT, periodEndMs, type PeriodTiming } from './period-clock';
+import { readRejectCounts, type RejectCounts } from './reading-log';
 import { circuitShape } from '@flexproof/circuits';
 
 export interface PeriodStatusLine {
@@ -29,7 +30,9 @@ export interface PeriodStatusLine {
 export interface StatusReport {
   meterId: string;
   dataDir: string;
-  readings: { count: number; firstTs?: number; lastTs?: number; lastRegisterWh?: string };
+  readings: { count: number; firstTs?: number; lastTs?: number; lastRegisterWh?: string; lastExportRegisterWh?: string };
+  /** Meter messages refused, per reason, since `since` (cumulative for the data directory; counts only, never a value). */
+  rejected: RejectCounts & { total: number; unreadable?: true };
   enrollments: {
     enrollmentId: string;
     acceptedAt?: string;
@@ -43,6 +46,9 @@ export interface StatusReport {
 
 export async function statusReport(config: EdgeConfig, now = Date.now()): Promise<StatusReport> {
   const readings = await readingSummary(path.join(config.dataDir, READINGS_FILE));
+  // Statistics only: a damaged tally must not hide the rest of the report (the node starts it again).
+  const counts = await readRejectCounts(path.join(config.dataDir, READINGS_FILE)).catch((): RejectCounts & { unreadable: true } => ({ since: '', counts: {}, unreadable: true }));
+  const rejected = { ...counts, total: Object.values(counts.counts).reduce((sum, n) => sum + (n ?? 0), 0) };
   let state: EdgeStateData = { schema: 1, meterId: config.meterId, enrollments: {} };
   try {
     state = JSON.parse(await fsp.readFile(path.join(config.dataDir, STATE_FILE), 'utf8')) as EdgeStateData;
@@ -74,7 +80,7 @@ export async function statusReport(config: EdgeConfig, now = Date.now()): Promis
       periods,
     };
   });
-  return { meterId: config.meterId, dataDir: config.dataDir, readings, enrollments };
+  return { meterId: config.meterId, dataDir: config.dataDir, readings, rejected, enrollments };
 }
 
 function lineOf(r: PeriodRecord): PeriodStatusLine {
@@ -101,9 +107,9 @@ async function readingSummary(file: string): Promise<StatusReport['readings']> {
     throw error;
   }
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  const parse = (l: string | undefined): { ts: number; registerWh: string } | undefined => {
+  const parse = (l: string | undefined): { ts: number; registerWh: string; exportWh?: string } | undefined => {
     try {
-      return l === undefined ? undefined : (JSON.parse(l) as { ts: number; registerWh: string });
+      return l === undefined ? undefined : (JSON.parse(l) as { ts: number; registerWh: string; exportWh?: string });
     } catch {
       return undefined;
     }
@@ -119,6 +125,7 @@ async function readingSummary(file: string): Promise<StatusReport['readings']> {
     count,
     ...(first ? { firstTs: first.ts } : {}),
     ...(last ? { lastTs: last.ts, lastRegisterWh: last.registerWh } : {}),
+    ...(last?.exportWh !== undefined ? { lastExportRegisterWh: last.exportWh } : {}),
   };
 }
 
@@ -129,7 +136,16 @@ export function formatStatus(report: StatusReport): string {
   out.push(`meter ${report.meterId}   data ${report.dataDir}`);
   out.push(
     `readings stored: ${readings.count}` +
-      (readings.lastTs !== undefined ? `   last at ${new Date(readings.lastTs).toISOString()} (register ${readings.lastRegisterWh} Wh)` : ''),
+      (readings.lastTs !== undefined
+        ? `   last at ${new Date(readings.lastTs).toISOString()} (register ${readings.lastRegisterWh} Wh` +
+          (readings.lastExportRegisterWh !== undefined ? `, export register ${readings.lastExportRegisterWh} Wh)` : ')')
+        : ''),
+  );
+  const refused = Object.entries(report.rejected.counts).map(([reason, n]) => `${reason} ${n}`).join(', ');
+  out.push(
+    report.rejected.unreadable
+      ? 'messages refused: (the count file is damaged; the node starts it again)'
+      : `messages refused: ${report.rejected.total}${report.rejected.total > 0 ? ` (${refused}) since ${report.rejected.since}` : ''}`,
   );
   for (const e of report.enrollments) {
     out.push('');

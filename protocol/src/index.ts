@@ -21,6 +21,7 @@ export {
 export type {
   PeriodPlace,
   PeriodPlaintext,
+  PeriodDocument,
   SealedPeriodJwe,
   SealedRecipientEntry,
   SealedEphemeralKey,

@@ -16,7 +16,13 @@
  *                     (not integrity protected: a changed kid only makes an opener miss its
  *                     entry, a changed epk or encrypted_key makes the unwrap fail)
  *   plaintext         canonical JSON of { v: 1, meterId, enrollmentId, periodIndex,
- *                     readings: [decimal strings], fingerprintSalt: decimal string }
+ *                     readings: [decimal strings], exportReadings?: [decimal strings],
+ *                     fingerprintSalt: decimal string }
+ *                     readings are the imported energy of each interval; exportReadings,
+ *                     the exported energy of each interval, only in the documents of a
+ *                     net energy (v2) enrollment: same length as readings; absent means
+ *                     no export (all zero), so every document made before it existed
+ *                     reads as it did.
  *
  * The place is in the plaintext as well as in the header, so a document that decrypts but
  * was made for another place (an honest edge never does this; someone who holds a
@@ -82,7 +88,18 @@ export interface PeriodPlace {
 
 export interface PeriodPlaintext extends PeriodPlace {
   v: 1;
+  /** Imported energy of each interval, Wh (decimal). */
   readings: string[];
+  /** Exported energy of each interval, Wh (decimal), as long as `readings`; absent: none exported (all zero). */
+  exportReadings?: string[];
+  fingerprintSalt: string;
+}
+
+/** What the edge seals for one period. */
+export interface PeriodDocument extends PeriodPlace {
+  readings: string[];
+  /** Net energy (v2) enrollments: the exported energy of each interval, as long as `readings`. */
+  exportReadings?: string[];
   fingerprintSalt: string;
 }
 
@@ -232,13 +249,11 @@ function isKeyObject(value: unknown): value is KeyObject {
  * Bad input throws SealedDataError MALFORMED naming the field (`doc.readings[2]`,
  * `recipients[1].publicKeyPem`), never echoing a value.
  */
-export async function sealPeriod(
-  doc: PeriodPlace & { readings: string[]; fingerprintSalt: string },
-  recipients: SealingRecipient[],
-): Promise<SealedPeriodJwe> {
+export async function sealPeriod(doc: PeriodDocument, recipients: SealingRecipient[]): Promise<SealedPeriodJwe> {
   if (!isPlainObject(doc)) throw new SealedDataError('MALFORMED', 'doc', 'must be an object');
   const place = checkPlace(doc, 'doc', 'MALFORMED');
   const readings = checkReadings(doc.readings, 'doc.readings', 'MALFORMED');
+  const exportReadings = doc.exportReadings === undefined ? undefined : checkExportReadings(doc.exportReadings, readings.length, 'doc.exportReadings', 'MALFORMED');
   const fingerprintSalt = checkDecimal(doc.fingerprintSalt, SEALED_LIMITS.maxSaltDigits, 'doc.fingerprintSalt', 'MALFORMED');
 
   if (!Array.isArray(recipients) || recipients.length < 1 || recipients.length > SEALED_LIMITS.maxRecipients) {
@@ -256,7 +271,7 @@ export async function sealPeriod(
     seen.add(k.kid);
   }
 
-  const plaintext: PeriodPlaintext = { v: 1, ...place, readings, fingerprintSalt };
+  const plaintext: PeriodPlaintext = { v: 1, ...place, readings, ...(exportReadings !== undefined ? { exportReadings } : {}), fingerprintSalt };
   const header: SealedProtectedHeader = {
     enc: SEALED_PERIOD_ENC,
     cty: SEALED_PERIOD_CTY,
@@ -348,14 +363,18 @@ function readPlaintext(bytes: Uint8Array, expected: PeriodPlace): PeriodPlaintex
       throw new SealedDataError('MISPLACED', `plaintext.${name}`, `must name the ${placeNoun(name)} it was read for`);
     }
   }
-  checkMembers(value, ['v', 'meterId', 'enrollmentId', 'periodIndex', 'readings', 'fingerprintSalt'], 'plaintext', 'UNREADABLE');
+  checkMembers(value, ['v', 'meterId', 'enrollmentId', 'periodIndex', 'readings', 'fingerprintSalt'], 'plaintext', 'UNREADABLE', ['exportReadings']);
   if (value.v !== 1) throw new SealedDataError('UNREADABLE', 'plaintext.v', 'must be 1');
+  const readings = checkReadings(value.readings, 'plaintext.readings', 'UNREADABLE');
+  const exportReadings =
+    value.exportReadings === undefined ? undefined : checkExportReadings(value.exportReadings, readings.length, 'plaintext.exportReadings', 'UNREADABLE');
   return {
     v: 1,
     meterId: expected.meterId,
     enrollmentId: expected.enrollmentId,
     periodIndex: expected.periodIndex,
-    readings: checkReadings(value.readings, 'plaintext.readings', 'UNREADABLE'),
+    readings,
+    ...(exportReadings !== undefined ? { exportReadings } : {}),
     fingerprintSalt: checkDecimal(value.fingerprintSalt, SEALED_LIMITS.maxSaltDigits, 'plaintext.fingerprintSalt', 'UNREADABLE'),
   };
 }
@@ -489,6 +508,13 @@ function checkReadings(value: unknown, at: string, code: SealedDataErrorCode): s
   return (value as unknown[]).map((r, i) => checkDecimal(r, SEALED_LIMITS.maxReadingDigits, `${at}[${i}]`, code));
 }
 
+/** Exported energies: the same rules as readings, one per interval (as many as the readings). */
+function checkExportReadings(value: unknown, intervals: number, at: string, code: SealedDataErrorCode): string[] {
+  const exportReadings = checkReadings(value, at, code);
+  if (exportReadings.length !== intervals) throw new SealedDataError(code, at, 'must have one value per interval (as many as readings)');
+  return exportReadings;
+}
+
 function checkDecimal(value: unknown, maxDigits: number, at: string, code: SealedDataErrorCode): string {
   // The value itself is never put in the message: it is a reading or a salt.
   if (typeof value !== 'string' || value.length < 1 || value.length > maxDigits || !/^(0|[1-9][0-9]*)$/.test(value)) {
@@ -515,10 +541,11 @@ function checkBase64url(value: unknown, at: string, size: { bytes?: number; maxC
   return { text: value, bytes };
 }
 
-function checkMembers(value: Record<string, unknown>, allowed: readonly string[], at: string, code: SealedDataErrorCode): void {
-  for (const name of allowed) {
+function checkMembers(value: Record<string, unknown>, required: readonly string[], at: string, code: SealedDataErrorCode, optional: readonly string[] = []): void {
+  for (const name of required) {
     if (!Object.prototype.hasOwnProperty.call(value, name)) throw new SealedDataError(code, `${at}.${name}`, 'is required');
   }
+  const allowed = [...required, ...optional];
   for (const name of Object.keys(value)) {
     if (!allowed.includes(name)) {
       const where = PRINTABLE_NAME.test(name) ? `${at}.${name}` : at;

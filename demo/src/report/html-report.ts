@@ -31,16 +31,28 @@ export function renderReport(m: DemoReportModel): string {
   );
   const privateCharts = m.prosumers
     .map((p, i) =>
-      lineChart(
-        `chart-private-${i}`,
-        `${p.name}: request against actual consumption per hour (Wh)`,
-        HOURS,
-        [
-          { name: 'requested', values: p.requestWh, color: '#555555', dashed: true },
-          { name: 'actual', values: p.actualWh, color: PALETTE[i % PALETTE.length] },
-        ],
-        'Wh',
-      ),
+      p.netEnergy
+        ? lineChart(
+            `chart-private-${i}`,
+            `${p.name} (solar, ${p.circuitId ?? 'net energy circuit'}): net energy (import − export) against the request per hour (Wh); below zero it exports`,
+            HOURS,
+            [
+              { name: 'requested net', values: p.requestWh, color: '#555555', dashed: true },
+              { name: 'measured net', values: p.actualWh, color: PALETTE[i % PALETTE.length] },
+            ],
+            'Wh (import + / export −)',
+            { belowZeroLabel: 'export' },
+          )
+        : lineChart(
+            `chart-private-${i}`,
+            `${p.name}: request against actual consumption per hour (Wh)`,
+            HOURS,
+            [
+              { name: 'requested', values: p.requestWh, color: '#555555', dashed: true },
+              { name: 'actual', values: p.actualWh, color: PALETTE[i % PALETTE.length] },
+            ],
+            'Wh',
+          ),
     )
     .join('');
 
@@ -64,9 +76,13 @@ export function renderReport(m: DemoReportModel): string {
     )
     .join('');
 
-  const auditCells = m.audit.periods
-    .map((p) => `<td class="audit ${p.status}" data-hour="${p.periodIndex}" data-status="${p.status}">${{ match: '✓', mismatch: '✗', unreadable: '⚠', missing: '?', notVerified: '·' }[p.status]}</td>`)
-    .join('');
+  const cellsOf = (periods: DemoReportModel['audit']['periods'], row: string) =>
+    periods
+      .map((p) => `<td class="audit ${p.status}" data-row="${row}" data-hour="${p.periodIndex}" data-status="${p.status}">${{ match: '✓', mismatch: '✗', unreadable: '⚠', missing: '?', notVerified: '·' }[p.status]}</td>`)
+      .join('');
+  const auditCells = cellsOf(m.audit.periods, 'altered');
+  const netAudit = m.netAudit;
+  const netAuditRow = netAudit ? `<tr data-audit="net"><th>${escapeHtml(netAudit.enrollmentId)} (solar, import and export)</th>${cellsOf(netAudit.periods, 'net')}</tr>` : '';
 
   const txRows = m.transactions
     .map((t) => `<tr><td>${escapeHtml(t.time)}</td><td>${escapeHtml(t.org)}</td><td>${escapeHtml(t.transaction)}</td><td>${escapeHtml(t.detail)}</td><td><code>${escapeHtml(t.txId)}</code></td></tr>`)
@@ -101,7 +117,8 @@ ${deviationChart}
 
 <h2>Audit of the off-chain raw data</h2>
 <p>The store holds each hour's readings sealed to the prosumer and the auditor. An insider at the store replaced ${escapeHtml(m.audit.prosumer)}'s sealed document of hour ${m.audit.alteredHour} after it was submitted. The auditor opens each document with its own key, recomputes the hour's fingerprint and compares it with the ledger (✓ match, ✗ mismatch, ⚠ does not open as that hour's):</p>
-<table id="audit"><thead><tr><th>hour</th>${m.audit.periods.map((p) => `<th>${p.periodIndex}</th>`).join('')}</tr></thead><tbody><tr><th>${escapeHtml(m.audit.enrollmentId)}</th>${auditCells}</tr></tbody></table>
+<table id="audit"><thead><tr><th>hour</th>${m.audit.periods.map((p) => `<th>${p.periodIndex}</th>`).join('')}</tr></thead><tbody><tr><th>${escapeHtml(m.audit.enrollmentId)}</th>${auditCells}</tr>${netAuditRow}</tbody></table>
+${netAudit ? `<p class="note">${escapeHtml(netAudit.prosumer)}'s hours (a household with solar, proven on the signed net energy circuit) are audited over both registers, and each hour's deviation is recomputed from the sealed import and export readings against its request.</p>` : ''}
 <p class="note">The ledger's settlement of the altered hour stays valid: the proof was verified against the data as it was fingerprinted.</p>
 
 <h2>The prosumers' private view</h2>

@@ -10,6 +10,10 @@ export interface ProsumerDay {
   /** Share of the requested flexibility the simulated household follows (0..1). */
   compliance: number;
   tamperAtHour?: number;
+  /** The circuit its proofs are checked against (v1 consumption, or v2 signed net energy). */
+  circuitId?: string;
+  /** A household with solar on a net energy (v2) circuit: requestWh and actualWh are net (import − export), negative when exporting. */
+  netEnergy?: boolean;
   /** Private view: the request profile and the metered energy per hour, from the edge client's own data. */
   requestWh: number[];
   actualWh: (number | null)[];
@@ -54,6 +58,8 @@ export interface DemoReportModel {
   order: { orderId: string; price: number; penalty: number; aggregatorReceived: number; dsoRefund: number };
   supply: { minted: number; burned: number; outstanding: number; sumOfAccounts: number };
   audit: { prosumer: string; enrollmentId: string; alteredHour: number; periods: AuditPeriod[] };
+  /** The audit of the solar household (v2 circuit, both registers), with deviations recomputed from its request. */
+  netAudit?: { prosumer: string; enrollmentId: string; periods: AuditPeriod[] };
   transactions: LedgerTransaction[];
   stages: { name: string; seconds: number }[];
 }

@@ -35,15 +35,41 @@ function niceMax(value: number): number {
   return 10 * magnitude;
 }
 
-function axes(f: Frame, xLabels: string[], yMax: number, yLabel: string): string {
+/** The value range of a chart: [0, nice max] for non-negative data; with negative data, round steps on both sides of 0. */
+interface Scale {
+  min: number;
+  max: number;
+  ticks: number[];
+}
+
+function scaleFor(values: number[]): Scale {
+  const low = Math.min(0, ...values);
+  const high = Math.max(0, ...values);
+  if (low >= 0) {
+    const max = niceMax(high);
+    return { min: 0, max, ticks: [0, 1, 2, 3, 4].map((i) => (max * i) / 4) };
+  }
+  const step = niceMax((high - low) / 4);
+  const min = -Math.ceil(-low / step) * step;
+  const max = Math.max(step, Math.ceil(high / step) * step);
+  const ticks: number[] = [];
+  for (let v = min; v <= max + step / 2; v += step) ticks.push(v);
+  return { min, max, ticks };
+}
+
+function axes(f: Frame, xLabels: string[], scale: Scale, yLabel: string, belowZeroLabel?: string): string {
   const plotW = f.width - f.left - f.right;
   const plotH = f.height - f.top - f.bottom;
+  const yAt = (v: number) => f.top + plotH - (plotH * (v - scale.min)) / (scale.max - scale.min);
   const parts: string[] = [];
-  for (let i = 0; i <= 4; i++) {
-    const v = (yMax * i) / 4;
-    const y = f.top + plotH - (plotH * i) / 4;
-    parts.push(`<line x1="${f.left}" x2="${f.left + plotW}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
+  for (const v of scale.ticks) {
+    const y = yAt(v);
+    parts.push(`<line x1="${f.left}" x2="${f.left + plotW}" y1="${y}" y2="${y}" stroke="${v === 0 && scale.min < 0 ? '#777' : '#e5e5e5'}"/>`);
     parts.push(`<text x="${f.left - 6}" y="${y + 4}" text-anchor="end" font-size="11">${Math.round(v).toLocaleString('en')}</text>`);
+  }
+  if (scale.min < 0 && belowZeroLabel !== undefined) {
+    // Which side of the zero line is which: the chart is read without the legend too.
+    parts.push(`<text class="below-zero" x="${f.left + 6}" y="${yAt(scale.min) - 6}" font-size="11" fill="#555">▼ ${escapeHtml(belowZeroLabel)}</text>`);
   }
   const step = Math.max(1, Math.ceil(xLabels.length / 12));
   xLabels.forEach((label, i) => {
@@ -73,15 +99,18 @@ function withColors(series: Series[]): Series[] {
   return series.map((s, i) => ({ ...s, color: s.color ?? PALETTE[i % PALETTE.length] }));
 }
 
-/** A line chart; null values break the line. */
-export function lineChart(id: string, title: string, xLabels: string[], input: Series[], yLabel: string): string {
+/**
+ * A line chart; null values break the line. Negative values are drawn below a zero line
+ * (`belowZeroLabel` names what they mean, e.g. export).
+ */
+export function lineChart(id: string, title: string, xLabels: string[], input: Series[], yLabel: string, options: { belowZeroLabel?: string } = {}): string {
   const series = withColors(input);
   const f = FRAME;
   const plotW = f.width - f.left - f.right;
   const plotH = f.height - f.top - f.bottom;
-  const yMax = niceMax(Math.max(0, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null))));
+  const scale = scaleFor(series.flatMap((s) => s.values.filter((v): v is number => v !== null)));
   const xAt = (i: number) => f.left + (plotW * (i + 0.5)) / xLabels.length;
-  const yAt = (v: number) => f.top + plotH - (plotH * v) / yMax;
+  const yAt = (v: number) => f.top + plotH - (plotH * (v - scale.min)) / (scale.max - scale.min);
   const lines = series.map((s) => {
     const points: string[] = [];
     const marks: string[] = [];
@@ -93,7 +122,7 @@ export function lineChart(id: string, title: string, xLabels: string[], input: S
     const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
     return `<path d="${points.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>${marks.join('')}`;
   });
-  return figure(id, title, `${axes(f, xLabels, yMax, yLabel)}${lines.join('')}${legend(f, series)}`);
+  return figure(id, title, `${axes(f, xLabels, scale, yLabel, options.belowZeroLabel)}${lines.join('')}${legend(f, series)}`);
 }
 
 /** Grouped bars, one group per x label and one bar per series; null draws nothing. */
@@ -102,7 +131,8 @@ export function barChart(id: string, title: string, xLabels: string[], input: Se
   const f = FRAME;
   const plotW = f.width - f.left - f.right;
   const plotH = f.height - f.top - f.bottom;
-  const yMax = niceMax(Math.max(0, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null))));
+  const scale = scaleFor(series.flatMap((s) => s.values.filter((v): v is number => v !== null).map((v) => Math.max(0, v))));
+  const yMax = scale.max;
   const groupW = plotW / xLabels.length;
   const barW = Math.max(1, (groupW * 0.8) / series.length);
   const bars = series.flatMap((s, si) =>
@@ -113,7 +143,7 @@ export function barChart(id: string, title: string, xLabels: string[], input: Se
       return `<rect class="mark" x="${x.toFixed(1)}" y="${(f.top + plotH - h).toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${s.color}" data-series="${escapeHtml(s.name)}" data-x="${i}" data-value="${v}"><title>${escapeHtml(s.name)} ${escapeHtml(xLabels[i] ?? '')}: ${v}</title></rect>`;
     }),
   );
-  return figure(id, title, `${axes(f, xLabels, yMax, yLabel)}${bars.join('')}${legend(f, series)}`);
+  return figure(id, title, `${axes(f, xLabels, scale, yLabel)}${bars.join('')}${legend(f, series)}`);
 }
 
 function figure(id: string, title: string, body: string): string {

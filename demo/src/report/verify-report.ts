@@ -13,6 +13,10 @@ export interface ReportExpectations {
   /** hours the audit must flag, as mismatch or unreadable (all others match) */
   flaggedHours: number[];
   chartIds: string[];
+  /** Charts that must draw negative values below a labelled zero line (the solar household's net energy). */
+  belowZeroCharts?: string[];
+  /** The solar household's audit row: how many hours must match (none flagged). */
+  netAuditMatches?: number;
   screenshotPath?: string;
 }
 
@@ -44,9 +48,21 @@ export async function verifyReportInBrowser(reportPath: string, expected: Report
       if (shown === null) problems.push(`settlement row of ${name} missing`);
       else if (Number(shown.replace(/,/g, '')) !== balance) problems.push(`${name}: report shows ${shown}, ledger has ${balance}`);
     }
-    const flagged = await page.locator('#audit td[data-status="mismatch"], #audit td[data-status="unreadable"]').evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-hour'))));
+    const flagged = await page.locator('#audit td[data-row="altered"][data-status="mismatch"], #audit td[data-row="altered"][data-status="unreadable"]').evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-hour'))));
     if (JSON.stringify(flagged) !== JSON.stringify(expected.flaggedHours)) {
       problems.push(`audit flags hours ${JSON.stringify(flagged)}, expected ${JSON.stringify(expected.flaggedHours)}`);
+    }
+    if (expected.netAuditMatches !== undefined) {
+      const net = await page.locator('#audit td[data-row="net"]').evaluateAll((cells) => cells.map((c) => c.getAttribute('data-status')));
+      const matched = net.filter((s) => s === 'match').length;
+      if (net.some((s) => s === 'mismatch' || s === 'unreadable')) problems.push(`the solar household's audit row flags hours (${JSON.stringify(net)})`);
+      if (matched !== expected.netAuditMatches) problems.push(`the solar household's audit row shows ${matched} matching hours, expected ${expected.netAuditMatches}`);
+    }
+    for (const id of expected.belowZeroCharts ?? []) {
+      const below = await page.locator(`svg#${id} .mark`).evaluateAll((marks) => marks.filter((m) => Number(m.getAttribute('data-value')) < 0).length);
+      const label = await page.locator(`svg#${id} .below-zero`).count();
+      if (below === 0) problems.push(`chart ${id} draws no value below zero`);
+      if (label === 0) problems.push(`chart ${id} does not label what is below zero`);
     }
     if (expected.screenshotPath) await page.screenshot({ path: expected.screenshotPath, fullPage: true });
   } finally {

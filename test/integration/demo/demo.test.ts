@@ -1,6 +1,7 @@
 /**
  * `npm run demo` in its short mode (3 prosumers, 4 s per simulated hour) on the real
- * network: runs the real demo program end to end and checks its outcome.
+ * network: runs the real demo program end to end and checks its outcome. One of the three
+ * households has solar and proves signed net energy on the v2 circuit (issue 14).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -8,6 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { DemoSummary } from '../../../demo/src/day';
+import { verificationKeyHash } from '@flexproof/chaincode/client';
+import { SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, loadArtifacts, readVerificationKey } from '@flexproof/circuits';
 import { EdgeStateFile, loadConfig, periodFingerprintSalt, STATE_FILE } from '@flexproof/edge-client';
 import { NETWORK_STATE_DIR, ROOT_DIR } from '../../support/paths';
 
@@ -45,9 +48,13 @@ class SecretScan {
     this.#long.set(value.toString(16), what);
   }
 
-  /** Sequences short or uniform enough to occur by chance (0,0,0,0) are not evidence: skipped. */
+  /**
+   * Sequences short or uniform enough to occur by chance (0,0,0,0) are not evidence:
+   * skipped. A signed sequence (a net energy request) is looked for by its digits, its
+   * minus signs counted as separators.
+   */
   sequence(values: readonly string[], what: string): void {
-    const joined = values.join(',');
+    const joined = values.map((v) => v.replace(/^-/, '')).join(',');
     if (new Set(values).size < 2 || joined.length < 12) return;
     const byLength = this.#sequences.get(values.length) ?? new Map<string, string>();
     byLength.set(joined, what);
@@ -71,7 +78,7 @@ class SecretScan {
       // Numbers belong to one sequence when only separators stand between them.
       const gap = run.length > 0 ? text.slice(run[run.length - 1]!.end, start) : '';
       // (pretty-printed JSON puts a line break and its indentation between them).
-      if (run.length > 0 && !/^[\s,;"'[\]:]{1,40}$/.test(gap)) run.length = 0;
+      if (run.length > 0 && !/^[\s,;"'[\]:-]{1,40}$/.test(gap)) run.length = 0;
       run.push({ value: token, end: start + token.length });
       if (run.length > 64) run.shift();
       for (const [length, needles] of this.#sequences) {
@@ -129,6 +136,7 @@ describe('npm run demo (short mode) on the real network', function () {
       const periods = state.data.enrollments[site.enrollmentId]?.periods ?? {};
       for (const [p, period] of Object.entries(periods)) {
         if (period.readings) scan.sequence(period.readings, `${site.name}'s readings of hour ${p}`);
+        if (period.exportReadings) scan.sequence(period.exportReadings, `${site.name}'s export readings of hour ${p}`);
         scan.long(periodFingerprintSalt(config.siteSecret, site.meterId, site.enrollmentId, Number(p)), `${site.name}'s fingerprint salt of hour ${p}`);
       }
     }
@@ -155,6 +163,58 @@ describe('npm run demo (short mode) on the real network', function () {
     }
     assert.deepEqual([...new Set(hits)], [], 'no secret of the day in plain form');
     assert.equal(statSync(path.join(summary.runDir, 'report.html')).mode & 0o777, 0o600, 'the report with the private views is the owner\'s only');
+  });
+
+  it('the solar household: 24 hours of signed net energy verified on-ledger with flexnet-v2-r4, exporting hours, penalties by |measured - requested|, audit matched', async () => {
+    const solar = summary.solar;
+    assert.ok(solar, 'the run has a household with solar');
+    assert.ok(summary.sites.some((s) => s.name === solar.name) && summary.sites.length === 3, 'one of the three households of the short mode');
+    // The ledger names the v2 circuit, and the key under it is the v2 key (not the v1 one), active.
+    assert.equal(solar.circuitId.split('.')[0], SMALL_NET_CIRCUIT_ID);
+    assert.equal(solar.keyStatus, 'active');
+    assert.equal(solar.keyHash, verificationKeyHash(readVerificationKey(loadArtifacts(SMALL_NET_CIRCUIT_ID))));
+    assert.notEqual(solar.keyHash, verificationKeyHash(readVerificationKey(loadArtifacts(SMALL_CIRCUIT_ID))));
+    assert.deepEqual(solar.hours.map((h) => h.outcome), new Array(24).fill('verified'), 'every hour verified on-ledger');
+    assert.equal(solar.status, 'closed');
+
+    // What the site measured, from its own state (import and export per interval), against its request.
+    const site = summary.sites.find((s) => s.name === solar.name)!;
+    const config = loadConfig(site.configFile, {});
+    const enrollment = config.enrollments[0]!;
+    assert.equal(enrollment.circuitId, solar.circuitId);
+    const state = await EdgeStateFile.open(path.join(config.dataDir, STATE_FILE), site.meterId);
+    const periods = state.data.enrollments[site.enrollmentId]?.periods ?? {};
+    let escrow = BigInt(solar.reward);
+    let penalties = 0n;
+    let exportingHours = 0;
+    for (const hour of solar.hours) {
+      const period = periods[String(hour.periodIndex)];
+      assert.ok(period?.exportReadings, `hour ${hour.periodIndex}: the export register's energies are kept and proven`);
+      const sum = (values: readonly string[]) => values.reduce((total, v) => total + BigInt(v), 0n);
+      const measured = sum(period.readings) - sum(period.exportReadings);
+      const requested = BigInt(enrollment.requestProfile[hour.periodIndex]!);
+      if (measured < 0n) exportingHours++;
+      const deviation = measured > requested ? measured - requested : requested - measured;
+      assert.equal(BigInt(hour.deviationWh!), deviation, `hour ${hour.periodIndex}: the ledger's deviation is |measured net - requested net|`);
+      assert.equal(hour.direction, measured > requested ? '1' : '0', `hour ${hour.periodIndex}: direction`);
+      // penaltyFor: min(escrow left, rate * max(0, deviation - tolerance)), as for every prosumer.
+      const excess = deviation > BigInt(solar.toleranceWh) ? deviation - BigInt(solar.toleranceWh) : 0n;
+      const due: bigint = BigInt(solar.ratePerWh) * excess;
+      const penalty: bigint = due < escrow ? due : escrow;
+      assert.equal(BigInt(hour.penalty!), penalty, `hour ${hour.periodIndex}: penalty`);
+      escrow -= penalty;
+      penalties += penalty;
+    }
+    assert.ok(exportingHours >= 1, `at least one hour with negative measured net energy (${exportingHours})`);
+    assert.ok(enrollment.requestProfile.some((v) => BigInt(v) < 0n), 'the request asks for a (smaller) export at noon');
+    const row = summary.settlement.find((r) => r.name === solar.name)!;
+    assert.equal(BigInt(row.penalties), penalties);
+    assert.equal(BigInt(row.released), BigInt(solar.reward) - penalties);
+
+    // The auditor's audit of its hours: both registers, deviations recomputed from the request.
+    assert.equal(solar.audit.circuitId, solar.circuitId);
+    assert.equal(solar.audit.deviationsChecked, true);
+    assert.deepEqual(solar.audit.verdicts, { match: 24 });
   });
 
   it('keeps the token supply invariant', () => {

@@ -9,14 +9,20 @@
  * the aggregator gateway's MSP id (request signatures name it), the network's channel and
  * chaincode (every signed payload names them), broker accounts for the meter, and a
  * rated power that lets the accelerated simulated household through the register bounds.
+ * It runs twice: a consumer on the v1 circuit, and a household with solar exporting at
+ * noon on the v2 signed net energy circuit (issue 14), whose negative net energy is
+ * proven against a negative request, penalised by |measured − requested| and audited
+ * over both registers.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { verificationKeyHash } from '@flexproof/chaincode/client';
-import { auditSealedEnrollment } from '@flexproof/auditor';
-import { SMALL_CIRCUIT_ID, ensureArtifacts, fingerprint, readVerificationKey } from '@flexproof/circuits';
+import { auditSealedEnrollment, type AuditCircuits } from '@flexproof/auditor';
+import * as circuits from '@flexproof/circuits';
+import { SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, ensureArtifacts, readVerificationKey, type CircuitId } from '@flexproof/circuits';
+import { EdgeStateFile, STATE_FILE } from '@flexproof/edge-client';
 import { generateSealingKeyPair, sealingKeyHash } from '@flexproof/protocol';
 import {
   readNetworkDescriptor,
@@ -49,18 +55,14 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs: num
   }
 }
 
+/** A consumer on v1; a household with solar on v2, its simulated periods at noon, asked to export 1500 Wh an hour. */
+const VARIANTS: { name: string; shape: CircuitId; solar?: { peakW: number }; requestProfile?: string[] }[] = [
+  { name: 'v1', shape: SMALL_CIRCUIT_ID },
+  { name: 'v2', shape: SMALL_NET_CIRCUIT_ID, solar: { peakW: 4500 }, requestProfile: Array.from({ length: 24 }, () => '-1500') },
+];
+
 describe('edge-client on the real network: periods proven at the edge and settled by the chaincode', function () {
   this.timeout(300_000);
-  const run = Date.now().toString(36);
-  const auditorKey = generateSealingKeyPair();
-  const auditorId = `eauditor-${run}`;
-  const circuitId = `${SMALL_CIRCUIT_ID}.edge${run}`;
-  const enrollmentId = `eenr-${run}`;
-  const meterId = `emeter-${run}`;
-  // Its own prosumer per run: a prosumer id is bound to the key of its first meter (T5).
-  const prosumerId = `eprosumer-${run}`;
-  const orderId = `eorder-${run}`;
-  const meterUser = { username: meterId, password: `${run}-meter-password-0123456789`, meterId };
   const dirs: string[] = [];
   let dso: GatewayInstance | undefined;
   let agg: GatewayInstance | undefined;
@@ -94,19 +96,43 @@ describe('edge-client on the real network: periods proven at the edge and settle
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it(`proves, signs and settles ${PERIODS} periods through the gateway; the audit matches the uploaded readings`, async () => {
+  for (const variant of VARIANTS) {
+  const what = variant.solar ? `a household with solar exporting at noon (${variant.shape}, signed net energy)` : `a consumer (${variant.shape})`;
+  it(`${what}: proves, signs and settles ${PERIODS} periods through the gateway; the audit matches the uploaded readings`, async () => {
+    const run = `${Date.now().toString(36)}${variant.name}`;
+    const auditorKey = generateSealingKeyPair();
+    const auditorId = `eauditor-${run}`;
+    const circuitId = `${variant.shape}.edge${run}`;
+    const enrollmentId = `eenr-${run}`;
+    const meterId = `emeter-${run}`;
+    // Its own prosumer per run: a prosumer id is bound to the key of its first meter (T5).
+    const prosumerId = `eprosumer-${run}`;
+    const orderId = `eorder-${run}`;
+    const meterUser = { username: meterId, password: `${run}-meter-password-0123456789`, meterId };
     const d = dso as GatewayInstance;
     const a = agg as GatewayInstance;
     const dsoCall = (m: string, u: string, body?: unknown) => call(d.url, m, u, { token: TOKEN.dso, body });
     const aggCall = (m: string, u: string, body?: unknown) => call(a.url, m, u, { token: TOKEN.aggregator, body });
     const ok = (answer: { status: number; body: unknown }, status: number, what: string): void =>
       assert.equal(answer.status, status, `${what}: ${JSON.stringify(answer.body)}`);
+    // What one organisation wrote reaches the other's peer a block later, a loaded ledger
+    // answers 503 (retry later), and a transaction that lost a read conflict to concurrent
+    // writes (502 LEDGER_REJECTED: nothing committed) can be sent again: all are retried,
+    // for up to 30 s.
+    const eventually = async (send: () => Promise<{ status: number; body: unknown }>): Promise<{ status: number; body: unknown }> => {
+      for (let i = 0; ; i++) {
+        const answer = await send();
+        const rejected = answer.status === 502 && (answer.body as { code?: unknown } | null)?.code === 'LEDGER_REJECTED';
+        if ((answer.status !== 404 && answer.status !== 503 && !rejected) || i >= 60) return answer;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
     const perIsp = (v: string) => Array.from({ length: 24 }, () => v);
 
     // Governance and market, as the organisations do it.
-    const verificationKey = readVerificationKey(await ensureArtifacts(SMALL_CIRCUIT_ID));
+    const verificationKey = readVerificationKey(await ensureArtifacts(variant.shape));
     ok(await dsoCall('POST', '/v1/verification-keys', { circuitId, verificationKey }), 201, 'propose key');
-    ok(await aggCall('POST', `/v1/verification-keys/${circuitId}/approve`, { keyHash: verificationKeyHash(verificationKey) }), 200, 'approve key');
+    ok(await eventually(() => aggCall('POST', `/v1/verification-keys/${circuitId}/approve`, { keyHash: verificationKeyHash(verificationKey) })), 200, 'approve key');
     const brokerPort = await freePort();
     const startMs = Math.ceil((Date.now() + 25_000) / 1000) * 1000;
     site = makeSite({
@@ -116,6 +142,7 @@ describe('edge-client on the real network: periods proven at the edge and settle
       closeDelaySeconds: 0.5,
       meterId,
       circuitId,
+      ...(variant.requestProfile ? { requestProfile: variant.requestProfile } : {}),
       mqttUrl: `mqtt://127.0.0.1:${brokerPort}`,
       gatewayUrl: a.url,
       // Exactly the offer below: the edge signs nothing outside it (T3).
@@ -126,11 +153,11 @@ describe('edge-client on the real network: periods proven at the edge and settle
     ok(await dsoCall('POST', '/v1/tokens/mint', { account: 'org:DsoMSP', amount: '100000' }), 200, 'mint');
     const day = new Date(startMs).toISOString().slice(0, 10);
     ok(await dsoCall('POST', '/v1/flex-requests', { requestId: `ereq-${run}`, congestionPoint: `ecp-${run}`, day, requestedWh: perIsp('1000') }), 201, 'request');
-    ok(await aggCall('POST', `/v1/flex-requests/ereq-${run}/offers`, { offerId: `eoffer-${run}`, offeredWh: perIsp('1000'), price: '2400' }), 201, 'offer');
-    ok(await dsoCall('POST', `/v1/flex-offers/eoffer-${run}/order`, { orderId }), 201, 'order');
+    ok(await eventually(() => aggCall('POST', `/v1/flex-requests/ereq-${run}/offers`, { offerId: `eoffer-${run}`, offeredWh: perIsp('1000'), price: '2400' })), 201, 'offer');
+    ok(await eventually(() => dsoCall('POST', `/v1/flex-offers/eoffer-${run}/order`, { orderId })), 201, 'order');
     const terms = site.config.enrollments[0]!;
     ok(
-      await aggCall('POST', '/v1/enrollments', {
+      await eventually(() => aggCall('POST', '/v1/enrollments', {
         enrollmentId,
         orderId,
         meterId,
@@ -143,7 +170,7 @@ describe('edge-client on the real network: periods proven at the edge and settle
         startTime: terms.startTime,
         periodSeconds: PERIOD_SECONDS,
         graceSeconds: GRACE_SECONDS,
-      }),
+      })),
       201,
       'offer enrollment',
     );
@@ -174,15 +201,21 @@ describe('edge-client on the real network: periods proven at the edge and settle
     ok(await aggCall('POST', `/v1/auditor-keys/${auditorId}/approve`, { keyHash: sealingKeyHash(auditorKey.publicKeyPem) }), 200, 'approve the auditor key');
     edge = new CliProcess(['run', '--config', configFile]);
     await until(() => edge!.saw('enrollment.accepted'), 60_000, 'the edge to accept its enrollment');
-    ok(await aggCall('POST', `/v1/enrollments/${enrollmentId}/fund`), 200, 'fund');
+    // The acceptance reaches the aggregator's peer a block later under load.
+    await until(async () => ((await aggCall('GET', `/v1/enrollments/${enrollmentId}`)).body as { enrollment?: { status?: string } }).enrollment?.status === 'accepted', 60_000, 'the acceptance on the aggregator peer');
+    ok(await eventually(() => aggCall('POST', `/v1/enrollments/${enrollmentId}/fund`)), 200, 'fund');
     assert.ok(Date.now() < startMs + PERIOD_SECONDS * 1000, 'set-up ends before the first period does');
 
     simulator = new MeterSimulator({
       url: `mqtt://127.0.0.1:${brokerPort}`,
       topic: site.config.mqtt.topic,
-      model: new LoadModel({ seed: 5, follow: { requestProfileWh: terms.requestProfile.map(Number), compliance: 0.9 } }),
+      // The solar household's periods are simulated at noon (simStartHour), its own load as it is.
+      model: variant.solar
+        ? new LoadModel({ seed: 5, solar: variant.solar })
+        : new LoadModel({ seed: 5, follow: { requestProfileWh: terms.requestProfile.map(Number), compliance: 0.9 } }),
       acceleration: ACCELERATION,
       realStartMs: startMs,
+      ...(variant.solar ? { simStartHour: 11.5 } : {}),
       intervalMs: 100,
       username: meterUser.username,
       password: meterUser.password,
@@ -195,30 +228,71 @@ describe('edge-client on the real network: periods proven at the edge and settle
     const proven = edge.lines.filter((l) => l.event === 'period.proven');
     console.log(`      edge proving time per period: ${proven.map((l) => `${String(l.provingMs)} ms`).join(', ')}`);
 
-    // The ledger, read by the DSO: verified periods on the fingerprint chain.
-    const view = await dsoCall('GET', `/v1/enrollments/${enrollmentId}`);
+    // The ledger, read by the DSO (its peer may commit the aggregator's last block a moment later): verified periods on the fingerprint chain.
+    type View = { periods: { periodIndex: number; result: { outcome: string; deviationWh: string; direction: string; penalty: string } | null }[] };
+    let view = await dsoCall('GET', `/v1/enrollments/${enrollmentId}`);
+    for (let i = 0; i < 60 && view.status === 200 && !(view.body as View).periods.slice(0, PERIODS).every((p) => p.result !== null); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      view = await dsoCall('GET', `/v1/enrollments/${enrollmentId}`);
+    }
     ok(view, 200, 'enrollment view');
-    const periods = (view.body as { periods: { periodIndex: number; result: { outcome: string; deviationWh: string } | null }[] }).periods;
+    const periods = (view.body as View).periods;
     for (let p = 0; p < PERIODS; p++) assert.equal(periods[p]?.result?.outcome, 'verified');
+    assert.equal((view.body as { enrollment: { circuitId: string } }).enrollment.circuitId, circuitId);
+
+    // What the site measured (its own state) against its request: the ledger's deviation and penalty follow it.
+    const state = await EdgeStateFile.open(path.join(site.config.dataDir, STATE_FILE), meterId);
+    const sum = (values: readonly string[] = []) => values.reduce((total, v) => total + BigInt(v), 0n);
+    let escrow = 2400n;
+    for (let p = 0; p < PERIODS; p++) {
+      const local = state.data.enrollments[enrollmentId]?.periods[String(p)];
+      assert.ok(local, `period ${p} in the edge's state`);
+      const measured = sum(local.readings) - sum(local.exportReadings);
+      const requested = BigInt(terms.requestProfile[p]!);
+      const deviation = measured > requested ? measured - requested : requested - measured;
+      const result = periods[p]!.result!;
+      assert.equal(BigInt(result.deviationWh), deviation, `period ${p}: deviation = |measured - requested|`);
+      assert.equal(result.direction, measured > requested ? '1' : '0', `period ${p}: direction`);
+      const excess = deviation > 50n ? deviation - 50n : 0n;
+      const penalty: bigint = excess < escrow ? excess : escrow;
+      assert.equal(BigInt(result.penalty), penalty, `period ${p}: penalty = min(escrow, rate * max(0, deviation - tolerance))`);
+      escrow -= penalty;
+      if (variant.solar) {
+        assert.ok(local.exportReadings && sum(local.exportReadings) > 0n, `period ${p}: the export register's energy is proven`);
+        assert.ok(measured < 0n, `period ${p}: net export at noon (${measured} Wh)`);
+      } else {
+        assert.equal(local.exportReadings, undefined, `period ${p}: v1 proves import only`);
+      }
+    }
 
     // Off-chain: the readings were uploaded, and the audit recomputes the same fingerprints.
     await until(() => edge!.lines.filter((l) => l.event === 'readings.uploaded').length >= PERIODS, 30_000, 'the readings uploaded');
     // The auditor opens the sealed documents with its own key (the gateway holds only ciphertext).
     const sealed = await call(a.url, 'GET', `/v1/meters/${meterId}/sealed-periods?enrollmentId=${enrollmentId}`, { token: TOKEN.auditor });
     ok(sealed, 200, 'sealed documents');
-    const { summary } = await auditSealedEnrollment({
-      enrollment: { enrollmentId, meterId: meterId },
+    // By the enrollment's circuit, with the deviations recomputed from the request.
+    const audit = await auditSealedEnrollment({
+      enrollment: { enrollmentId, meterId, circuitId },
       ledgerPeriods: periods as never,
       documents: (sealed.body as unknown as { periods: { periodIndex: number; jwe: unknown }[] }).periods,
       privateKeyPem: auditorKey.privateKeyPem,
-      fingerprint,
+      circuits: circuits as AuditCircuits,
+      request: { requestProfile: terms.requestProfile },
     });
+    const { summary } = audit;
     assert.ok(summary.match >= PERIODS && summary.mismatch === 0 && summary.unreadable === 0, JSON.stringify(summary));
+    assert.ok(audit.deviationsChecked);
 
     const exit = await edge.stop();
     assert.equal(exit.code, 0);
     assert.ok(!edge.stderr.includes(site.config.siteSecret) && !edge.stderr.includes(terms.commitmentSalt), 'no secret in the logs');
     assert.ok(!edge.stderr.includes(meterUser.password), 'no broker password in the logs');
     assert.ok(!edge.lines.some((l) => l.event === 'reading.dropped' && l.reason === 'REGISTER_JUMP'), 'no genuine reading dropped by the register bounds');
+    await simulator.stop();
+    simulator = undefined;
+    edge = undefined;
+    site.cleanup();
+    site = undefined;
   });
+  }
 });

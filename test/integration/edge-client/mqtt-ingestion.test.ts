@@ -159,7 +159,7 @@ describe('edge-client: ingestion over MQTT (Mosquitto)', function () {
       for (const m of messages) await publisher.publishAsync(topic, m, { qos: 1 });
       await publisher.endAsync();
       await until(() => edge!.node.counters.accepted + edge!.node.counters.dropped === messages.length, 10_000, 'every message');
-      assert.deepEqual(edge.node.readings.readings.map((r) => r.registerWh), [1000n, 1010n]);
+      assert.deepEqual(edge.node.readings.readings.map((r) => r.importWh), [1000n, 1010n]);
       assert.deepEqual(loggedReadings(edge).map((r) => Number(r.registerWh)), [1000, 1010]);
       assert.equal(edge.node.counters.dropped, 7);
       assert.ok(edge.logger.lines.some((l) => l.event === 'reading.dropped' && l.fields.reason === 'REGISTER_JUMP'), 'the jump dropped as a jump');
@@ -266,7 +266,7 @@ describe('edge-client: ingestion over the embedded broker (aedes)', function () 
       await meter.publishAsync(TOPIC, JSON.stringify({ ts: t + 1000, registerWh: 500 }), { qos: 1 });
       await until(() => edge!.node.readings.readings.length === 1, 10_000, 'the genuine reading');
       await new Promise((r) => setTimeout(r, 300));
-      assert.deepEqual(edge.node.readings.readings, [{ ts: t + 1000, registerWh: 500n }]);
+      assert.deepEqual(edge.node.readings.readings, [{ ts: t + 1000, importWh: 500n }]);
       assert.deepEqual(loggedReadings(edge), [{ ts: t + 1000, registerWh: '500' }]);
       assert.deepEqual(edge.node.counters, { accepted: 1, dropped: 0 }, 'no forged message reached the edge, not even to be dropped');
       const logged = JSON.stringify(brokerLog.lines);

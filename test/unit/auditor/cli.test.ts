@@ -8,11 +8,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { periodDeviation, requestCommitment } from '@flexproof/circuits';
 import { sealedContentHash, sealingKeyHash } from '@flexproof/protocol';
 import { runAuditCli, type CliIo } from '../../../auditor/src/cli';
 import { ENROLLMENT, flipByte, seal, sealedDay, type SealedDay, type StoredDocument } from './support/sealed-day';
 
 const TOKEN = 'audit-token-0123456789abcdef';
+/** The enrollment's request, as the aggregator keeps it: the fake ledger holds its commitment and the deviations it gives. */
+const REQUEST = { requestProfile: Array.from({ length: 24 }, (_, h) => String(800_000 + 1_000 * h)), commitmentSalt: '1234567890123456789' };
 const CLI = path.join(path.dirname(require.resolve('@flexproof/auditor/package.json')), 'dist', 'cli.js');
 
 interface FakeGateway {
@@ -40,13 +43,32 @@ async function fakeGateway(day: SealedDay): Promise<FakeGateway> {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'GET' && url.pathname === `/v1/enrollments/${ENROLLMENT.enrollmentId}`) {
       return send(res, 200, {
-        enrollment: { ...ENROLLMENT, orderId: 'order-1', prosumerId: 'p-1', status: 'active', chainHead: '0' },
-        periods: day.ledgerPeriods.map((p) => ({
-          periodIndex: p.periodIndex,
-          endTime: '2025-06-01T01:00:00.000Z',
-          deadline: '2025-06-01T01:10:00.000Z',
-          result: p.result === null ? null : { ...p.result, periodIndex: p.periodIndex, txId: `tx-${p.periodIndex}` },
-        })),
+        enrollment: {
+          ...ENROLLMENT,
+          orderId: 'order-1',
+          prosumerId: 'p-1',
+          status: 'active',
+          chainHead: '0',
+          circuitId: 'flexdev-v1-r4.test',
+          requestCommitment: requestCommitment(REQUEST.requestProfile, REQUEST.commitmentSalt).toString(),
+        },
+        periods: day.ledgerPeriods.map((p) => {
+          const proven = p.result?.outcome === 'verified' ? periodDeviation(day.readings[p.periodIndex] ?? [], REQUEST.requestProfile, p.periodIndex) : undefined;
+          return {
+            periodIndex: p.periodIndex,
+            endTime: '2025-06-01T01:00:00.000Z',
+            deadline: '2025-06-01T01:10:00.000Z',
+            result:
+              p.result === null
+                ? null
+                : {
+                    ...p.result,
+                    ...(proven ? { deviationWh: proven.deviation.toString(), direction: String(proven.direction) } : {}),
+                    periodIndex: p.periodIndex,
+                    txId: `tx-${p.periodIndex}`,
+                  },
+          };
+        }),
         escrow: '1200',
         nextPeriod: null,
       });
@@ -146,6 +168,41 @@ describe('auditor: flexproof-audit command', () => {
     );
     assert.ok(gateway.requests.every((q) => q.authorization === `Bearer ${TOKEN}`));
     assert.ok(!`${r.stdout}${r.stderr}`.includes(TOKEN));
+  });
+
+  it('--request-file: the request opens the ledger commitment, every deviation is recomputed and matches', async () => {
+    const file = path.join(dir, 'request.json');
+    writeFileSync(file, JSON.stringify(REQUEST), { mode: 0o600 });
+    const r = await runInProcess([...args(), '--request-file', file, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const audit = JSON.parse(r.stdout) as { circuitId: string; deviationsChecked: boolean; summary: Record<string, number>; periods: { recomputedDeviationWh?: string }[] };
+    assert.equal(audit.circuitId, 'flexdev-v1-r4.test');
+    assert.equal(audit.deviationsChecked, true);
+    assert.equal(audit.summary.match, 23);
+    assert.ok(audit.periods[0]?.recomputedDeviationWh !== undefined);
+    const table = await runInProcess([...args(), '--request-file', file]);
+    assert.match(table.stdout, /circuit flexdev-v1-r4\.test \(deviations recomputed from the request\)/);
+    assert.ok(!`${r.stdout}${table.stdout}`.includes(REQUEST.requestProfile[5]!) && !r.stdout.includes(REQUEST.commitmentSalt), 'the request is never printed');
+  });
+
+  it('--request-file that does not open the ledger commitment, or is not a request: exit 2, nothing audited, no value echoed', async () => {
+    const cases: { body: string; message: RegExp }[] = [
+      { body: JSON.stringify({ ...REQUEST, commitmentSalt: '1234567890123456788' }), message: /do not open the ledger's requestCommitment/ },
+      { body: JSON.stringify({ ...REQUEST, requestProfile: REQUEST.requestProfile.slice(1) }), message: /requestProfile must be 24 integers/ },
+      { body: JSON.stringify({ requestProfile: REQUEST.requestProfile }), message: /commitmentSalt must be a decimal string/ },
+      { body: '{"requestProfile": [', message: /not JSON/ },
+    ];
+    for (const { body, message } of cases) {
+      const file = path.join(dir, 'bad-request.json');
+      writeFileSync(file, body, { mode: 0o600 });
+      gateway.requests = [];
+      const r = await runInProcess([...args(), '--request-file', file]);
+      assert.equal(r.code, 2, body);
+      assert.match(r.stderr, message);
+      assert.equal(r.stdout, '');
+      assert.ok(!r.stderr.includes(REQUEST.requestProfile[3]!) && !r.stderr.includes('123456789012345678'), 'no request value in the error');
+      assert.ok(!gateway.requests.some((q) => q.url.includes('sealed-periods')), 'no document fetched');
+    }
   });
 
   it('an altered and a damaged period: exit 1, each flagged at its own line; --json gives the same verdicts', async () => {

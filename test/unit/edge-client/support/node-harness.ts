@@ -1,5 +1,5 @@
 /** An EdgeNode on a controlled clock with a FakeGateway and the real prover (small circuit). */
-import { readVerificationKey, ensureArtifacts, SMALL_CIRCUIT_ID, type VerificationKey } from '@flexproof/circuits';
+import { readVerificationKey, ensureArtifacts, SMALL_CIRCUIT_ID, type CircuitId, type VerificationKey } from '@flexproof/circuits';
 import { EdgeNode } from '../../../../edge-client/src/edge-node';
 import { memoryLogger } from '../../../../edge-client/src/log';
 import { CircuitsProver, type ProverPort } from '../../../../edge-client/src/prover';
@@ -9,11 +9,15 @@ import { makeSite, type TestSite, type TestSiteOptions } from './site';
 export const T0 = Date.parse('2026-06-01T00:00:00Z');
 export const HOUR = 3_600_000;
 export const prover = new CircuitsProver();
-let vkey: VerificationKey | undefined;
+const vkeys = new Map<CircuitId, VerificationKey>();
 
-export async function verificationKey(): Promise<VerificationKey> {
-  vkey ??= readVerificationKey(await ensureArtifacts(SMALL_CIRCUIT_ID));
-  return vkey;
+export async function verificationKey(shape: CircuitId = SMALL_CIRCUIT_ID): Promise<VerificationKey> {
+  let key = vkeys.get(shape);
+  if (!key) {
+    key = readVerificationKey(await ensureArtifacts(shape));
+    vkeys.set(shape, key);
+  }
+  return key;
 }
 
 export class Harness {
@@ -21,6 +25,8 @@ export class Harness {
   node!: EdgeNode;
   logger = memoryLogger();
   register = 1_000_000;
+  /** The export register, once feedNet has sent one. */
+  exportRegister = 500_000;
 
   private constructor(
     readonly site: TestSite,
@@ -34,7 +40,7 @@ export class Harness {
     const site = makeSite({ startMs: T0, ...options });
     const gateway =
       options.gateway ??
-      new FakeGateway(site.siteKey.publicKeyPem, { ledgerKey: await verificationKey(), circuitId: site.enrollment.circuitId, verifyProofs: options.verify === true });
+      new FakeGateway(site.siteKey.publicKeyPem, { ledgerKey: await verificationKey(site.config.enrollments[0]?.shape), circuitId: site.enrollment.circuitId, verifyProofs: options.verify === true });
     if (!options.gateway) gateway.addEnrollment(site.enrollment);
     const h = new Harness(site, gateway);
     if (options.prover) h.prover = options.prover;
@@ -59,6 +65,18 @@ export class Harness {
       this.now = Math.max(this.now, ts);
       const outcome = await this.node.ingest(JSON.stringify({ ts, registerWh: this.register }));
       if (outcome.ok) this.register += whPerQuarter;
+    }
+  }
+
+  /** Like feed, from a meter with an export register: both registers, `importPerQuarter` and `exportPerQuarter` Wh each. */
+  async feedNet(fromMs: number, toMs: number, importPerQuarter: number, exportPerQuarter: number): Promise<void> {
+    for (let ts = fromMs; ts <= toMs; ts += HOUR / 4) {
+      this.now = Math.max(this.now, ts);
+      const outcome = await this.node.ingest(JSON.stringify({ ts, importWh: this.register, exportWh: this.exportRegister }));
+      if (outcome.ok) {
+        this.register += importPerQuarter;
+        this.exportRegister += exportPerQuarter;
+      }
     }
   }
 

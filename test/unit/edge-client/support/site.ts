@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { randomSalt, requestCommitment, SMALL_CIRCUIT_ID } from '@flexproof/circuits';
+import { assertCircuitId, randomSalt, requestCommitmentFor, SMALL_CIRCUIT_ID } from '@flexproof/circuits';
 import { parseConfig, type EdgeConfig } from '../../../../edge-client/src/config';
 import { createSealingKey, type SealingKey } from '../../../../edge-client/src/sealing-key';
 import { createSiteKey, type SiteKey } from '../../../../edge-client/src/site-key';
@@ -29,6 +29,8 @@ export interface TestSiteOptions {
   meterId?: string;
   /** Circuit id on the ledger (default the small shape). */
   circuitId?: string;
+  /** The enrollment's request profile (default REQUEST_PROFILE); signed for a net energy (v2) circuit. */
+  requestProfile?: string[];
   /** Ledger status the fake starts with. */
   status?: string;
   /** The enrollment's acceptPolicy (default: exactly the fake's offer); null: none. */
@@ -45,7 +47,10 @@ export function makeSite(options: TestSiteOptions): TestSite {
   const dir = mkdtempSync(path.join(tmpdir(), 'flexproof-edge-'));
   const meterId = options.meterId ?? 'meter-17';
   const commitmentSalt = randomSalt().toString();
-  const commitment = requestCommitment(REQUEST_PROFILE, commitmentSalt).toString();
+  const circuitId = options.circuitId ?? SMALL_CIRCUIT_ID;
+  const shape = assertCircuitId(circuitId.split('.')[0]);
+  const requestProfile = options.requestProfile ?? REQUEST_PROFILE;
+  const commitment = requestCommitmentFor(shape, commitmentSalt, requestProfile).toString();
   const startTime = new Date(options.startMs).toISOString();
   const periodSeconds = options.periodSeconds ?? 3600;
   const graceSeconds = options.graceSeconds ?? 900;
@@ -62,11 +67,11 @@ export function makeSite(options: TestSiteOptions): TestSite {
     enrollments: [
       {
         enrollmentId: 'enr-1',
-        circuitId: options.circuitId ?? SMALL_CIRCUIT_ID,
+        circuitId,
         startTime,
         periodSeconds,
         graceSeconds,
-        requestProfile: REQUEST_PROFILE,
+        requestProfile,
         commitmentSalt,
         requestCommitment: commitment,
         ...(options.acceptPolicy === null ? {} : { acceptPolicy: options.acceptPolicy ?? MATCHING_POLICY }),
@@ -82,7 +87,7 @@ export function makeSite(options: TestSiteOptions): TestSite {
     orderId: 'order-1',
     meterId,
     prosumerId: 'prosumer-17',
-    circuitId: options.circuitId ?? SMALL_CIRCUIT_ID,
+    circuitId,
     requestCommitment: commitment,
     reward: '2400',
     ratePerWh: '1',
