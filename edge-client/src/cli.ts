@@ -25,6 +25,7 @@ import { P1Source } from './adapters';
 import { MeterSubscription, mqttTlsOptions, type MeterSource } from './meter-subscription';
 import { formatOwnPeriod, readOwnPeriod, type OwnPeriodReadings } from './own-readings';
 import { SEALING_KEY_FILE, createSealingKey, loadSealingKey } from './sealing-key';
+import { SEALING_PUBLIC_KEY_FILE, enrollFromPackage, formatEnrollResult, writeSealingPublicKey } from './enrollment-package';
 import { createSiteKey, loadSiteKey, type SiteKeyType } from './site-key';
 import { formatStatus, statusReport } from './status-report';
 
@@ -54,6 +55,14 @@ commands:
              sign its acceptance on confirmation (y/N on a terminal, or --yes); terms that
              differ from the config (commitment, circuit, timing) are refused whatever
              the answer   --enrollment ID [--yes]
+  enroll     add an enrollment from the package the aggregator sent (sealed to this site's
+             sealing key): its terms must equal the ledger's enrollment (read through the
+             gateway) field by field, its profile and salt must open its request
+             commitment, and its terms must be within the acceptPolicy; then it is added
+             to the config (atomically, once per enrollment id)   PACKAGE
+  sealing-key  print the sealing public key (SPKI PEM) the aggregator seals enrollment
+             packages to, and its key hash on stderr to read out to the aggregator
+             [--out FILE] (write it to FILE, e.g. ${SEALING_PUBLIC_KEY_FILE}, mode 644)
   withdraw   sign a withdrawal (burn for off-chain redemption) of the prosumer's tokens on
              confirmation   --amount N [--yes]
   status     what is stored, proven, submitted, settled, pending and held (and why) [--json]
@@ -122,6 +131,10 @@ export async function main(argv: string[]): Promise<number> {
         return await accept(rest);
       case 'withdraw':
         return await withdraw(rest);
+      case 'enroll':
+        return await enroll(rest);
+      case 'sealing-key':
+        return sealingKey(rest);
       case 'status':
         return await status(rest);
       case 'readings':
@@ -369,6 +382,36 @@ async function accept(args: string[]): Promise<number> {
     values.enrollment,
   );
   return outcome.signed || (outcome.reason === 'not-offered' && outcome.status !== 'cancelled' && outcome.status !== 'excluded') ? 0 : 1;
+}
+
+async function enroll(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...common }, allowPositionals: true });
+  if (wantsHelp(values.help)) return 0;
+  if (positionals.length !== 1) throw new UsageError('enroll needs PACKAGE (the enrollment package file the aggregator sent)');
+  const configFile = configPath(values.config);
+  const config = loadConfig(configFile);
+  const siteKey = loadSiteKey(config.keyFile);
+  const result = await enrollFromPackage({
+    configFile,
+    packageFile: path.resolve(positionals[0] as string),
+    sealingKey: loadSealingKey(config.sealingKeyFile),
+    ledger: gatewayFor(config, siteKey.privateKey),
+  });
+  process.stdout.write(formatEnrollResult(result));
+  return 0;
+}
+
+function sealingKey(args: string[]): number {
+  const { values } = parseArgs({ args, options: { ...common, out: { type: 'string' } } });
+  if (wantsHelp(values.help)) return 0;
+  const key = loadSealingKey(loadConfig(configPath(values.config)).sealingKeyFile);
+  if (values.out === undefined) process.stdout.write(key.publicKeyPem);
+  else {
+    writeSealingPublicKey(key, path.resolve(values.out));
+    process.stderr.write(`wrote the sealing public key to ${path.resolve(values.out)}: give it to the aggregator\n`);
+  }
+  process.stderr.write(`sealing key hash ${key.keyHash}: \`flexproof enrollments offer\` prints the hash it sealed to; read it out and compare\n`);
+  return 0;
 }
 
 async function withdraw(args: string[]): Promise<number> {

@@ -49,3 +49,14 @@ export { LoadModel, mulberry32 } from './load-model';
 export { MeterSimulator } from './meter-simulator';
 export { statusReport, formatStatus, type StatusReport } from './status-report';
 export { jsonLogger, memoryLogger, silentLogger, type Logger } from './log';
+// ---- issue 16 (enrollment packages): `flexproof-edge enroll PACKAGE`.
+export {
+  enrollFromPackage,
+  formatEnrollResult,
+  ledgerDifferences,
+  writeSealingPublicKey,
+  SEALING_PUBLIC_KEY_FILE,
+  type EnrollFromPackageOptions,
+  type EnrollResult,
+  type EnrollRefusalReason,
+} from './enrollment-package';

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { GatewayClient, OfferEnrollmentInput, WriteOptions } from '@flexproof/protocol';
 import { errnoCode } from './config';
+import { PACKAGE_OFFER_OPTIONS, offerWithPackage } from './enroll';
 import { readLocalKey, reviewKey } from './keys';
 import { render, type Printable } from './output';
 import { CheckRefused, UsageError } from './usage-error';
@@ -414,12 +415,25 @@ export const COMMANDS: readonly Command[] = [
   {
     group: 'enrollments',
     action: 'offer',
-    summary: 'Offer an enrollment of a meter under an order (aggregator)',
-    options: { terms: { type: 'string', value: 'FILE', description: 'JSON: the terms as POST /v1/enrollments takes them', required: true } },
-    details:
-      'FILE holds { enrollmentId, orderId, meterId, circuitId, requestCommitment, reward, ratePerWh, toleranceWh, flexWh[24], startTime, periodSeconds?, graceSeconds? }. It must hold no secret: the profile and salt stay with the aggregator and the prosumer.',
+    summary: 'Offer an enrollment of a meter under an order, and write its enrollment package for the prosumer (aggregator)',
+    options: {
+      terms: { type: 'string', value: 'FILE', description: 'JSON: the terms as POST /v1/enrollments takes them (the form without a package)' },
+      ...PACKAGE_OFFER_OPTIONS,
+    },
+    details: [
+      'With --profile-file: reads the request profile, draws the commitment salt, computes the request commitment, offers the enrollment with the terms given as flags and writes the enrollment package (terms, profile and salt, sealed to --recipient-key) to --out (required: --enrollment --meter --order --circuit --reward --rate --tolerance --flex-wh --start --recipient-key --out), for `flexproof-edge enroll PACKAGE` at the site. The profile and salt are never printed.',
+      '',
+      'With --terms FILE instead: FILE holds { enrollmentId, orderId, meterId, circuitId, requestCommitment, reward, ratePerWh, toleranceWh, flexWh[24], startTime, periodSeconds?, graceSeconds? } and no secret; the profile and salt then reach the site some other way.',
+    ].join('\n'),
     run: async (ctx) => {
-      const terms = readJsonFile(str(ctx, 'terms'), ctx.cwd, '--terms');
+      const termsFile = opt(ctx, 'terms');
+      if ((termsFile === undefined) === (opt(ctx, 'profile-file') === undefined)) {
+        throw new UsageError('give --profile-file FILE with the terms as flags (writes an enrollment package), or --terms FILE (terms only), not both');
+      }
+      if (termsFile === undefined) return offerWithPackage(ctx);
+      const stray = Object.keys(PACKAGE_OFFER_OPTIONS).find((name) => opt(ctx, name) !== undefined);
+      if (stray !== undefined) throw new UsageError(`--${stray}: is a flag of the --profile-file form; with --terms FILE every term is in the file`);
+      const terms = readJsonFile(termsFile, ctx.cwd, '--terms');
       if (terms === null || typeof terms !== 'object' || Array.isArray(terms)) throw new UsageError('--terms: must hold one JSON object');
       for (const secret of ['requestProfile', 'commitmentSalt', 'salt']) {
         if (secret in terms) throw new UsageError(`--terms: ${secret}: must not be in the terms (it is secret; only its commitment goes to the ledger)`);

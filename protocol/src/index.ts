@@ -62,3 +62,14 @@ export {
   canonicalVerificationKeyHash,
 } from './verification-key';
 export * from './client/index';
+
+// ---- issue 16 (enrollment packages): terms, request profile and salt sealed to the site.
+export {
+  ENROLLMENT_PACKAGE_CTY,
+  ENROLLMENT_PACKAGE_LIMITS,
+  checkEnrollmentPackage,
+  sealEnrollmentPackage,
+  openEnrollmentPackage,
+  enrollmentPackagePlace,
+} from './enrollment-package';
+export type { EnrollmentPackage, EnrollmentPackageTerms, EnrollmentPackageJwe, EnrollmentPackageHeader } from './enrollment-package';
