@@ -86,6 +86,7 @@ export class EdgeNode {
           gateway: options.gateway,
           prover: options.prover,
           logger: options.logger,
+          clock: () => this.#now(),
         }),
     );
   }

@@ -73,6 +73,8 @@ export interface PipelineContext {
   logger: Logger;
   /** Jitter source, [0, 1). */
   random?: () => number;
+  /** The time now (unix ms); the node's injected clock, Date.now by default. */
+  clock?: () => number;
 }
 
 type Backoff = { attempts: number; notBefore: number };
@@ -493,6 +495,15 @@ export class EnrollmentPipeline {
       if (this.#ledgerStatus !== 'active' && now <= periodDeadlineMs(this.#timing, record.periodIndex)) return;
       const p = record.periodIndex;
       if (!this.#due(`submit/${p}`, now)) return;
+      // A period never sent whose deadline has passed can no longer settle (the ledger
+      // answers DEADLINE_PASSED): it is not re-proven or sent. Otherwise an edge that fell
+      // behind (a submission that stalled while an orderer died, an outage) spends each
+      // hour re-proving the previous, expired period and never catches up. The time is
+      // read again here because proving the previous period took some of it.
+      if (record.firstSentAt === undefined && (this.#ctx.clock ?? Date.now)() > periodDeadlineMs(this.#timing, p)) {
+        await this.#expired(record);
+        continue;
+      }
       const head = this.#chainHeadBefore(p);
       if (record.prevFingerprint !== head) {
         if (record.firstSentAt === undefined) {
@@ -558,6 +569,13 @@ export class EnrollmentPipeline {
     const level = outcome === 'verified' ? 'info' : 'error';
     this.#ctx.logger[level]('period.settled', { enrollmentId: this.enrollmentId, periodIndex: p, outcome, txId, replayed });
     if (outcome === 'invalidProof') await this.#markExcluded(`invalid proof at period ${p}`);
+  }
+
+  /** A proven period whose deadline passed before it was sent: left to the aggregator's claim. */
+  async #expired(record: PeriodRecord): Promise<void> {
+    const message = `the deadline of period ${record.periodIndex} passed before its proof was sent`;
+    this.#ctx.logger.warn('period.expired', { enrollmentId: this.enrollmentId, periodIndex: record.periodIndex, message });
+    await this.#patch(record.periodIndex, { status: 'rejected', lastError: { code: 'DEADLINE_PASSED', message, at: new Date((this.#ctx.clock ?? Date.now)()).toISOString() } });
   }
 
   async #rejected(record: PeriodRecord, error: GatewayError): Promise<void> {

@@ -9,6 +9,7 @@ import { periodFingerprintSalt } from '../../../edge-client/src/period-proof';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { STATE_FILE } from '../../../edge-client/src/edge-node';
+import { GENESIS_FINGERPRINT } from '../../../edge-client/src/enrollment-pipeline';
 import { statusReport } from '../../../edge-client/src/status-report';
 import { Harness, HOUR, T0 } from './support/node-harness';
 
@@ -70,7 +71,7 @@ describe('edge-client: edge node with a fake gateway', function () {
   });
 
   it('resumes after a restart where it stopped and resends the identical body of a period already sent', async () => {
-    h = await Harness.create();
+    h = await Harness.create({ graceSeconds: 86_400 });
     await h.feed(T0, T0 + 2 * HOUR);
     // The key lookup answers, the submission does not: the body went out, no answer came back.
     h.gateway.downOps.add('submit');
@@ -104,8 +105,25 @@ describe('edge-client: edge node with a fake gateway', function () {
     assert.ok(h.logger.lines.some((l) => l.event === 'period.reproving'));
   });
 
+  it('catches up after falling behind: periods whose deadline passed before they were sent are not sent, the current one is', async () => {
+    h = await Harness.create({ verify: true, graceSeconds: 900 });
+    // The node was stalled (a submission hanging while an orderer died): it sees three
+    // hours of readings only at T0 + 3 h, when the deadlines of periods 0 and 1 (end + 15 min) are gone.
+    await h.feed(T0, T0 + 3 * HOUR);
+    // On the ledger those two periods are past their deadline (the fake ledger needs them claimed to let period 2 in).
+    h.gateway.missPeriod('enr-1', 0);
+    h.gateway.missPeriod('enr-1', 1);
+    await h.advance(T0 + 3 * HOUR, 1);
+    await h.stepUntil(() => h!.period(2)?.status === 'settled');
+    assert.deepEqual([0, 1].map((p) => [h!.period(p)?.status, h!.period(p)?.lastError?.code]), [['rejected', 'DEADLINE_PASSED'], ['rejected', 'DEADLINE_PASSED']]);
+    assert.deepEqual(h.gateway.submitted().map((s) => s.periodIndex), [2], 'nothing was sent for the expired periods');
+    assert.equal(h.period(2)?.outcome, 'verified');
+    assert.equal(h.period(2)?.prevFingerprint, GENESIS_FINGERPRINT, 'proven again on the ledger head, which never moved');
+    assert.equal(h.logger.lines.filter((l) => l.event === 'period.expired').length, 2);
+  });
+
   it('keeps a period refused for good as rejected, logs it loudly and goes on with the next', async () => {
-    h = await Harness.create();
+    h = await Harness.create({ graceSeconds: 86_400 });
     await h.feed(T0, T0 + 2 * HOUR);
     const original = h.gateway.submitPeriod.bind(h.gateway);
     h.gateway.submitPeriod = async (e, p, body) => {
@@ -143,7 +161,7 @@ describe('edge-client: edge node with a fake gateway', function () {
   });
 
   it('tamper switch: signs a corrupted proof at the given period, loudly; the ledger excludes the site', async () => {
-    h = await Harness.create({ verify: true, extra: { tamper: { periodIndex: 1 } } });
+    h = await Harness.create({ verify: true, graceSeconds: 86_400, extra: { tamper: { periodIndex: 1 } } });
     assert.ok(h.logger.lines.some((l) => l.level === 'error' && l.event === 'TAMPER.switch-on'));
     await h.feed(T0, T0 + 3 * HOUR);
     await h.advance(T0 + 3 * HOUR);

@@ -87,7 +87,7 @@ describe('edge-client: import and export registers in the node (v2 net energy)',
   });
 
   it('a v1 enrollment at an exporting meter proves the import register only and warns once', async () => {
-    h = await Harness.create({ verify: true, circuitId: SMALL_CIRCUIT_ID });
+    h = await Harness.create({ verify: true, graceSeconds: 86_400, circuitId: SMALL_CIRCUIT_ID });
     await h.feedNet(T0, T0 + 2 * HOUR, 250, 400);
     await h.advance(T0 + 2 * HOUR);
     for (const p of [0, 1]) {

@@ -49,7 +49,7 @@ describe('edge-client: sealed uploads', function () {
   });
 
   it('uploads ciphertext only: no reading or salt in any encoding in the body or its decoded fields, nor in the logs', async () => {
-    h = await Harness.create();
+    h = await Harness.create({ graceSeconds: 86_400 });
     h.gateway.addAuditor('aud-1');
     await settleAndUpload(h, 2);
     assert.equal(h.gateway.uploadBodies.length, 2);
@@ -186,7 +186,7 @@ describe('edge-client: sealed uploads', function () {
   });
 
   it('after a state restore it finds its own earlier document in the store (409) and counts it stored; a foreign one is reported', async () => {
-    h = await Harness.create();
+    h = await Harness.create({ graceSeconds: 86_400 });
     await settleAndUpload(h, 2);
     // The state file comes back from a backup taken before the uploads.
     await h.node.state.update((d) => {
