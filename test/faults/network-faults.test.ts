@@ -143,9 +143,16 @@ interface PeriodView {
 async function assertDayOnLedger(orgs: OrgClients, run: FaultRun, maxSkewSeconds: number): Promise<Record<string, number>> {
   const outcomes: Record<string, number> = {};
   for (const site of run.summary.sites) {
-    const view = await evaluate<{ periods: PeriodView[] }>(orgs.dso, `${PROGRAMS}:GetEnrollment`, { enrollmentId: site.enrollmentId });
+    const view = await evaluate<{ enrollment: { status: string }; periods: PeriodView[] }>(orgs.dso, `${PROGRAMS}:GetEnrollment`, { enrollmentId: site.enrollmentId });
     assert.equal(view.periods.length, 24);
+    // The tamperer's enrollment ends at its invalid proof: the hours after it have no result.
+    const invalidAt = view.periods.find((p) => p.result?.outcome === 'invalidProof')?.periodIndex;
+    if (invalidAt !== undefined) assert.equal(view.enrollment.status, 'excluded');
     for (const p of view.periods) {
+      if (invalidAt !== undefined && p.periodIndex > invalidAt) {
+        assert.equal(p.result, null, `${site.name} hour ${p.periodIndex}: nothing after the exclusion`);
+        continue;
+      }
       assert.ok(p.result, `${site.name} hour ${p.periodIndex} has a result`);
       outcomes[p.result.outcome] = (outcomes[p.result.outcome] ?? 0) + 1;
       if (p.result.outcome === 'missed') {
