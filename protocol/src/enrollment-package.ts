@@ -31,14 +31,16 @@
  * Errors are SealedDataError (the one error of sealed formats), naming the field and the
  * rule, never a value of the plaintext or a key.
  */
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { GeneralEncrypt, generalDecrypt, type GeneralJWE } from 'jose';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { GeneralEncrypt, type GeneralJWE } from 'jose';
 import { canonicalJson } from './canonical-json';
 import {
   SEALED_PERIOD_ALG,
   SEALED_PERIOD_ENC,
   SealedDataError,
   checkSealingPrivateKey,
+  decryptForRecipient,
+  keyHashOf,
   checkSealingPublicKey,
   sealingKeyHash,
   type SealedDataErrorCode,
@@ -256,22 +258,7 @@ export async function openEnrollmentPackage(jwe: unknown, privateKey: string | K
     throw new SealedDataError('MALFORMED', 'expected.meterId', 'must be an id');
   }
   const checked = checkStructure(jwe, 'UNREADABLE');
-  const kid = keyHashOf(createPublicKey(key));
-  const entry = checked.jwe.recipients.find((r) => r.header.kid === kid);
-  if (entry === undefined) throw new SealedDataError('NOT_A_RECIPIENT', 'jwe.recipients', 'has no entry whose kid is the hash of this key');
-
-  let bytes: Uint8Array;
-  try {
-    const { protected: protectedHeader, iv, ciphertext, tag } = checked.jwe;
-    const result = await generalDecrypt({ protected: protectedHeader, iv, ciphertext, tag, recipients: [entry] }, key, {
-      keyManagementAlgorithms: [SEALED_PERIOD_ALG],
-      contentEncryptionAlgorithms: [SEALED_PERIOD_ENC],
-    });
-    bytes = result.plaintext;
-  } catch {
-    // One answer for every failure, whatever was changed: jose's reason is not passed on.
-    throw new SealedDataError('UNREADABLE', 'jwe', 'does not decrypt with this key (its integrity check fails)');
-  }
+  const bytes = await decryptForRecipient(checked.jwe, key);
   if (expected.meterId !== undefined && checked.header.fpm !== expected.meterId) {
     throw new SealedDataError('MISPLACED', 'jwe.protected.fpm', "must name this site's meter");
   }
@@ -384,9 +371,6 @@ function checkMembers(value: Record<string, unknown>, required: readonly string[
   }
 }
 
-function keyHashOf(publicKey: KeyObject): string {
-  return sealingKeyHash(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;

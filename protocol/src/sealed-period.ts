@@ -207,8 +207,32 @@ export function sealingKeyHash(publicKeyPem: string): string {
   return keyHashOf(checkSealingPublicKey(publicKeyPem));
 }
 
-function keyHashOf(publicKey: KeyObject): string {
+export function keyHashOf(publicKey: KeyObject): string {
   return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+}
+
+/**
+ * The plaintext of a structurally checked multi-recipient JWE (sealed period or
+ * enrollment package), from the entry whose kid is this private key's hash. Shared by
+ * both formats; not exported from the package.
+ */
+export async function decryptForRecipient(jwe: SealedPeriodJwe, privateKey: KeyObject): Promise<Uint8Array> {
+  const kid = keyHashOf(createPublicKey(privateKey));
+  const entry = jwe.recipients.find((r) => r.header.kid === kid);
+  if (entry === undefined) {
+    throw new SealedDataError('NOT_A_RECIPIENT', 'jwe.recipients', 'has no entry whose kid is the hash of this key');
+  }
+  try {
+    const { protected: protectedHeader, iv, ciphertext, tag } = jwe;
+    const result = await generalDecrypt({ protected: protectedHeader, iv, ciphertext, tag, recipients: [entry] }, privateKey, {
+      keyManagementAlgorithms: [SEALED_PERIOD_ALG],
+      contentEncryptionAlgorithms: [SEALED_PERIOD_ENC],
+    });
+    return result.plaintext;
+  } catch {
+    // jose's reason is not passed on: one answer for every failure, whatever was changed.
+    throw new SealedDataError('UNREADABLE', 'jwe', 'does not decrypt with this key (its integrity check fails)');
+  }
 }
 
 /**
@@ -322,24 +346,7 @@ export async function openPeriod(jwe: unknown, privateKeyPem: string | KeyObject
     throw error;
   }
 
-  const kid = keyHashOf(createPublicKey(privateKey));
-  const entry = checked.jwe.recipients.find((r) => r.header.kid === kid);
-  if (entry === undefined) {
-    throw new SealedDataError('NOT_A_RECIPIENT', 'jwe.recipients', 'has no entry whose kid is the hash of this key');
-  }
-
-  let plaintextBytes: Uint8Array;
-  try {
-    const { protected: protectedHeader, iv, ciphertext, tag } = checked.jwe;
-    const result = await generalDecrypt({ protected: protectedHeader, iv, ciphertext, tag, recipients: [entry] }, privateKey, {
-      keyManagementAlgorithms: [SEALED_PERIOD_ALG],
-      contentEncryptionAlgorithms: [SEALED_PERIOD_ENC],
-    });
-    plaintextBytes = result.plaintext;
-  } catch {
-    // jose's reason is not passed on: one answer for every failure, whatever was changed.
-    throw new SealedDataError('UNREADABLE', 'jwe', 'does not decrypt with this key (its integrity check fails)');
-  }
+  const plaintextBytes = await decryptForRecipient(checked.jwe, privateKey);
 
   checkHeaderPlace(checked.header, place);
   return readPlaintext(plaintextBytes, place);
