@@ -240,6 +240,32 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
   );
 
   app.get(
+    '/verification-keys/:circuitId',
+    {
+      schema: {
+        summary: 'The verification key the ledger holds for a circuit id, with its hash',
+        description:
+          'For installing a ceremony bundle at a site (`flexproof-edge artifacts install`) before any enrollment names the circuit: the edge compares `keyHash` with the bundle\'s canonical key hash. Verification keys are public; any registered meter may read them.',
+        tags,
+        security,
+        params: Type.Object({ circuitId: cc.CircuitId }),
+        response: { 200: EdgeVerificationKey, ...edgeErrors(404) },
+      },
+      preValidation,
+    },
+    async (request) => {
+      const { circuitId } = request.params as { circuitId: string };
+      const key = (await services.ledger.evaluate(TX.getVerificationKey, { circuitId })) as {
+        circuitId: string;
+        status: string;
+        keyHash: string;
+        verificationKey: Record<string, unknown>;
+      };
+      return { circuitId: key.circuitId, status: key.status, keyHash: key.keyHash, verificationKey: key.verificationKey };
+    },
+  );
+
+  app.get(
     '/meters/:meterId',
     {
       schema: {

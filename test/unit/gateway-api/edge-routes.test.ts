@@ -279,6 +279,20 @@ describe('gateway edge routes (fake ledger): signed requests, periods, sealed do
       assert.equal(res.json().code, 'NOT_FOUND');
     });
 
+    it('answers the key of a circuit id to any registered meter (for installing a bundle before enrolling); 404 for an unknown circuit, 401 unsigned', async () => {
+      const byId = '/v1/edge/verification-keys/flexdev-v1-r4';
+      const res = await gw.app.inject(signed(m2, 'GET', byId));
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json(), { circuitId: record.circuitId, status: 'active', keyHash: record.keyHash, verificationKey: record.verificationKey });
+      assert.deepEqual(gw.ledger.evaluated.at(-1), { transaction: 'org.flexproof.verifiers:GetVerificationKey', argument: { circuitId: 'flexdev-v1-r4' } });
+      const unknown = await gw.app.inject(signed(m1, 'GET', '/v1/edge/verification-keys/flexdev-v1-r4.other'));
+      assert.equal(unknown.statusCode, 404);
+      assert.equal(unknown.json().code, 'NOT_FOUND');
+      assert.equal((await gw.app.inject({ method: 'GET', url: byId })).statusCode, 401);
+      const bad = await gw.app.inject(signed(m1, 'GET', '/v1/edge/verification-keys/NOT%20AN%20ID'));
+      assert.equal(bad.statusCode, 400);
+    });
+
     it('is in the OpenAPI document with its response schema and edge security', async () => {
       const spec = (await gw.app.inject({ url: '/docs/json' })).json();
       const op = spec.paths['/v1/edge/enrollments/{enrollmentId}/verification-key'].get;
