@@ -1,5 +1,6 @@
 // @flexproof/protocol: the formats the edge, the gateways and the auditors share, with no
-// Fabric, snarkjs or web framework behind them (importing it loads jose and node:crypto).
+// Fabric, snarkjs or web framework behind them (importing it loads jose, @sinclair/typebox
+// and node:crypto).
 
 export { canonicalJson } from './canonical-json';
 export {
@@ -73,3 +74,10 @@ export {
   enrollmentPackagePlace,
 } from './enrollment-package';
 export type { EnrollmentPackage, EnrollmentPackageTerms, EnrollmentPackageJwe, EnrollmentPackageHeader } from './enrollment-package';
+
+// ---- issue 15 (schemas): every record, view, transaction input and output and event
+// payload as a TypeBox schema (types via Static<>), under one namespace because the
+// client's interfaces (client/types.ts) still carry some of the same names.
+export * as schemas from './schemas/index';
+export { CONTRACTS, TRANSACTIONS, TX, transactionById } from './transactions';
+export type { ContractName, TransactionIds, TransactionKey, TransactionKind, TransactionName, TransactionSpec, Transactions } from './transactions';

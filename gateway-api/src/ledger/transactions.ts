@@ -1,69 +1,44 @@
 /**
- * The chaincode transactions the gateway calls, by contract. One place for their names:
- * the chaincode is the authority on what each does and who may call it.
+ * The chaincode transactions the gateway calls: the protocol's transaction map
+ * (@flexproof/protocol TRANSACTIONS: contract, name, input and output schema, kind) is
+ * the one list. This module adds calls typed by it, so a route names a transaction by
+ * its key and gets the protocol's type of the answer.
  */
-const METERS = 'org.flexproof.meters';
-const TOKENS = 'org.flexproof.tokens';
-const MARKET = 'org.flexproof.market';
-const PROGRAMS = 'org.flexproof.programs';
-const VERIFIERS = 'org.flexproof.verifiers';
-const AUDITORS = 'org.flexproof.auditors';
-const SYSTEM = 'org.flexproof.system';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TRANSACTIONS, TX, type TransactionKey, type Transactions } from '@flexproof/protocol';
+import type { LedgerPort, SubmitOptions } from './ledger-port';
 
-export const TX = {
-  registerMeter: `${METERS}:RegisterMeter`,
-  suspendMeter: `${METERS}:SuspendMeter`,
-  reactivateMeter: `${METERS}:ReactivateMeter`,
-  getMeter: `${METERS}:GetMeter`,
-  listMetersByCongestionPoint: `${METERS}:ListMetersByCongestionPoint`,
+export { TRANSACTIONS, TX, type TransactionKey, type TransactionName } from '@flexproof/protocol';
 
-  mint: `${TOKENS}:Mint`,
-  burn: `${TOKENS}:Burn`,
-  transfer: `${TOKENS}:Transfer`,
-  withdraw: `${TOKENS}:Withdraw`,
-  getBalance: `${TOKENS}:GetBalance`,
-  getBalances: `${TOKENS}:GetBalances`,
-  getSupply: `${TOKENS}:GetSupply`,
-  listRedemptions: `${TOKENS}:ListRedemptions`,
-  compactBalances: `${TOKENS}:CompactBalances`,
-  auditSupply: `${TOKENS}:AuditSupply`,
+/** The argument of a transaction, as its input schema types it. */
+export type TransactionInput<K extends TransactionKey> = Transactions[K]['input'] extends infer I extends TSchema ? Static<I> : undefined;
+/** The chaincode's answer, as its output schema types it. */
+export type TransactionOutput<K extends TransactionKey> = Static<Transactions[K]['output']>;
 
-  createFlexRequest: `${MARKET}:CreateFlexRequest`,
-  closeFlexRequest: `${MARKET}:CloseFlexRequest`,
-  submitFlexOffer: `${MARKET}:SubmitFlexOffer`,
-  acceptFlexOffer: `${MARKET}:AcceptFlexOffer`,
-  settleFlexOrder: `${MARKET}:SettleFlexOrder`,
-  getFlexRequest: `${MARKET}:GetFlexRequest`,
-  getFlexOrder: `${MARKET}:GetFlexOrder`,
+/*
+ * The ledger port answers `unknown` (parsed JSON). The casts below are the one place it
+ * becomes the protocol's type: the chaincode is the authority on its answer, and the
+ * protocol's records are its model (test/unit/protocol/schemas.test.ts), so the answer is
+ * not validated again on every call.
+ */
 
-  offerEnrollment: `${PROGRAMS}:OfferEnrollment`,
-  cancelEnrollment: `${PROGRAMS}:CancelEnrollment`,
-  acceptEnrollment: `${PROGRAMS}:AcceptEnrollment`,
-  depositReward: `${PROGRAMS}:DepositReward`,
-  offerEnrollments: `${PROGRAMS}:OfferEnrollments`,
-  depositRewards: `${PROGRAMS}:DepositRewards`,
-  submitPeriod: `${PROGRAMS}:SubmitPeriod`,
-  submitPeriods: `${PROGRAMS}:SubmitPeriods`,
-  claimMissedPeriod: `${PROGRAMS}:ClaimMissedPeriod`,
-  closeEnrollment: `${PROGRAMS}:CloseEnrollment`,
-  getEnrollment: `${PROGRAMS}:GetEnrollment`,
-  getEnrollmentHistory: `${PROGRAMS}:GetEnrollmentHistory`,
+/** Runs a query (a transaction of kind evaluate). */
+export async function evaluate<K extends TransactionKey>(ledger: LedgerPort, key: K, argument: TransactionInput<K>): Promise<TransactionOutput<K>> {
+  return (await ledger.evaluate(TX[key], argument)) as TransactionOutput<K>;
+}
 
-  proposeVerificationKey: `${VERIFIERS}:ProposeVerificationKey`,
-  approveVerificationKey: `${VERIFIERS}:ApproveVerificationKey`,
-  proposeVerificationKeyRetirement: `${VERIFIERS}:ProposeVerificationKeyRetirement`,
-  approveVerificationKeyRetirement: `${VERIFIERS}:ApproveVerificationKeyRetirement`,
-  getVerificationKey: `${VERIFIERS}:GetVerificationKey`,
-  listVerificationKeys: `${VERIFIERS}:ListVerificationKeys`,
+/** Submits a transaction (of kind submit) and waits for its commit. */
+export async function submit<K extends TransactionKey>(
+  ledger: LedgerPort,
+  key: K,
+  argument: TransactionInput<K>,
+  options?: SubmitOptions,
+): Promise<{ txId: string; result: TransactionOutput<K> }> {
+  const outcome = await ledger.submit(TX[key], argument, options);
+  return { txId: outcome.txId, result: outcome.result as TransactionOutput<K> };
+}
 
-  proposeAuditorKey: `${AUDITORS}:ProposeAuditorKey`,
-  approveAuditorKey: `${AUDITORS}:ApproveAuditorKey`,
-  proposeAuditorKeyRetirement: `${AUDITORS}:ProposeAuditorKeyRetirement`,
-  approveAuditorKeyRetirement: `${AUDITORS}:ApproveAuditorKeyRetirement`,
-  getAuditorKey: `${AUDITORS}:GetAuditorKey`,
-  listAuditorKeys: `${AUDITORS}:ListAuditorKeys`,
-
-  ping: `${SYSTEM}:Ping`,
-} as const;
-
-export type TransactionName = (typeof TX)[keyof typeof TX];
+/** Whether a transaction is submitted or evaluated (the map's word, not the caller's). */
+export function kindOf(key: TransactionKey): 'submit' | 'evaluate' {
+  return TRANSACTIONS[key].kind;
+}

@@ -6,20 +6,15 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { TX } from '../ledger/transactions';
-import { cc, Record_ } from '../schemas/http';
+import { schemas } from '@flexproof/protocol';
+import { relayed } from '../schemas/http';
 import type { RouteOptions } from '../services/services';
 import { ledgerRoute } from './ledger-route';
 
 const tags = ['auditor keys'];
-const AuditorParams = Type.Object({ auditorId: cc.Id });
+const AuditorParams = Type.Object({ auditorId: schemas.Id });
 
-export const AuditorKeyRecord = Record_('auditor key record', {
-  auditorId: Type.String(),
-  publicKeyPem: Type.String({ description: 'EC P-256 public key, SPKI PEM' }),
-  keyHash: Type.String({ description: 'sha256 (hex) of the DER SPKI: the kid of the auditor’s entry in sealed documents' }),
-  status: Type.String({ description: 'proposed, active or retired' }),
-});
+export const AuditorKeyRecord = relayed(schemas.AuditorKeyRecord);
 
 export const auditorKeyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   ledgerRoute(app, services, {
@@ -28,10 +23,9 @@ export const auditorKeyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: 'Propose the sealing public key of a new auditor id (the other organisation approves)',
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.proposeAuditorKey,
-    kind: 'submit',
+    transaction: 'proposeAuditorKey',
     created: true,
-    body: cc.ProposeAuditorKeyInput,
+    body: schemas.ProposeAuditorKeyInput,
     argument: ({ body }) => body,
     response: AuditorKeyRecord,
   });
@@ -41,10 +35,9 @@ export const auditorKeyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: 'Approve a proposed auditor key, naming its hash; edges seal to it from then on',
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.approveAuditorKey,
-    kind: 'submit',
+    transaction: 'approveAuditorKey',
     params: AuditorParams,
-    body: Type.Object({ keyHash: cc.Sha256Hex }, { additionalProperties: false }),
+    body: Type.Object({ keyHash: schemas.Sha256Hex }, { additionalProperties: false }),
     argument: ({ params, body }) => ({ auditorId: params.auditorId, keyHash: body.keyHash }),
     response: AuditorKeyRecord,
   });
@@ -54,8 +47,7 @@ export const auditorKeyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: 'Propose retiring an active auditor key (the other organisation approves)',
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.proposeAuditorKeyRetirement,
-    kind: 'submit',
+    transaction: 'proposeAuditorKeyRetirement',
     params: AuditorParams,
     argument: ({ params }) => ({ auditorId: params.auditorId }),
     response: AuditorKeyRecord,
@@ -66,8 +58,7 @@ export const auditorKeyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: 'Approve the retirement of an auditor key; edges stop sealing new periods to it',
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.approveAuditorKeyRetirement,
-    kind: 'submit',
+    transaction: 'approveAuditorKeyRetirement',
     params: AuditorParams,
     argument: ({ params }) => ({ auditorId: params.auditorId }),
     response: AuditorKeyRecord,
@@ -78,10 +69,9 @@ export const auditorKeyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: 'Every auditor key record, with its status, hash and public key',
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.listAuditorKeys,
-    kind: 'evaluate',
+    transaction: 'listAuditorKeys',
     argument: () => ({}),
-    response: Record_('auditor key records', { keys: Type.Array(AuditorKeyRecord) }),
+    response: relayed(schemas.AuditorKeyList, 'auditor key records'),
   });
   ledgerRoute(app, services, {
     method: 'GET',
@@ -89,8 +79,7 @@ export const auditorKeyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: "One auditor's key record",
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.getAuditorKey,
-    kind: 'evaluate',
+    transaction: 'getAuditorKey',
     params: AuditorParams,
     argument: ({ params }) => ({ auditorId: params.auditorId }),
     response: AuditorKeyRecord,

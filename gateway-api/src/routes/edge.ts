@@ -4,82 +4,47 @@
  * the prosumer's own signature over the chaincode payload: the gateway relays them and
  * could not forge them; the chaincode verifies them.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { checkSealedShape, isSealedDataError, type SealedPeriodJwe } from '@flexproof/protocol';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { checkSealedShape, isSealedDataError, schemas, type SealedPeriodJwe } from '@flexproof/protocol';
 import { requireOwnMeter } from '../auth/guards';
 import { ApiError } from '../errors';
 import { ChaincodeRefusal } from '../ledger/ledger-errors';
-import { TX } from '../ledger/transactions';
-import { cc, Enrollment, EnrollmentView, errorResponses, Meter, PeriodIndexParam, Record_, Submitted } from '../schemas/http';
-import type { SubmitPeriodInput } from '../services/period-submissions';
+import { evaluate, submit } from '../ledger/transactions';
+import { errorResponses, PeriodIndexParam, relayed, Submitted } from '../schemas/http';
+import type { PeriodOutcome as PeriodOutcomeOfService } from '../services/period-submissions';
 import type { RouteOptions, Services } from '../services/services';
 import { StoreConflict } from '../store/sealed-periods';
-import { EnrollmentQuery, SEALED_UPLOAD_BODY_LIMIT, SealedDocuments, SealedUpload, sealedDocumentsOf, type SealedUploadBody } from './sealed-periods';
+import { EnrollmentQuery, SEALED_UPLOAD_BODY_LIMIT, SealedDocuments, SealedUpload, sealedDocumentsOf } from './sealed-periods';
 
 const tags = ['edge'];
 const security = [{ edgeSignature: [] }];
 /** Every edge route can also answer a replayed nonce (409) and a meter over its nonce budget (429). */
 const edgeErrors = (...statuses: number[]) => errorResponses(409, 429, ...statuses);
 
-const PeriodOutcome = Type.Object(
-  {
-    outcome: Type.String({ description: 'verified or invalidProof' }),
-    enrollmentId: Type.String(),
-    periodIndex: Type.Integer(),
-    result: Record_('the period result recorded on the ledger'),
-    txId: Type.String(),
-    replayed: Type.Boolean({ description: 'true when this same submission had already settled the period' }),
-  },
-  { additionalProperties: false },
-);
-
-/** The ledger's active auditor keys, as an edge needs them to seal (it recomputes each hash). */
-export const EdgeAuditorKeys = Type.Object(
-  {
-    keys: Type.Array(
-      Type.Object(
-        {
-          auditorId: Type.String(),
-          publicKeyPem: Type.String({ description: 'EC P-256 public key, SPKI PEM' }),
-          keyHash: Type.String({ description: 'sha256 (hex) of the DER SPKI, as the ledger holds it' }),
-          status: Type.Literal('active'),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
-
 /**
- * What an edge client needs to check that its proving key matches the ledger's before it
- * accepts or submits (T4): the key registered for the enrollment's circuit, with its hash.
+ * SubmitPeriod's answer as the gateway gives it: the protocol's EdgePeriodOutcome, typed
+ * as loosely as services/period-submissions.ts types what it returns (PeriodOutcome).
  */
-export const EdgeVerificationKey = Type.Object(
-  {
-    circuitId: Type.String(),
-    status: Type.String({ description: 'proposed, active or retired' }),
-    keyHash: Type.String({ description: "sha256 (hex) of the key's stable JSON (chaincode verificationKeyHash)" }),
-    verificationKey: Type.Object({}, { additionalProperties: true, description: 'the Groth16 verification key, as registered' }),
-  },
-  { additionalProperties: false },
-);
-
-async function enrollmentView(services: Services, enrollmentId: string) {
-  return (await services.ledger.evaluate(TX.getEnrollment, { enrollmentId })) as {
-    enrollment: { enrollmentId: string; meterId: string; circuitId: string; status: string; acceptedAt?: string };
-  } & Record<string, unknown>;
-}
+const PeriodOutcome = Type.Unsafe<PeriodOutcomeOfService>(relayed(schemas.EdgePeriodOutcome));
+export const EdgeAuditorKeys = schemas.EdgeAuditorKeys;
+export const EdgeVerificationKey = schemas.EdgeVerificationKey;
 
 /** The edge guard and the rule that the enrollment belongs to the signing meter. */
 async function ownEnrollment(services: Services, request: FastifyRequest, enrollmentId: string) {
-  const view = await enrollmentView(services, enrollmentId);
+  const view = await evaluate(services.ledger, 'getEnrollment', { enrollmentId });
   requireOwnMeter(request, view.enrollment.meterId);
   return view;
 }
 
-export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+/** The four fields of a key record an edge checks (it recomputes keyHash from verificationKey). */
+async function edgeVerificationKey(services: Services, circuitId: string) {
+  const key = await evaluate(services.ledger, 'getVerificationKey', { circuitId });
+  return { circuitId: key.circuitId, status: key.status, keyHash: key.keyHash, verificationKey: key.verificationKey };
+}
+
+export const edgeRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   const preValidation = services.guards.edge;
 
   app.post(
@@ -89,24 +54,23 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         summary: 'Accept an enrollment (payload signed by the prosumer, relayed to AcceptEnrollment)',
         tags,
         security,
-        params: Type.Object({ enrollmentId: cc.Id }),
-        body: cc.AcceptEnrollmentInput,
-        response: { 200: Submitted(Enrollment), ...edgeErrors(404, 422) },
+        params: Type.Object({ enrollmentId: schemas.Id }),
+        body: schemas.AcceptEnrollmentInput,
+        response: { 200: Submitted(relayed(schemas.Enrollment)), ...edgeErrors(404, 422) },
       },
       preValidation,
     },
     async (request) => {
-      const { enrollmentId } = request.params as { enrollmentId: string };
-      const body = request.body as Static<typeof cc.AcceptEnrollmentInput>;
+      const { enrollmentId } = request.params;
+      const body = request.body;
       if (body.payload.enrollmentId !== enrollmentId) {
         throw new ApiError(400, 'BAD_INPUT', 'body.payload.enrollmentId: differs from the path');
       }
       requireOwnMeter(request, body.payload.meterId);
       try {
-        const outcome = await services.ledger.submit(TX.acceptEnrollment, body, {
+        return await submit(services.ledger, 'acceptEnrollment', body, {
           idempotencyKey: `acceptEnrollment\n${enrollmentId}\n${body.payload.nonce}\n${body.signature}`,
         });
-        return { txId: outcome.txId, result: outcome.result };
       } catch (err) {
         if (!(err instanceof ChaincodeRefusal && (err.code === 'REPLAY' || err.code === 'CONFLICT'))) throw err;
         // A retry of an acceptance that committed: answer with the recorded acceptance.
@@ -126,15 +90,15 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
           'Resubmitting the identical signed period returns the recorded outcome (`replayed: true`); another submission for a settled period is a 409. Under load the gateway settles concurrent periods of different enrollments together in one SubmitPeriods transaction; each request still gets its own period\'s answer, as SubmitPeriod would give it.',
         tags,
         security,
-        params: Type.Object({ enrollmentId: cc.Id, periodIndex: PeriodIndexParam }),
-        body: cc.SubmitPeriodInput,
+        params: Type.Object({ enrollmentId: schemas.Id, periodIndex: PeriodIndexParam }),
+        body: schemas.SubmitPeriodInput,
         response: { 200: PeriodOutcome, ...edgeErrors(404, 422) },
       },
       preValidation,
     },
     async (request) => {
-      const { enrollmentId, periodIndex } = request.params as { enrollmentId: string; periodIndex: string };
-      const body = request.body as SubmitPeriodInput;
+      const { enrollmentId, periodIndex } = request.params;
+      const body = request.body;
       if (body.payload.enrollmentId !== enrollmentId) {
         throw new ApiError(400, 'BAD_INPUT', 'body.payload.enrollmentId: differs from the path');
       }
@@ -155,7 +119,7 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
           'The JWE must name this meter, enrollment and period in its protected header (fpm, fpe, fpp); the enrollment must be the meter’s. A different document for a stored period is a 409: documents are never replaced.',
         tags,
         security,
-        params: Type.Object({ meterId: cc.Id, periodIndex: PeriodIndexParam }),
+        params: Type.Object({ meterId: schemas.Id, periodIndex: PeriodIndexParam }),
         querystring: EnrollmentQuery,
         body: SealedUpload,
         response: {
@@ -168,9 +132,9 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
       preValidation,
     },
     async (request, reply) => {
-      const { meterId, periodIndex } = request.params as { meterId: string; periodIndex: string };
-      const { enrollmentId } = request.query as { enrollmentId: string };
-      const body = request.body as SealedUploadBody;
+      const { meterId, periodIndex } = request.params;
+      const { enrollmentId } = request.query;
+      const body = request.body;
       requireOwnMeter(request, meterId);
       const place = { meterId, enrollmentId, periodIndex: Number(periodIndex) };
       let jwe: SealedPeriodJwe;
@@ -184,7 +148,7 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         }
         throw err;
       }
-      const view = await enrollmentView(services, enrollmentId);
+      const view = await evaluate(services.ledger, 'getEnrollment', { enrollmentId });
       if (view.enrollment.meterId !== meterId) {
         throw new ApiError(403, 'FORBIDDEN', `enrollment ${enrollmentId} is not an enrollment of meter ${meterId}`);
       }
@@ -205,12 +169,12 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         summary: "The meter's own enrollment, with its periods and the next period due",
         tags,
         security,
-        params: Type.Object({ enrollmentId: cc.Id }),
-        response: { 200: EnrollmentView, ...edgeErrors(404) },
+        params: Type.Object({ enrollmentId: schemas.Id }),
+        response: { 200: relayed(schemas.EnrollmentView), ...edgeErrors(404) },
       },
       preValidation,
     },
-    async (request) => ownEnrollment(services, request, (request.params as { enrollmentId: string }).enrollmentId),
+    async (request) => ownEnrollment(services, request, request.params.enrollmentId),
   );
 
   app.get(
@@ -222,20 +186,14 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
           "The edge recomputes the hash of `verificationKey` and compares it with `keyHash` and with its own proving artifacts' key before it accepts the enrollment and before each submission.",
         tags,
         security,
-        params: Type.Object({ enrollmentId: cc.Id }),
+        params: Type.Object({ enrollmentId: schemas.Id }),
         response: { 200: EdgeVerificationKey, ...edgeErrors(404) },
       },
       preValidation,
     },
     async (request) => {
-      const view = await ownEnrollment(services, request, (request.params as { enrollmentId: string }).enrollmentId);
-      const key = (await services.ledger.evaluate(TX.getVerificationKey, { circuitId: view.enrollment.circuitId })) as {
-        circuitId: string;
-        status: string;
-        keyHash: string;
-        verificationKey: Record<string, unknown>;
-      };
-      return { circuitId: key.circuitId, status: key.status, keyHash: key.keyHash, verificationKey: key.verificationKey };
+      const view = await ownEnrollment(services, request, request.params.enrollmentId);
+      return edgeVerificationKey(services, view.enrollment.circuitId);
     },
   );
 
@@ -248,21 +206,12 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
           'For installing a ceremony bundle at a site (`flexproof-edge artifacts install`) before any enrollment names the circuit: the edge compares `keyHash` with the bundle\'s canonical key hash. Verification keys are public; any registered meter may read them.',
         tags,
         security,
-        params: Type.Object({ circuitId: cc.CircuitId }),
+        params: Type.Object({ circuitId: schemas.CircuitId }),
         response: { 200: EdgeVerificationKey, ...edgeErrors(404) },
       },
       preValidation,
     },
-    async (request) => {
-      const { circuitId } = request.params as { circuitId: string };
-      const key = (await services.ledger.evaluate(TX.getVerificationKey, { circuitId })) as {
-        circuitId: string;
-        status: string;
-        keyHash: string;
-        verificationKey: Record<string, unknown>;
-      };
-      return { circuitId: key.circuitId, status: key.status, keyHash: key.keyHash, verificationKey: key.verificationKey };
-    },
+    async (request) => edgeVerificationKey(services, request.params.circuitId),
   );
 
   app.get(
@@ -272,15 +221,15 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         summary: "The meter's own record (status, last accepted nonce)",
         tags,
         security,
-        params: Type.Object({ meterId: cc.Id }),
-        response: { 200: Meter, ...edgeErrors(404) },
+        params: Type.Object({ meterId: schemas.Id }),
+        response: { 200: relayed(schemas.Meter), ...edgeErrors(404) },
       },
       preValidation,
     },
     async (request) => {
-      const { meterId } = request.params as { meterId: string };
+      const { meterId } = request.params;
       requireOwnMeter(request, meterId);
-      return services.ledger.evaluate(TX.getMeter, { meterId });
+      return evaluate(services.ledger, 'getMeter', { meterId });
     },
   );
 
@@ -291,17 +240,17 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         summary: "The meter's own sealed documents of one enrollment (to open with the prosumer's sealing key)",
         tags,
         security,
-        params: Type.Object({ meterId: cc.Id }),
+        params: Type.Object({ meterId: schemas.Id }),
         querystring: EnrollmentQuery,
         response: { 200: SealedDocuments, ...edgeErrors(404) },
       },
       preValidation,
     },
     async (request) => {
-      const { meterId } = request.params as { meterId: string };
+      const { meterId } = request.params;
       requireOwnMeter(request, meterId);
       // The meter's own database holds only what it uploaded itself: no ledger check needed.
-      return sealedDocumentsOf(services, meterId, (request.query as { enrollmentId: string }).enrollmentId);
+      return sealedDocumentsOf(services, meterId, request.query.enrollmentId);
     },
   );
 
@@ -319,9 +268,7 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
       preValidation,
     },
     async () => {
-      const { keys } = (await services.ledger.evaluate(TX.listAuditorKeys, {})) as {
-        keys: { auditorId: string; publicKeyPem: string; keyHash: string; status: string }[];
-      };
+      const { keys } = await evaluate(services.ledger, 'listAuditorKeys', {});
       return {
         keys: keys
           .filter((k) => k.status === 'active')
@@ -337,15 +284,15 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
         summary: "Withdraw (burn) tokens of the prosumer's account for off-chain redemption (signed, relayed to Withdraw)",
         tags,
         security,
-        body: cc.WithdrawInput,
-        response: { 201: Submitted(Record_('redemption')), ...edgeErrors(404, 422) },
+        body: schemas.WithdrawInput,
+        response: { 201: Submitted(relayed(schemas.Redemption)), ...edgeErrors(404, 422) },
       },
       preValidation,
     },
     async (request, reply) => {
-      const body = request.body as Static<typeof cc.WithdrawInput>;
+      const body = request.body;
       requireOwnMeter(request, body.payload.meterId);
-      const outcome = await services.ledger.submit(TX.withdraw, body, {
+      const outcome = await submit(services.ledger, 'withdraw', body, {
         idempotencyKey: `withdraw\n${body.payload.meterId}\n${body.payload.nonce}\n${body.signature}`,
       });
       return reply.code(201).send({ txId: outcome.txId, result: outcome.result });
@@ -354,11 +301,8 @@ export const edgeRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servic
 };
 
 /** The acceptance of an enrollment as the ledger recorded it, if it was accepted. */
-async function recordedAcceptance(services: Services, enrollmentId: string): Promise<{ txId: string; result: unknown } | undefined> {
-  const history = (await services.ledger.evaluate(TX.getEnrollmentHistory, { enrollmentId })) as {
-    history: { txId: string; value: { status?: string } | null }[];
-  };
-  const accepted = history.history.find((h) => h.value?.status === 'accepted');
-  if (!accepted) return undefined;
-  return { txId: accepted.txId, result: accepted.value };
+async function recordedAcceptance(services: Services, enrollmentId: string): Promise<{ txId: string; result: schemas.Enrollment } | undefined> {
+  const { history } = await evaluate(services.ledger, 'getEnrollmentHistory', { enrollmentId });
+  for (const h of history) if (h.value?.status === 'accepted') return { txId: h.txId, result: h.value };
+  return undefined;
 }

@@ -1,15 +1,16 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { TX } from '../ledger/transactions';
-import { cc, Enrollment, EnrollmentView, PeriodIndexParam, Record_ } from '../schemas/http';
+import { schemas } from '@flexproof/protocol';
+import { PeriodIndexParam, relayed } from '../schemas/http';
 import type { RouteOptions } from '../services/services';
 import { ledgerRoute } from './ledger-route';
 
 const tags = ['enrollments'];
-const EnrollmentParams = Type.Object({ enrollmentId: cc.Id });
+const EnrollmentParams = Type.Object({ enrollmentId: schemas.Id });
 /** Most offers or deposits in one batch transaction (the chaincode's own bound). */
-export const MAX_FUNDING_BATCH = 256;
-const Enrollments = (description: string) => Record_(description, { enrollments: Type.Array(Enrollment) });
+export const MAX_FUNDING_BATCH = schemas.MAX_FUNDING_BATCH;
+const Enrollment = relayed(schemas.Enrollment);
+const Enrollments = (description: string) => relayed(schemas.EnrollmentList, description);
 
 export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   ledgerRoute(app, services, {
@@ -18,10 +19,9 @@ export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: 'Offer an enrollment of a meter under an order (the prosumer accepts it from its edge client)',
     tags,
     roles: ['aggregator'],
-    transaction: TX.offerEnrollment,
-    kind: 'submit',
+    transaction: 'offerEnrollment',
     created: true,
-    body: cc.OfferEnrollmentInput,
+    body: schemas.OfferEnrollmentInput,
     argument: ({ body }) => body,
     response: Enrollment,
   });
@@ -31,11 +31,10 @@ export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: `Offer up to ${MAX_FUNDING_BATCH} enrollments in one transaction; all or none (a refusal names \`offers[i]\`)`,
     tags,
     roles: ['aggregator'],
-    transaction: TX.offerEnrollments,
-    kind: 'submit',
+    transaction: 'offerEnrollments',
     created: true,
     body: Type.Object(
-      { offers: Type.Array(cc.OfferEnrollmentInput, { minItems: 1, maxItems: MAX_FUNDING_BATCH, description: 'each as POST /v1/enrollments takes it' }) },
+      { offers: Type.Array(schemas.OfferEnrollmentInput, { minItems: 1, maxItems: MAX_FUNDING_BATCH, description: 'each as POST /v1/enrollments takes it' }) },
       { additionalProperties: false },
     ),
     argument: ({ body }) => ({ offers: body.offers }),
@@ -47,10 +46,9 @@ export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: `Fund up to ${MAX_FUNDING_BATCH} accepted enrollments in one transaction (one debit of the total); all or none`,
     tags,
     roles: ['aggregator'],
-    transaction: TX.depositRewards,
-    kind: 'submit',
+    transaction: 'depositRewards',
     body: Type.Object(
-      { enrollmentIds: Type.Array(cc.Id, { minItems: 1, maxItems: MAX_FUNDING_BATCH, uniqueItems: true }) },
+      { enrollmentIds: Type.Array(schemas.Id, { minItems: 1, maxItems: MAX_FUNDING_BATCH, uniqueItems: true }) },
       { additionalProperties: false },
     ),
     argument: ({ body }) => ({ enrollmentIds: body.enrollmentIds }),
@@ -62,8 +60,7 @@ export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: 'Withdraw an enrollment that is not funded yet',
     tags,
     roles: ['aggregator'],
-    transaction: TX.cancelEnrollment,
-    kind: 'submit',
+    transaction: 'cancelEnrollment',
     params: EnrollmentParams,
     argument: ({ params }) => ({ enrollmentId: params.enrollmentId }),
     response: Enrollment,
@@ -74,8 +71,7 @@ export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: 'Deposit the reward into the enrollment escrow; the program starts',
     tags,
     roles: ['aggregator'],
-    transaction: TX.depositReward,
-    kind: 'submit',
+    transaction: 'depositReward',
     params: EnrollmentParams,
     argument: ({ params }) => ({ enrollmentId: params.enrollmentId }),
     response: Enrollment,
@@ -86,11 +82,10 @@ export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: "Claim a period nobody submitted before its deadline (its share of the reward)",
     tags,
     roles: ['aggregator'],
-    transaction: TX.claimMissedPeriod,
-    kind: 'submit',
-    params: Type.Object({ enrollmentId: cc.Id, periodIndex: PeriodIndexParam }),
+    transaction: 'claimMissedPeriod',
+    params: Type.Object({ enrollmentId: schemas.Id, periodIndex: PeriodIndexParam }),
     argument: ({ params }) => ({ enrollmentId: params.enrollmentId, periodIndex: Number(params.periodIndex) }),
-    response: Record_('claimed period', { outcome: Type.String(), periodIndex: Type.Integer() }),
+    response: relayed(schemas.ClaimedPeriod),
   });
   ledgerRoute(app, services, {
     method: 'POST',
@@ -98,8 +93,7 @@ export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: 'Close an enrollment whose periods are all settled; the rest of the escrow goes to the prosumer',
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.closeEnrollment,
-    kind: 'submit',
+    transaction: 'closeEnrollment',
     params: EnrollmentParams,
     argument: ({ params }) => ({ enrollmentId: params.enrollmentId }),
     response: Enrollment,
@@ -110,11 +104,10 @@ export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: 'An enrollment with each period (end, deadline, result), its escrow and the next period due',
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.getEnrollment,
-    kind: 'evaluate',
+    transaction: 'getEnrollment',
     params: EnrollmentParams,
     argument: ({ params }) => ({ enrollmentId: params.enrollmentId }),
-    response: EnrollmentView,
+    response: relayed(schemas.EnrollmentView),
   });
   ledgerRoute(app, services, {
     method: 'GET',
@@ -122,13 +115,9 @@ export const enrollmentRoutes: FastifyPluginAsync<RouteOptions> = async (app, { 
     summary: 'Every committed version of an enrollment',
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.getEnrollmentHistory,
-    kind: 'evaluate',
+    transaction: 'getEnrollmentHistory',
     params: EnrollmentParams,
     argument: ({ params }) => ({ enrollmentId: params.enrollmentId }),
-    response: Record_('enrollment history', {
-      enrollmentId: Type.String(),
-      history: Type.Array(Record_('version', { txId: Type.String(), time: Type.String(), isDelete: Type.Boolean() })),
-    }),
+    response: relayed(schemas.EnrollmentHistory, 'enrollment history'),
   });
 };

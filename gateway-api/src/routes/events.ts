@@ -1,9 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { schemas } from '@flexproof/protocol';
 import { toHttpError } from '../errors';
 import { expandBatchEvent } from '../ledger/batch-events';
 import { eventMatches, type EventFilter } from '../ledger/ledger-port';
-import { cc, errorResponses } from '../schemas/http';
+import { errorResponses } from '../schemas/http';
 import type { RouteOptions, Services } from '../services/services';
 
 const HEARTBEAT_MS = 15_000;
@@ -51,16 +53,9 @@ export async function streamEvents(services: Services, filter: EventFilter, requ
   }
 }
 
-export const EventStreamQuery = Type.Object(
-  {
-    enrollmentId: Type.Optional(cc.Id),
-    meterId: Type.Optional(cc.Id),
-    fromBlock: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$', description: 'replay from this block (the `id` of a message)' })),
-  },
-  { additionalProperties: false },
-);
+export const EventStreamQuery = schemas.EventStreamQuery;
 
-export const eventRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+export const eventRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   app.get(
     '/events',
     {
@@ -79,7 +74,7 @@ export const eventRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
       onRequest: services.guards.org('dso', 'aggregator', 'auditor'),
     },
     async (request, reply) => {
-      const q = request.query as { enrollmentId?: string; meterId?: string; fromBlock?: string };
+      const q = request.query;
       const lastId = request.headers['last-event-id'];
       const resume = typeof lastId === 'string' && /^[0-9]{1,19}$/.test(lastId) ? lastId : q.fromBlock;
       await streamEvents(

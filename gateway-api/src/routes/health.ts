@@ -1,20 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { schemas } from '@flexproof/protocol';
 import { RETRY_AFTER_SECONDS } from '../errors';
 import type { RouteOptions } from '../services/services';
 
 const CHECK_TIMEOUT_MS = 3_000;
 
-const Readiness = Type.Object(
-  {
-    status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]),
-    checks: Type.Object({
-      ledger: Type.Union([Type.Literal('up'), Type.Literal('down')]),
-      store: Type.Union([Type.Literal('up'), Type.Literal('down')]),
-    }),
-  },
-  { additionalProperties: false },
-);
+const Readiness = schemas.Readiness;
 
 async function check(probe: () => Promise<void>): Promise<'up' | 'down'> {
   let timer: NodeJS.Timeout | undefined;
@@ -31,7 +23,7 @@ async function check(probe: () => Promise<void>): Promise<'up' | 'down'> {
   }
 }
 
-export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { services }) => {
   app.get(
     '/healthz',
     {

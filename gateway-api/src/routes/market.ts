@@ -1,14 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { TX } from '../ledger/transactions';
-import { cc, Record_ } from '../schemas/http';
+import { schemas } from '@flexproof/protocol';
+import { relayed } from '../schemas/http';
 import type { RouteOptions } from '../services/services';
 import { ledgerRoute } from './ledger-route';
 
 const tags = ['market'];
-const FlexRequest = Record_('flexibility request', { requestId: Type.String(), status: Type.String() });
-const FlexOffer = Record_('flexibility offer', { offerId: Type.String(), requestId: Type.String(), status: Type.String() });
-const FlexOrder = Record_('flexibility order', { orderId: Type.String(), offerId: Type.String(), status: Type.String() });
+const FlexRequest = relayed(schemas.FlexRequest);
+const FlexOffer = relayed(schemas.FlexOffer);
+const FlexOrder = relayed(schemas.FlexOrder);
 
 export const marketRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   ledgerRoute(app, services, {
@@ -17,10 +17,9 @@ export const marketRoutes: FastifyPluginAsync<RouteOptions> = async (app, { serv
     summary: 'Ask for flexibility at a congestion point on a day (Wh per hourly ISP)',
     tags,
     roles: ['dso'],
-    transaction: TX.createFlexRequest,
-    kind: 'submit',
+    transaction: 'createFlexRequest',
     created: true,
-    body: cc.CreateFlexRequestInput,
+    body: schemas.CreateFlexRequestInput,
     argument: ({ body }) => body,
     response: FlexRequest,
   });
@@ -30,9 +29,8 @@ export const marketRoutes: FastifyPluginAsync<RouteOptions> = async (app, { serv
     summary: 'Stop taking offers for a request',
     tags,
     roles: ['dso'],
-    transaction: TX.closeFlexRequest,
-    kind: 'submit',
-    params: Type.Object({ requestId: cc.Id }),
+    transaction: 'closeFlexRequest',
+    params: Type.Object({ requestId: schemas.Id }),
     argument: ({ params }) => ({ requestId: params.requestId }),
     response: FlexRequest,
   });
@@ -42,15 +40,10 @@ export const marketRoutes: FastifyPluginAsync<RouteOptions> = async (app, { serv
     summary: 'A request with its offers and orders',
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.getFlexRequest,
-    kind: 'evaluate',
-    params: Type.Object({ requestId: cc.Id }),
+    transaction: 'getFlexRequest',
+    params: Type.Object({ requestId: schemas.Id }),
     argument: ({ params }) => ({ requestId: params.requestId }),
-    response: Record_('request, offers and orders', {
-      request: FlexRequest,
-      offers: Type.Array(FlexOffer),
-      orders: Type.Array(FlexOrder),
-    }),
+    response: relayed(schemas.FlexRequestView),
   });
   ledgerRoute(app, services, {
     method: 'POST',
@@ -58,11 +51,10 @@ export const marketRoutes: FastifyPluginAsync<RouteOptions> = async (app, { serv
     summary: 'Offer flexibility for a request (Wh per ISP, price in token base units)',
     tags,
     roles: ['aggregator'],
-    transaction: TX.submitFlexOffer,
-    kind: 'submit',
+    transaction: 'submitFlexOffer',
     created: true,
-    params: Type.Object({ requestId: cc.Id }),
-    body: Type.Omit(cc.SubmitFlexOfferInput, ['requestId']),
+    params: Type.Object({ requestId: schemas.Id }),
+    body: Type.Omit(schemas.SubmitFlexOfferInput, ['requestId']),
     argument: ({ params, body }) => ({ ...body, requestId: params.requestId }),
     response: FlexOffer,
   });
@@ -72,11 +64,10 @@ export const marketRoutes: FastifyPluginAsync<RouteOptions> = async (app, { serv
     summary: 'Accept an offer as an order (the price moves into escrow)',
     tags,
     roles: ['dso'],
-    transaction: TX.acceptFlexOffer,
-    kind: 'submit',
+    transaction: 'acceptFlexOffer',
     created: true,
-    params: Type.Object({ offerId: cc.Id }),
-    body: Type.Object({ orderId: cc.Id }, { additionalProperties: false }),
+    params: Type.Object({ offerId: schemas.Id }),
+    body: Type.Object({ orderId: schemas.Id }, { additionalProperties: false }),
     argument: ({ params, body }) => ({ orderId: body.orderId, offerId: params.offerId }),
     response: FlexOrder,
   });
@@ -86,9 +77,8 @@ export const marketRoutes: FastifyPluginAsync<RouteOptions> = async (app, { serv
     summary: 'Settle an order from the verified deviations of its enrollments',
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.settleFlexOrder,
-    kind: 'submit',
-    params: Type.Object({ orderId: cc.Id }),
+    transaction: 'settleFlexOrder',
+    params: Type.Object({ orderId: schemas.Id }),
     argument: ({ params }) => ({ orderId: params.orderId }),
     response: FlexOrder,
   });
@@ -98,10 +88,9 @@ export const marketRoutes: FastifyPluginAsync<RouteOptions> = async (app, { serv
     summary: 'An order with the ids and status of its enrollments',
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.getFlexOrder,
-    kind: 'evaluate',
-    params: Type.Object({ orderId: cc.Id }),
+    transaction: 'getFlexOrder',
+    params: Type.Object({ orderId: schemas.Id }),
     argument: ({ params }) => ({ orderId: params.orderId }),
-    response: Record_('order and enrollments', { order: FlexOrder, enrollments: Type.Array(Record_('enrollment summary')) }),
+    response: relayed(schemas.FlexOrderView),
   });
 };

@@ -1,12 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { TX } from '../ledger/transactions';
-import { cc, Meter, Record_ } from '../schemas/http';
+import { schemas } from '@flexproof/protocol';
+import { relayed } from '../schemas/http';
 import type { RouteOptions } from '../services/services';
 import { ledgerRoute } from './ledger-route';
 
 const tags = ['meters'];
-const MeterParams = Type.Object({ meterId: cc.Id });
+const MeterParams = Type.Object({ meterId: schemas.Id });
+const Meter = relayed(schemas.Meter);
 const Reason = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
 export const meterRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
@@ -16,10 +17,9 @@ export const meterRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: 'Register a meter with its prosumer public key',
     tags,
     roles: ['dso'],
-    transaction: TX.registerMeter,
-    kind: 'submit',
+    transaction: 'registerMeter',
     created: true,
-    body: cc.RegisterMeterInput,
+    body: schemas.RegisterMeterInput,
     argument: ({ body }) => body,
     response: Meter,
   });
@@ -29,8 +29,7 @@ export const meterRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: 'Suspend a meter',
     tags,
     roles: ['dso'],
-    transaction: TX.suspendMeter,
-    kind: 'submit',
+    transaction: 'suspendMeter',
     params: MeterParams,
     body: Reason,
     argument: ({ params, body }) => ({ meterId: params.meterId, reason: body.reason }),
@@ -42,8 +41,7 @@ export const meterRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: 'Reactivate a suspended meter',
     tags,
     roles: ['dso'],
-    transaction: TX.reactivateMeter,
-    kind: 'submit',
+    transaction: 'reactivateMeter',
     params: MeterParams,
     body: Reason,
     argument: ({ params, body }) => ({ meterId: params.meterId, reason: body.reason }),
@@ -55,8 +53,7 @@ export const meterRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: 'A meter',
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.getMeter,
-    kind: 'evaluate',
+    transaction: 'getMeter',
     params: MeterParams,
     argument: ({ params }) => ({ meterId: params.meterId }),
     response: Meter,
@@ -67,11 +64,10 @@ export const meterRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: 'The meters at a congestion point',
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.listMetersByCongestionPoint,
-    kind: 'evaluate',
-    params: Type.Object({ congestionPoint: cc.Id }),
+    transaction: 'listMetersByCongestionPoint',
+    params: Type.Object({ congestionPoint: schemas.Id }),
     argument: ({ params }) => ({ congestionPoint: params.congestionPoint }),
-    response: Record_('meters at a congestion point', { congestionPoint: Type.String(), meters: Type.Array(Meter) }),
+    response: relayed(schemas.MetersAtCongestionPoint, 'meters at a congestion point'),
   });
 
 };

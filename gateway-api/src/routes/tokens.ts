@@ -1,14 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { TX } from '../ledger/transactions';
-import { cc, Record_ } from '../schemas/http';
+import { schemas } from '@flexproof/protocol';
+import { relayed } from '../schemas/http';
 import type { RouteOptions } from '../services/services';
 import { ledgerRoute } from './ledger-route';
 
 const tags = ['tokens'];
-const Movement = Record_('token movement', { amount: Type.String() });
-const Account = Record_('account balance', { accountId: Type.String(), balance: Type.String() });
-const AccountParams = Type.Object({ accountId: cc.AccountId });
+const Movement = relayed(schemas.TokenMovement);
+const AccountParams = Type.Object({ accountId: schemas.AccountId });
 /** Only organisation accounts are kept as a base record plus deltas (the chaincode's rule). */
 const OrgAccountId = Type.String({ pattern: '^org:[A-Za-z0-9._-]{1,64}$', description: 'an organisation account, e.g. org:AggregatorMSP' });
 
@@ -19,9 +18,8 @@ export const tokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: 'Mint tokens into an organisation or prosumer account',
     tags,
     roles: ['dso'],
-    transaction: TX.mint,
-    kind: 'submit',
-    body: cc.MintInput,
+    transaction: 'mint',
+    body: schemas.MintInput,
     argument: ({ body }) => body,
     response: Movement,
   });
@@ -31,9 +29,8 @@ export const tokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: 'Burn tokens of an account (redeemed off-chain)',
     tags,
     roles: ['dso'],
-    transaction: TX.burn,
-    kind: 'submit',
-    body: cc.BurnInput,
+    transaction: 'burn',
+    body: schemas.BurnInput,
     argument: ({ body }) => body,
     response: Movement,
   });
@@ -43,11 +40,10 @@ export const tokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: "Transfer tokens from the organisation's own account",
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.transfer,
-    kind: 'submit',
-    body: cc.TransferInput,
+    transaction: 'transfer',
+    body: schemas.TransferInput,
     argument: ({ body }) => body,
-    response: Movement,
+    response: relayed(schemas.TokenTransfer),
   });
   ledgerRoute(app, services, {
     method: 'GET',
@@ -55,10 +51,9 @@ export const tokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: 'Minted, burned and outstanding tokens',
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.getSupply,
-    kind: 'evaluate',
+    transaction: 'getSupply',
     argument: () => ({}),
-    response: Record_('token supply', { minted: Type.String(), burned: Type.String(), outstanding: Type.String() }),
+    response: relayed(schemas.SupplyView),
   });
   ledgerRoute(app, services, {
     method: 'POST',
@@ -66,14 +61,11 @@ export const tokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: 'Fold the delta records of one organisation account (or, without accountId, of every one and of the supply) into their base records',
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.compactBalances,
-    kind: 'submit',
+    transaction: 'compactBalances',
     body: Type.Object({ accountId: Type.Optional(OrgAccountId) }, { additionalProperties: false }),
     argument: ({ body }) => (body.accountId === undefined ? {} : { accountId: body.accountId }),
     // Concurrent credits can make it fail with an MVCC conflict (409): expected, retry later.
-    response: Record_('compaction', {
-      compacted: Type.Array(Record_('one account (accountId) or the supply (supply), and how many deltas were folded', { deltas: Type.Integer() })),
-    }),
+    response: relayed(schemas.Compaction),
   });
   ledgerRoute(app, services, {
     method: 'GET',
@@ -81,16 +73,9 @@ export const tokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: 'The supply invariant checked over every account: minted - burned - all balances and escrows (imbalance "0" when it holds)',
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.auditSupply,
-    kind: 'evaluate',
+    transaction: 'auditSupply',
     argument: () => ({}),
-    response: Record_('supply audit', {
-      minted: Type.String(),
-      burned: Type.String(),
-      balances: Type.String({ description: 'sum of all accounts: escrows, prosumers, organisations' }),
-      accounts: Type.Integer(),
-      imbalance: Type.String({ description: 'minted - burned - balances; "0" when the invariant holds' }),
-    }),
+    response: relayed(schemas.SupplyAudit),
   });
   ledgerRoute(app, services, {
     method: 'GET',
@@ -98,11 +83,10 @@ export const tokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: 'Balance of one account',
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.getBalance,
-    kind: 'evaluate',
+    transaction: 'getBalance',
     params: AccountParams,
     argument: ({ params }) => ({ account: params.accountId }),
-    response: Account,
+    response: relayed(schemas.Account),
   });
   ledgerRoute(app, services, {
     method: 'GET',
@@ -110,14 +94,13 @@ export const tokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: 'Balances of the listed accounts (`?ids=a,b`), or of every account',
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.getBalances,
-    kind: 'evaluate',
+    transaction: 'getBalances',
     querystring: Type.Object(
       { ids: Type.Optional(Type.String({ minLength: 1, maxLength: 100_000, description: 'comma-separated account ids' })) },
       { additionalProperties: false },
     ),
     argument: ({ query }) => (typeof query.ids === 'string' ? { accounts: query.ids.split(',') } : {}),
-    response: Record_('balances', { accounts: Type.Array(Account) }),
+    response: relayed(schemas.Balances),
   });
   ledgerRoute(app, services, {
     method: 'GET',
@@ -125,10 +108,9 @@ export const tokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     summary: "A prosumer account's redemptions (withdrawals)",
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.listRedemptions,
-    kind: 'evaluate',
+    transaction: 'listRedemptions',
     params: AccountParams,
     argument: ({ params }) => ({ account: params.accountId }),
-    response: Record_('redemptions', { redemptions: Type.Array(Record_('redemption')) }),
+    response: relayed(schemas.Redemptions),
   });
 };

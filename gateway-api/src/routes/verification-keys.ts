@@ -1,17 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { TX } from '../ledger/transactions';
-import { cc, Record_ } from '../schemas/http';
+import { schemas } from '@flexproof/protocol';
+import { relayed } from '../schemas/http';
 import type { RouteOptions } from '../services/services';
 import { ledgerRoute } from './ledger-route';
 
 const tags = ['verification keys'];
-const CircuitParams = Type.Object({ circuitId: cc.CircuitId });
-const KeyRecord = Record_('verification key record', {
-  circuitId: Type.String(),
-  keyHash: Type.String(),
-  status: Type.String({ description: 'proposed, active or retired' }),
-});
+const CircuitParams = Type.Object({ circuitId: schemas.CircuitId });
+const KeyRecord = relayed(schemas.VerificationKeyRecord);
 
 export const verificationKeyRoutes: FastifyPluginAsync<RouteOptions> = async (app, { services }) => {
   ledgerRoute(app, services, {
@@ -20,10 +16,9 @@ export const verificationKeyRoutes: FastifyPluginAsync<RouteOptions> = async (ap
     summary: 'Propose the Groth16 verification key of a new circuit id (the other organisation approves)',
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.proposeVerificationKey,
-    kind: 'submit',
+    transaction: 'proposeVerificationKey',
     created: true,
-    body: cc.ProposeVerificationKeyInput,
+    body: schemas.ProposeVerificationKeyInput,
     argument: ({ body }) => body,
     response: KeyRecord,
   });
@@ -33,10 +28,9 @@ export const verificationKeyRoutes: FastifyPluginAsync<RouteOptions> = async (ap
     summary: 'Approve a proposed key, naming its hash; it becomes active',
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.approveVerificationKey,
-    kind: 'submit',
+    transaction: 'approveVerificationKey',
     params: CircuitParams,
-    body: Type.Object({ keyHash: cc.Sha256Hex }, { additionalProperties: false }),
+    body: Type.Object({ keyHash: schemas.Sha256Hex }, { additionalProperties: false }),
     argument: ({ params, body }) => ({ circuitId: params.circuitId, keyHash: body.keyHash }),
     response: KeyRecord,
   });
@@ -46,8 +40,7 @@ export const verificationKeyRoutes: FastifyPluginAsync<RouteOptions> = async (ap
     summary: 'Propose retiring an active key (the other organisation approves)',
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.proposeVerificationKeyRetirement,
-    kind: 'submit',
+    transaction: 'proposeVerificationKeyRetirement',
     params: CircuitParams,
     argument: ({ params }) => ({ circuitId: params.circuitId }),
     response: KeyRecord,
@@ -58,8 +51,7 @@ export const verificationKeyRoutes: FastifyPluginAsync<RouteOptions> = async (ap
     summary: 'Approve the retirement of a key; submissions naming it are refused from then on',
     tags,
     roles: ['dso', 'aggregator'],
-    transaction: TX.approveVerificationKeyRetirement,
-    kind: 'submit',
+    transaction: 'approveVerificationKeyRetirement',
     params: CircuitParams,
     argument: ({ params }) => ({ circuitId: params.circuitId }),
     response: KeyRecord,
@@ -70,10 +62,9 @@ export const verificationKeyRoutes: FastifyPluginAsync<RouteOptions> = async (ap
     summary: 'Every circuit id with its key status (keys omitted)',
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.listVerificationKeys,
-    kind: 'evaluate',
+    transaction: 'listVerificationKeys',
     argument: () => ({}),
-    response: Record_('key records', { keys: Type.Array(KeyRecord) }),
+    response: relayed(schemas.VerificationKeyList, 'key records'),
   });
   ledgerRoute(app, services, {
     method: 'GET',
@@ -81,8 +72,7 @@ export const verificationKeyRoutes: FastifyPluginAsync<RouteOptions> = async (ap
     summary: "One circuit's key record, with the key",
     tags,
     roles: ['dso', 'aggregator', 'auditor'],
-    transaction: TX.getVerificationKey,
-    kind: 'evaluate',
+    transaction: 'getVerificationKey',
     params: CircuitParams,
     argument: ({ params }) => ({ circuitId: params.circuitId }),
     response: KeyRecord,

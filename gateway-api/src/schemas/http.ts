@@ -1,12 +1,17 @@
 /**
- * HTTP schemas that are the gateway's own: errors, path parameters, and the records the
- * ledger answers with. Transaction arguments reuse the chaincode's schemas
- * (@flexproof/chaincode schemas.ts), the one source of each field's rule.
+ * HTTP schemas that are the gateway's own: errors, path parameters, the `{txId, result}`
+ * of a submission, and `relayed()`, which turns one of the protocol's ledger schemas
+ * (@flexproof/protocol `schemas`, the one definition of every record and view) into the
+ * schema of a route that passes the ledger's answer on.
  */
-import { Type, type TSchema } from '@sinclair/typebox';
-import { schemas as cc } from '@flexproof/chaincode/client';
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { schemas } from '@flexproof/protocol';
 
-export { cc };
+/**
+ * @deprecated the protocol's schemas under their old name here; import `schemas` from
+ * `@flexproof/protocol` (services/period-submissions.ts still names this).
+ */
+export const cc = schemas;
 
 export const ErrorResponse = Type.Object(
   {
@@ -30,57 +35,36 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
 /** Path segment `:periodIndex` (params are not coerced: signed payloads must reach the chaincode untouched). */
 export const PeriodIndexParam = Type.String({ pattern: '^([0-9]|1[0-9]|2[0-3])$', description: 'period (hour) 0 to 23' });
 
-/** Any ledger record; its fields are those of the chaincode's model (chaincode/src/model.ts). */
-export function Record_(description: string, properties: Record<string, TSchema> = {}): TSchema {
-  return Type.Object(properties, { additionalProperties: true, description });
+/**
+ * The answer schema of a route that relays a ledger record or view: the protocol's schema
+ * with every object opened (no field required, others allowed) at every depth. The
+ * OpenAPI document shows the chaincode's fields; the serializer passes on what the ledger
+ * answered as it answered it, so a field a newer chaincode adds is not dropped on the way
+ * and a record of an older one is not refused. The TypeScript type stays the protocol's
+ * (Static of the schema): what a route returns is checked against the full record.
+ */
+export function relayed<T extends TSchema>(schema: T, description?: string): TUnsafe<Static<T>> {
+  const open = openUp(JSON.parse(JSON.stringify(schema))) as Record<string, unknown>;
+  return Type.Unsafe<Static<T>>(description === undefined ? open : { ...open, description });
 }
 
-export const Meter = Record_('meter record', {
-  meterId: Type.String(),
-  prosumerId: Type.String(),
-  publicKeyPem: Type.String(),
-  keyType: Type.String(),
-  congestionPoint: Type.String(),
-  status: Type.String({ description: 'active, suspended or excluded' }),
-  nonce: Type.String({ description: 'last nonce accepted from the prosumer' }),
-});
-
-export const PeriodResult = Record_('settlement of one period', {
-  outcome: Type.String({ description: 'verified, invalidProof or missed' }),
-  periodIndex: Type.Integer(),
-  txId: Type.String(),
-});
-
-export const Enrollment = Record_('enrollment record', {
-  enrollmentId: Type.String(),
-  orderId: Type.String(),
-  meterId: Type.String(),
-  prosumerId: Type.String(),
-  status: Type.String({ description: 'offered, accepted, active, excluded, closed or cancelled' }),
-  chainHead: Type.String({ description: 'fingerprint of the last verified period' }),
-});
-
-export const EnrollmentView = Type.Object(
-  {
-    enrollment: Enrollment,
-    periods: Type.Array(
-      Type.Object(
-        {
-          periodIndex: Type.Integer(),
-          endTime: Type.String(),
-          deadline: Type.String(),
-          result: Type.Union([PeriodResult, Type.Null()]),
-        },
-        { additionalProperties: true },
-      ),
-    ),
-    escrow: Type.String({ description: 'tokens left in the enrollment escrow' }),
-    nextPeriod: Type.Union([Type.Integer(), Type.Null()], { description: 'the period a proof may be submitted for now' }),
-  },
-  { additionalProperties: true },
-);
-
-/** Answer of every route that submits a transaction. */
-export function Submitted(result: TSchema): TSchema {
-  return Type.Object({ txId: Type.String(), result }, { additionalProperties: false });
+function openUp(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(openUp);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'required' || key === 'additionalProperties') continue;
+    if (key === 'properties') {
+      out[key] = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, openUp(v)]));
+    } else if (key === 'items' || key === 'anyOf' || key === 'oneOf' || key === 'allOf') {
+      out[key] = openUp(value);
+    } else {
+      out[key] = value;
+    }
+  }
+  if (out.type === 'object') out.additionalProperties = true;
+  return out;
 }
+
+/** Answer of every route that submits a transaction (the protocol's, for the client too). */
+export const Submitted = schemas.Submitted;
