@@ -4,39 +4,33 @@
  * prosumer) and settles the order; then the supply audit (minted - burned must equal
  * every balance and escrow) and, if asked, the compaction of the delta records.
  */
+import type { GatewayClient } from '@flexproof/protocol';
+import { PERIODS_PER_DAY } from '@flexproof/circuits';
+import { failureCode, orgClient } from './clients';
 import type { GatewayProcess } from './gateway-processes';
 import type { Prosumer } from './portfolio';
 import { progressively } from './portfolio';
-import { call, CallFailed, orgCall, type Answer } from './rest-client';
-import { PERIODS_PER_DAY } from '@flexproof/circuits';
 
 export interface OrgClient {
   gateway: GatewayProcess;
   token: string;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
- * A write the other peer's lag (503, or 500 from older gateways) or an MVCC conflict can
- * refuse for a moment. `doneOnConflict`: after a first attempt whose answer was lost, a
- * 409 CONFLICT means that attempt committed (e.g. the period is already claimed).
+ * A write that may have committed on an attempt whose answer was lost (the client resent
+ * it, under its retry policy). After such a resend, a 409 is the chaincode saying the
+ * first attempt committed (the period is already claimed, the enrollment closed).
  */
-async function retried(work: () => Promise<Answer>, what: string, doneOnConflict: boolean, attempts = 30): Promise<Answer> {
-  for (let i = 0; ; i++) {
-    let answer: Answer;
-    try {
-      answer = await work();
-    } catch (err) {
-      if (i >= attempts) throw err;
-      await sleep(200);
-      continue;
-    }
-    if (answer.status >= 200 && answer.status < 300) return answer;
-    if (doneOnConflict && i > 0 && answer.status === 409) return answer;
-    const transient = answer.status === 503 || answer.status === 500 || (answer.status === 409 && answer.body.code === 'CONFLICT' && !doneOnConflict);
-    if (!transient || i >= attempts) throw new CallFailed(what, answer);
-    await sleep(100 + Math.random() * 300);
+async function committedOnce<T>(org: OrgClient, work: (client: GatewayClient) => Promise<T>): Promise<T | 'committed earlier'> {
+  let resent = false;
+  const client = orgClient(org.gateway, org.token, () => {
+    resent = true;
+  });
+  try {
+    return await work(client);
+  } catch (err) {
+    if (resent && failureCode(err).startsWith('409 ')) return 'committed earlier';
+    throw err;
   }
 }
 
@@ -55,10 +49,10 @@ export async function claimOffline(agg: OrgClient, prosumers: readonly Prosumer[
   await progressively('offline cohort claimed (24 claims each)', offline, limit, log, async (p) => {
     for (let period = 0; period < PERIODS_PER_DAY; period++) {
       try {
-        await retried(() => call(agg.gateway.url, 'POST', `/v1/enrollments/${p.enrollmentId}/periods/${period}/claim`, { token: agg.token }), `claim ${p.enrollmentId}/${period}`, true);
+        await committedOnce(agg, (c) => c.claimMissedPeriod(p.enrollmentId, period));
         out.claimed++;
       } catch (err) {
-        const code = err instanceof CallFailed ? `${err.answer.status} ${err.answer.body.code ?? ''}`.trim() : 'transport';
+        const code = failureCode(err);
         out.refused[code] = (out.refused[code] ?? 0) + 1;
       }
     }
@@ -76,10 +70,10 @@ export async function closeAll(agg: OrgClient, prosumers: readonly Prosumer[], l
   const out: ClaimResult = { claimed: 0, refused: {} };
   await progressively('enrollments closed', open, limit, log, async (p) => {
     try {
-      await retried(() => call(agg.gateway.url, 'POST', `/v1/enrollments/${p.enrollmentId}/close`, { token: agg.token }), `close ${p.enrollmentId}`, true);
+      await committedOnce(agg, (c) => c.closeEnrollment(p.enrollmentId));
       out.claimed++;
     } catch (err) {
-      const code = err instanceof CallFailed ? `${err.answer.status} ${err.answer.body.code ?? ''}`.trim() : 'transport';
+      const code = failureCode(err);
       out.refused[code] = (out.refused[code] ?? 0) + 1;
     }
   });
@@ -88,8 +82,7 @@ export async function closeAll(agg: OrgClient, prosumers: readonly Prosumer[], l
 
 /** The aggregator settles the order (it may, once every enrollment is final, before the day is over). */
 export async function settleOrder(agg: OrgClient, orderId: string): Promise<Record<string, unknown>> {
-  const answer = await retried(() => call(agg.gateway.url, 'POST', `/v1/flex-orders/${orderId}/settle`, { token: agg.token }), `settle ${orderId}`, false);
-  return (answer.body.result ?? {}) as Record<string, unknown>;
+  return (await orgClient(agg.gateway, agg.token).settleFlexOrder(orderId)).result;
 }
 
 export interface SupplyAudit {
@@ -101,16 +94,14 @@ export interface SupplyAudit {
 }
 
 export async function supplyAudit(org: OrgClient): Promise<SupplyAudit> {
-  const answer = await orgCall(org.gateway.url, org.token, 'GET', '/v1/tokens/supply-audit');
-  const body = (answer.body.result ?? answer.body) as unknown as SupplyAudit;
-  if (typeof body.imbalance !== 'string') throw new Error(`GET /v1/tokens/supply-audit: no imbalance in ${JSON.stringify(answer.body).slice(0, 200)}`);
-  return body;
+  const audit = await orgClient(org.gateway, org.token).supplyAudit();
+  if (typeof audit.imbalance !== 'string') throw new Error(`GET /v1/tokens/supply-audit: no imbalance in ${JSON.stringify(audit).slice(0, 200)}`);
+  return audit;
 }
 
-/** Compacts every organisation account and the supply; a concurrent credit makes it conflict, so retried. */
+/** Compacts every organisation account and the supply; a concurrent credit makes it contend (503, resent by the client). */
 export async function compactBalances(org: OrgClient): Promise<{ accounts: number; deltas: number }> {
-  const answer = await retried(() => call(org.gateway.url, 'POST', '/v1/tokens/compact', { token: org.token, body: {} }), 'compact', false, 10);
-  const compacted = ((answer.body.result as { compacted?: { deltas: number }[] } | undefined)?.compacted ?? []);
+  const { compacted } = (await orgClient(org.gateway, org.token).compactBalances()).result;
   return { accounts: compacted.length, deltas: compacted.reduce((n, c) => n + c.deltas, 0) };
 }
 

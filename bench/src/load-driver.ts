@@ -10,17 +10,19 @@
  *   (no coordinated omission). Shows the latency at an offered load.
  *
  * A failed submission is retried (same proof, same period) up to `maxAttempts` times;
- * every failure is recorded with its kind. A prosumer drawn to submit an invalid proof
+ * every failure is recorded with its kind: the client tries each call once, so every
+ * attempt is one sample. A prosumer drawn to submit an invalid proof
  * sends it at its `invalidAt` period and stops there (the chaincode excludes it);
  * offline prosumers never submit.
  */
 import { ACTION_SUBMIT_PERIOD, signPayload } from '@flexproof/chaincode/client';
 import { PERIODS_PER_DAY } from '@flexproof/circuits';
+import { GatewayError, type EdgeGatewayClient, type PeriodSettlement } from '@flexproof/protocol';
+import { edgeClient, errorKind } from './clients';
 import type { OrgName } from './gateway-processes';
 import type { Prosumer } from './portfolio';
 import type { ProofPool } from './proof-pool';
 import { ledgerTarget } from './paths';
-import { edgeCall, errorKind, type Answer } from './rest-client';
 
 export interface LoadOptions {
   mode: 'closed' | 'open';
@@ -118,6 +120,15 @@ export async function runLoad(
   const remaining = (): number => prosumers.filter((p) => hasWork(p, until)).length;
 
   const target = ledgerTarget();
+  const clients = new Map<Prosumer, EdgeGatewayClient>();
+  const clientOf = (p: Prosumer): EdgeGatewayClient => {
+    let client = clients.get(p);
+    if (!client) {
+      client = edgeClient(p, { maxAttempts: 1, attemptTimeoutMs: options.timeoutMs });
+      clients.set(p, client);
+    }
+    return client;
+  };
   async function submit(p: Prosumer, dueMs: number): Promise<void> {
     const period = p.nextPeriod;
     const chain = pool.chains[p.chain];
@@ -136,19 +147,20 @@ export async function runLoad(
     const body = { payload, signature: signPayload(payload, p.key), proof: item.proof, publicSignals: item.publicSignals };
     inFlight++;
     loadEndMs = Date.now();
-    let answer: Answer | 'timeout' | 'connection';
+    let settled: PeriodSettlement | undefined;
+    let failure: unknown;
     try {
-      answer = await edgeCall(p.gateway, p.meterId, p.key, 'POST', `/v1/edge/enrollments/${p.enrollmentId}/periods/${period}`, body, options.timeoutMs);
+      settled = await clientOf(p).submitPeriod(p.enrollmentId, period, body);
     } catch (err) {
-      answer = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError' ? 'timeout' : 'connection';
+      failure = err;
     }
     inFlight--;
     const endMs = Date.now();
-    const ok = answer !== 'timeout' && answer !== 'connection' && answer.status === 200;
+    const ok = settled !== undefined;
     let outcome: SettledOutcome | undefined;
-    if (ok && typeof answer === 'object') {
-      const result = answer.body.result as { penalty?: string } | undefined;
-      outcome = answer.body.outcome === 'invalidProof' ? 'invalidProof' : result?.penalty !== undefined && result.penalty !== '0' ? 'penalised' : 'verified';
+    if (settled) {
+      const penalty = (settled.result as { penalty?: unknown }).penalty;
+      outcome = settled.outcome === 'invalidProof' ? 'invalidProof' : penalty !== undefined && penalty !== '0' ? 'penalised' : 'verified';
     }
     samples.push({
       prosumer: p.index,
@@ -158,7 +170,7 @@ export async function runLoad(
       endMs,
       ok,
       ...(outcome ? { outcome } : {}),
-      ...(ok ? {} : { kind: errorKind(answer), message: typeof answer === 'string' ? answer : String(answer.body.message ?? '') }),
+      ...(ok ? {} : { kind: errorKind(failure), message: failureMessage(failure) }),
     });
     if (ok) {
       p.nextPeriod++;
@@ -221,4 +233,10 @@ export async function runLoad(
     clearInterval(ticker);
   }
   return { samples, startMs, loadEndMs, endMs: Date.now(), unserved, exhausted: remaining() === 0 };
+}
+
+/** What the gateway said of a failed submission (the client's message names the route and the code). */
+function failureMessage(error: unknown): string {
+  if (error instanceof GatewayError) return error.message;
+  return error instanceof Error ? error.message : String(error);
 }

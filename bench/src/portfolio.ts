@@ -1,5 +1,6 @@
 /**
- * The ledger state a run needs, made over REST like an operator would: the verification
+ * The ledger state a run needs, made over REST like an operator would (the protocol's
+ * client, whose retry policy rides through contention and a lagging peer): the verification
  * key (proposed by the DSO, approved by the aggregator), tokens, a flexibility request,
  * offer and order, then per prosumer a meter (DSO), and the enrollments through the
  * batch routes: offers `POST /v1/enrollments/batch` (up to 256 a call), acceptances
@@ -14,15 +15,10 @@
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  ACTION_ACCEPT_ENROLLMENT,
-  enrollmentTerms,
-  signPayload,
-  verificationKeyHash,
-  type Enrollment,
-} from '@flexproof/chaincode/client';
+import { ACTION_ACCEPT_ENROLLMENT, enrollmentTerms, signPayload, verificationKeyHash } from '@flexproof/chaincode/client';
+import type { EnrollmentRecord } from '@flexproof/protocol';
+import { edgeClient, mapLimit, orgClient } from './clients';
 import type { GatewayProcess } from './gateway-processes';
-import { CallFailed, edgeCall, mapLimit, orgCall } from './rest-client';
 import { ledgerTarget, NETWORK_JSON } from './paths';
 import type { ProofPool } from './proof-pool';
 import type { ProsumerDraw } from './workload';
@@ -112,27 +108,10 @@ export async function progressively<T>(
   });
 }
 
-/**
- * Retries a call that lost a race on a hot key (set-up only): 409 CONFLICT is an MVCC
- * conflict; 500 is the gateway's answer when the two peers' endorsements differ because
- * one of them has not committed the previous block yet ("ProposalResponsePayloads do
- * not match").
- */
-export async function withConflictRetry<T>(work: () => Promise<T>, attempts = 20): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await work();
-    } catch (err) {
-      const s = err instanceof CallFailed ? err.answer.status : 0;
-      // 502 LEDGER_REJECTED with PHANTOM_READ_CONFLICT: a range read (the folded balance
-      // of a debited org account) changed before commit; the transaction wrote nothing,
-      // so sending it again is safe (seen once on DepositRewards at M = 10,000).
-      const phantom = s === 502 && /PHANTOM_READ_CONFLICT|MVCC_READ_CONFLICT/.test(String(err instanceof CallFailed ? err.answer.body.message : ''));
-      const mvcc = err instanceof CallFailed && ((s === 409 && err.answer.body.code === 'CONFLICT') || s === 500 || s === 503 || phantom);
-      if (!mvcc || i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
-    }
-  }
+function requestCommitmentOf(pool: ProofPool, chain: number): string {
+  const commitment = pool.chains[chain]?.requestCommitment;
+  if (commitment === undefined) throw new Error(`proof pool: no chain ${chain}`);
+  return commitment;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -162,23 +141,23 @@ export async function createPortfolio(ctx: PortfolioContext): Promise<Portfolio>
     stages.push(t);
     ctx.onStage?.(t);
   };
-  const dsoCall = (m: string, u: string, body?: unknown) => orgCall(dso.url, tokens.dso, m, u, body);
-  const aggCall = (m: string, u: string, body?: unknown) => orgCall(aggregator.url, tokens.aggregator, m, u, body);
+  const dsoApi = orgClient(dso, tokens.dso);
+  const aggApi = orgClient(aggregator, tokens.aggregator);
 
   const circuitId = `${ctx.pool.circuitId}.b${runId}`;
   const cp = `bcp-${runId}`;
   const orderId = `border-${runId}`;
   await stage('key, tokens, request, offer, order', 1, async () => {
-    await dsoCall('POST', '/v1/verification-keys', { circuitId, verificationKey: ctx.verificationKey });
-    await aggCall('POST', `/v1/verification-keys/${circuitId}/approve`, { keyHash: verificationKeyHash(ctx.verificationKey) });
-    await withConflictRetry(() => dsoCall('POST', '/v1/tokens/mint', { account: 'org:AggregatorMSP', amount: (REWARD * BigInt(count)).toString() }));
-    await withConflictRetry(() => dsoCall('POST', '/v1/tokens/mint', { account: 'org:DsoMSP', amount: '2400' }));
+    await dsoApi.proposeVerificationKey(circuitId, ctx.verificationKey);
+    await aggApi.approveVerificationKey(circuitId, verificationKeyHash(ctx.verificationKey));
+    await dsoApi.mint({ account: 'org:AggregatorMSP', amount: (REWARD * BigInt(count)).toString() });
+    await dsoApi.mint({ account: 'org:DsoMSP', amount: '2400' });
     // The order holds every enrollment's flexWh (the chaincode refuses enrollments beyond it).
     const orderWh = (BigInt(FLEX_WH) * BigInt(count)).toString();
     const day = new Date().toISOString().slice(0, 10);
-    await dsoCall('POST', '/v1/flex-requests', { requestId: `breq-${runId}`, congestionPoint: cp, day, requestedWh: perIsp(orderWh) });
-    await aggCall('POST', `/v1/flex-requests/breq-${runId}/offers`, { offerId: `boffer-${runId}`, offeredWh: perIsp(orderWh), price: '2400' });
-    await withConflictRetry(() => dsoCall('POST', `/v1/flex-offers/boffer-${runId}/order`, { orderId }));
+    await dsoApi.createFlexRequest({ requestId: `breq-${runId}`, congestionPoint: cp, day, requestedWh: perIsp(orderWh) });
+    await aggApi.submitFlexOffer(`breq-${runId}`, { offerId: `boffer-${runId}`, offeredWh: perIsp(orderWh), price: '2400' });
+    await dsoApi.acceptFlexOffer(`boffer-${runId}`, orderId);
   });
   log(`set-up: circuit ${circuitId} active, ${REWARD * BigInt(count)} tokens minted, order ${orderId} open`);
 
@@ -206,17 +185,15 @@ export async function createPortfolio(ctx: PortfolioContext): Promise<Portfolio>
 
   await stage('meters registered (one call each)', count, () =>
     progressively('meters registered', prosumers, limit, log, (p) =>
-      withConflictRetry(() =>
-        dsoCall('POST', '/v1/meters', {
-          meterId: p.meterId,
-          prosumerId: p.prosumerId,
-          congestionPoint: cp,
-          publicKeyPem: createPublicKey(p.key).export({ type: 'spki', format: 'pem' }).toString(),
-        }),
-      ),
+      dsoApi.registerMeter({
+        meterId: p.meterId,
+        prosumerId: p.prosumerId,
+        congestionPoint: cp,
+        publicKeyPem: createPublicKey(p.key).export({ type: 'spki', format: 'pem' }).toString(),
+      }),
     ),
   );
-  const offered = new Map<string, Enrollment>();
+  const offered = new Map<string, EnrollmentRecord>();
   // One order: its enrolledWh is written by every OfferEnrollments, so the batches go
   // one after the other (concurrent ones would conflict on the order record).
   const offerBatches = chunks(prosumers, FUNDING_BATCH);
@@ -227,7 +204,7 @@ export async function createPortfolio(ctx: PortfolioContext): Promise<Portfolio>
         orderId,
         meterId: p.meterId,
         circuitId,
-        requestCommitment: ctx.pool.chains[p.chain]?.requestCommitment,
+        requestCommitment: requestCommitmentOf(ctx.pool, p.chain),
         reward: REWARD.toString(),
         ratePerWh: '2',
         toleranceWh: '10',
@@ -236,24 +213,19 @@ export async function createPortfolio(ctx: PortfolioContext): Promise<Portfolio>
         periodSeconds: p.offline ? OFFLINE_PERIOD_SECONDS : PERIOD_SECONDS,
         graceSeconds: p.offline ? OFFLINE_GRACE_SECONDS : GRACE_SECONDS,
       }));
-      const answer = await withConflictRetry(() => aggCall('POST', '/v1/enrollments/batch', { offers }), 50);
-      for (const e of (answer.body.result as { enrollments: Enrollment[] }).enrollments) offered.set(e.enrollmentId, e);
+      const answer = await aggApi.offerEnrollments(offers);
+      for (const e of answer.result.enrollments) offered.set(e.enrollmentId, e);
     }),
   );
   const target = ledgerTarget();
   await stage('enrollments accepted (prosumer-signed, one each)', count, () =>
     progressively('enrollments accepted (prosumer-signed)', prosumers, limit, log, async (p) => {
-      const terms = enrollmentTerms(offered.get(p.enrollmentId) as Enrollment);
-      const payload = { type: ACTION_ACCEPT_ENROLLMENT, ...target, nonce: '1', ...terms } as const;
-      const body = { payload, signature: signPayload(payload, p.key) };
-      // A 503 (the two peers' endorsements differ while one lags) is retried; a replayed
-      // nonce after a lost answer means the first attempt committed.
-      for (let attempt = 0; ; attempt++) {
-        const answer = await edgeCall(p.gateway, p.meterId, p.key, 'POST', `/v1/edge/enrollments/${p.enrollmentId}/accept`, body);
-        if (answer.status === 200 || (attempt > 0 && answer.status === 409 && answer.body.code === 'REPLAY')) return;
-        if (attempt >= 10 || (answer.status !== 503 && answer.status !== 500)) throw new CallFailed(`accept ${p.enrollmentId}`, answer);
-        await new Promise((r) => setTimeout(r, 100 + Math.random() * 300));
-      }
+      const offer = offered.get(p.enrollmentId);
+      if (!offer) throw new Error(`accept ${p.enrollmentId}: the offer batch did not answer this enrollment`);
+      const payload = { type: ACTION_ACCEPT_ENROLLMENT, ...target, nonce: '1', ...enrollmentTerms(offer) } as const;
+      // A 503 (the two peers' endorsements differ while one lags) is resent by the client;
+      // a resent acceptance that had committed is answered from the record by the gateway.
+      await edgeClient(p).acceptEnrollment(p.enrollmentId, { payload, signature: signPayload(payload, p.key) });
     }),
   );
   // DepositRewards debits org:AggregatorMSP once per batch (a range read of its deltas):
@@ -261,7 +233,7 @@ export async function createPortfolio(ctx: PortfolioContext): Promise<Portfolio>
   const depositBatches = chunks(prosumers, FUNDING_BATCH);
   await stage(`enrollments funded (${depositBatches.length} × DepositRewards)`, count, () =>
     progressively(`enrollments funded (batches of ${FUNDING_BATCH})`, depositBatches, 1, log, (batch) =>
-      withConflictRetry(() => aggCall('POST', '/v1/enrollments/deposits', { enrollmentIds: batch.map((p) => p.enrollmentId) }), 50),
+      aggApi.fundEnrollments(batch.map((p) => p.enrollmentId)),
     ),
   );
   return { prosumers, circuitId, orderId, stages };

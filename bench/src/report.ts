@@ -51,13 +51,13 @@ export interface OutcomeCounts {
   penalised: number;
   invalidProof: number;
   claimed: number;
-  /** Refused by the chaincode or the gateway (4xx, including MVCC conflicts that outlived the retries), by code. */
+  /** Refused by the chaincode or the gateway (4xx), or contended (503 LEDGER_CONTENDED: read conflicts that outlived the gateway's retries). */
   refused: number;
   /** No answer, connection lost, or 5xx. */
   transport: number;
 }
 
-/** Failure kinds (rest-client.ts errorKind) into the outcome classes. */
+/** Failure kinds (clients.ts errorKind) into the outcome classes. */
 export function failureClass(kind: string): 'refused' | 'transport' {
   return kind === 'mvcc' || kind.startsWith('rejected:') ? 'refused' : 'transport';
 }

@@ -1,7 +1,21 @@
-/** The gateway's edge API over HTTP(S) with Node's fetch, every request signed with the site key. */
+/**
+ * The gateway's edge API, as a GatewayPort, over the protocol's typed client
+ * (EdgeGatewayClient: requests signed with the site key, paths encoded, answers and
+ * failures read in one place). What is the edge's own is the mapping of a failure to
+ * the edge's GatewayError, which failover-gateway.ts and the pipeline decide on:
+ *
+ *   retryable      no answer, a timeout, a 503, 408, 429, any other 5xx or an answer that is
+ *                  not the route's JSON: this gateway cannot help now; try another one, or
+ *                  this one later with the same body
+ *   not retryable  any other 4xx: the gateway (or the ledger) refused the request as sent
+ *
+ * One attempt per call: the retrying is done above, by the failover to the next gateway
+ * and the pipeline's backoff (which honours the gateway's Retry-After, passed on as
+ * retryAfterMs). Retrying inside would keep a site waiting on a gateway that is down
+ * while the other organisation's answers.
+ */
 import type { KeyObject } from 'node:crypto';
-import type { SealedPeriodJwe } from '@flexproof/protocol';
-import { edgeRequestHeaders } from './edge-request-signing';
+import { EdgeGatewayClient, GatewayError as ClientError, parseGatewayUrl, type SealedPeriodJwe } from '@flexproof/protocol';
 import {
   GatewayError,
   isRetryableStatus,
@@ -25,111 +39,96 @@ export interface HttpGatewayOptions {
 }
 
 export class HttpGateway implements GatewayPort {
-  readonly #baseUrl: string;
   readonly #meterId: string;
-  readonly #privateKey: KeyObject;
-  readonly #gatewayMspId: string;
-  readonly #timeoutMs: number;
-  readonly #fetch: typeof fetch;
+  readonly #client: EdgeGatewayClient | GatewayError;
 
   constructor(options: HttpGatewayOptions) {
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
+    const timeoutMs = options.timeoutMs ?? 30_000;
     this.#meterId = options.meterId;
-    this.#privateKey = options.privateKey;
-    this.#gatewayMspId = options.gatewayMspId;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#fetch = options.fetch ?? fetch;
+    try {
+      parseGatewayUrl(options.baseUrl);
+    } catch (error) {
+      // A URL the client cannot use (e.g. one with credentials, which fetch refuses) makes
+      // this one gateway unusable, not the site: its calls fail as unreachable, so the
+      // failover moves on to the next gateway. The message names the rule, never the URL.
+      this.#client = new GatewayError({ code: 'UNREACHABLE', message: `this gateway cannot be called: ${(error as Error).message}`, retryable: true, cause: error });
+      return;
+    }
+    this.#client = new EdgeGatewayClient({
+      baseUrl: options.baseUrl,
+      meterId: options.meterId,
+      privateKey: options.privateKey,
+      gatewayMspId: options.gatewayMspId,
+      retry: { maxAttempts: 1, attemptTimeoutMs: timeoutMs },
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
   }
 
-  async getEnrollment(enrollmentId: string): Promise<EnrollmentView> {
-    return (await this.#call('GET', `/v1/edge/enrollments/${enc(enrollmentId)}`)) as EnrollmentView;
+  getEnrollment(enrollmentId: string): Promise<EnrollmentView> {
+    return edge(() => this.#usable().enrollment(enrollmentId));
   }
 
-  async acceptEnrollment(enrollmentId: string, body: string): Promise<unknown> {
-    return this.#call('POST', `/v1/edge/enrollments/${enc(enrollmentId)}/accept`, body);
+  acceptEnrollment(enrollmentId: string, body: string): Promise<unknown> {
+    return edge(() => this.#usable().acceptEnrollment(enrollmentId, body));
   }
 
-  async submitPeriod(enrollmentId: string, periodIndex: number, body: string): Promise<PeriodOutcome> {
-    return (await this.#call('POST', `/v1/edge/enrollments/${enc(enrollmentId)}/periods/${periodIndex}`, body)) as PeriodOutcome;
+  submitPeriod(enrollmentId: string, periodIndex: number, body: string): Promise<PeriodOutcome> {
+    return edge(() => this.#usable().submitPeriod(enrollmentId, periodIndex, body));
   }
 
   async uploadSealedPeriod(meterId: string, enrollmentId: string, periodIndex: number, jwe: SealedPeriodJwe): Promise<{ stored: 'created' | 'unchanged' }> {
-    const body = JSON.stringify({ jwe });
-    const answer = (await this.#call('PUT', `/v1/edge/meters/${enc(meterId)}/periods/${periodIndex}/sealed?enrollmentId=${enc(enrollmentId)}`, body)) as
-      | { stored?: unknown }
-      | undefined;
-    return { stored: answer?.stored === 'unchanged' ? 'unchanged' : 'created' };
+    this.#ownMeter(meterId);
+    const answer = await edge(() => this.#usable().uploadSealedPeriod(enrollmentId, periodIndex, jwe));
+    return { stored: answer.stored === 'unchanged' ? 'unchanged' : 'created' };
   }
 
-  async getAuditorKeys(): Promise<{ keys: AuditorKeyEntry[] }> {
-    return (await this.#call('GET', '/v1/edge/auditor-keys')) as { keys: AuditorKeyEntry[] };
+  getAuditorKeys(): Promise<{ keys: AuditorKeyEntry[] }> {
+    return edge(() => this.#usable().activeAuditorKeys());
   }
 
   async getSealedPeriods(meterId: string, enrollmentId: string): Promise<{ meterId: string; periods: StoredSealedPeriod[] }> {
-    return (await this.#call('GET', `/v1/edge/meters/${enc(meterId)}/sealed-periods?enrollmentId=${enc(enrollmentId)}`)) as {
-      meterId: string;
-      periods: StoredSealedPeriod[];
-    };
+    this.#ownMeter(meterId);
+    return edge(() => this.#usable().sealedPeriods(enrollmentId));
   }
 
-  async getVerificationKey(enrollmentId: string): Promise<LedgerVerificationKey> {
-    return (await this.#call('GET', `/v1/edge/enrollments/${enc(enrollmentId)}/verification-key`)) as LedgerVerificationKey;
+  getVerificationKey(enrollmentId: string): Promise<LedgerVerificationKey> {
+    return edge(() => this.#usable().enrollmentVerificationKey(enrollmentId));
   }
 
-  async withdraw(body: string): Promise<unknown> {
-    return this.#call('POST', '/v1/edge/withdrawals', body);
+  withdraw(body: string): Promise<unknown> {
+    return edge(() => this.#usable().withdraw(body));
   }
 
-  async #call(method: string, pathWithQuery: string, body?: string): Promise<unknown> {
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      ...edgeRequestHeaders({ method, pathWithQuery, body: body ?? '' }, this.#meterId, this.#privateKey, { gatewayMspId: this.#gatewayMspId }),
-    };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await this.#fetch(`${this.#baseUrl}${pathWithQuery}`, {
-        method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (cause) {
-      const timedOut = (cause as Error).name === 'TimeoutError';
-      throw new GatewayError({
-        code: timedOut ? 'TIMEOUT' : 'UNREACHABLE',
-        message: timedOut ? `gateway did not answer ${method} in ${this.#timeoutMs} ms` : `gateway unreachable (${networkCause(cause)})`,
-        retryable: true,
-        cause,
-      });
+  #usable(): EdgeGatewayClient {
+    if (this.#client instanceof GatewayError) throw this.#client;
+    return this.#client;
+  }
+
+  /** The routes serve the signing meter's own data only: another meter id is a caller's bug, refused before sending. */
+  #ownMeter(meterId: string): void {
+    if (meterId !== this.#meterId) {
+      throw new GatewayError({ code: 'FORBIDDEN', message: `this gateway client signs for meter ${this.#meterId}, not ${meterId}`, retryable: false });
     }
-    const text = await response.text().catch(() => '');
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (response.ok) return parsed;
-    const error = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { code?: unknown; message?: unknown; txId?: unknown };
-    const retryAfterHeader = response.headers.get('retry-after');
-    const retryAfter = retryAfterHeader === null ? Number.NaN : Number(retryAfterHeader);
-    throw new GatewayError({
-      status: response.status,
-      code: typeof error.code === 'string' ? error.code : `HTTP_${response.status}`,
-      message: typeof error.message === 'string' ? error.message : `gateway answered ${response.status}`,
-      retryable: isRetryableStatus(response.status),
-      ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
-      ...(typeof error.txId === 'string' ? { txId: error.txId } : {}),
-    });
   }
 }
 
-function enc(segment: string): string {
-  return encodeURIComponent(segment);
+/** The call's answer, or its failure as the edge's GatewayError. */
+async function edge<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw error instanceof ClientError ? toEdgeError(error) : error;
+  }
 }
 
-function networkCause(cause: unknown): string {
-  const inner = (cause as { cause?: { code?: unknown } }).cause;
-  return typeof inner?.code === 'string' ? inner.code : (cause as Error).message;
+function toEdgeError(error: ClientError): GatewayError {
+  return new GatewayError({
+    ...(error.status > 0 ? { status: error.status } : {}),
+    code: error.code === 'CONNECTION' ? 'UNREACHABLE' : error.code,
+    message: error.message,
+    retryable: error.kind !== 'refused' || isRetryableStatus(error.status),
+    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+    ...(error.txId !== undefined ? { txId: error.txId } : {}),
+    cause: error,
+  });
 }

@@ -4,9 +4,9 @@
  * nothing more (the log has the details, never a secret).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { httpStatusOfChaincodeCode } from '@flexproof/protocol';
+import { GATEWAY_ERROR_STATUS, httpStatusOfChaincodeCode, type GatewayErrorCode } from '@flexproof/protocol';
 import { IdempotencyKeyReused } from './ledger/idempotent-ledger';
-import { ChaincodeRefusal, CommitRejected, LedgerUnavailable } from './ledger/ledger-errors';
+import { ChaincodeRefusal, CommitRejected, LedgerUnavailable, isReadConflict } from './ledger/ledger-errors';
 import { StoreUnavailable } from './store/sealed-periods';
 
 export class ApiError extends Error {
@@ -31,6 +31,12 @@ export interface ErrorBody {
 export const RETRY_AFTER_SECONDS = 5;
 
 /**
+ * After LEDGER_CONTENDED: the conflicting transactions are committed within a block or
+ * two, so the wait is a block interval, not an outage's.
+ */
+export const CONTENDED_RETRY_AFTER_SECONDS = 1;
+
+/**
  * HTTP status of a chaincode refusal: the protocol's exhaustive table (a code added
  * without a status does not compile there); a code this gateway does not know is 422.
  */
@@ -38,34 +44,40 @@ export function statusOfChaincodeCode(code: string): number {
   return httpStatusOfChaincodeCode(code);
 }
 
-/** Maps any thrown value to status and body; `internal` marks answers whose cause must be logged. */
-export function toHttpError(err: unknown): { status: number; body: ErrorBody; internal: boolean } {
+/**
+ * Maps any thrown value to status and body; `internal` marks answers whose cause must be
+ * logged; `retryAfterSeconds`, when set, is the Retry-After of a 503 (else RETRY_AFTER_SECONDS).
+ */
+export function toHttpError(err: unknown): { status: number; body: ErrorBody; internal: boolean; retryAfterSeconds?: number } {
   if (err instanceof ApiError) {
     return { status: err.statusCode, body: body(err.code, err.message, err.txId), internal: false };
   }
   if (err instanceof IdempotencyKeyReused) {
     // Routes that take an Idempotency-Key header name it themselves (ledger-route.ts); this
     // is the fallback for keys the gateway derives, which are not the client's to see.
-    return { status: 422, body: body('IDEMPOTENCY_KEY_REUSED', 'the request repeats an earlier one with another body'), internal: false };
+    return { ...own('IDEMPOTENCY_KEY_REUSED', 'the request repeats an earlier one with another body'), internal: false };
   }
   if (err instanceof ChaincodeRefusal) {
     return { status: statusOfChaincodeCode(err.code), body: body(err.code, err.message, err.txId), internal: false };
   }
+  if (isReadConflict(err)) {
+    // Not the chaincode's CONFLICT (a 409 that will not change): every attempt was
+    // invalidated, nothing committed, and the same request is expected to pass shortly.
+    // A 503 is what every client retries, with the same Idempotency-Key.
+    return {
+      ...own('LEDGER_CONTENDED', `concurrent transactions kept changing the records this one reads (${err.validationCode}); nothing was committed, retry the request`, err.txId),
+      internal: false,
+      retryAfterSeconds: CONTENDED_RETRY_AFTER_SECONDS,
+    };
+  }
   if (err instanceof CommitRejected) {
-    if (err.validationCode === 'MVCC_READ_CONFLICT' || err.validationCode === 'PHANTOM_READ_CONFLICT') {
-      return {
-        status: 409,
-        body: body('CONFLICT', 'concurrent updates of the same records; retry the request', err.txId),
-        internal: false,
-      };
-    }
-    return { status: 502, body: body('LEDGER_REJECTED', `the ledger did not commit the transaction (${err.validationCode})`, err.txId), internal: true };
+    return { ...own('LEDGER_REJECTED', `the ledger did not commit the transaction (${err.validationCode})`, err.txId), internal: true };
   }
   if (err instanceof LedgerUnavailable) {
-    return { status: 503, body: body('LEDGER_UNAVAILABLE', 'the ledger is not reachable; retry later', err.txId), internal: true };
+    return { ...own('LEDGER_UNAVAILABLE', 'the ledger is not reachable; retry later', err.txId), internal: true };
   }
   if (err instanceof StoreUnavailable) {
-    return { status: 503, body: body('STORE_UNAVAILABLE', 'the raw-data store is not reachable; retry later'), internal: true };
+    return { ...own('STORE_UNAVAILABLE', 'the raw-data store is not reachable; retry later'), internal: true };
   }
   const fe = err as Partial<FastifyError> | null;
   if (fe && typeof fe === 'object') {
@@ -73,10 +85,10 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody; in
       return { status: 400, body: body('BAD_INPUT', validationMessage(fe as FastifyError)), internal: false };
     }
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return { status: 413, body: body('PAYLOAD_TOO_LARGE', 'the request body is larger than allowed'), internal: false };
+      return { ...own('PAYLOAD_TOO_LARGE', 'the request body is larger than allowed'), internal: false };
     }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return { status: 415, body: body('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'), internal: false };
+      return { ...own('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'), internal: false };
     }
     if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe instanceof SyntaxError) {
       return { status: 400, body: body('BAD_INPUT', 'body: not valid JSON'), internal: false };
@@ -85,7 +97,12 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody; in
       return { status: fe.statusCode, body: body('BAD_REQUEST', 'the request cannot be processed'), internal: false };
     }
   }
-  return { status: 500, body: body('INTERNAL', 'internal error'), internal: true };
+  return { ...own('INTERNAL', 'internal error'), internal: true };
+}
+
+/** One of the gateway's own codes, with the status the protocol's table gives it. */
+function own(code: GatewayErrorCode, message: string, txId?: string): { status: number; body: ErrorBody } {
+  return { status: GATEWAY_ERROR_STATUS[code], body: body(code, message, txId) };
 }
 
 function body(code: string, message: string, txId?: string): ErrorBody {
@@ -111,11 +128,11 @@ export type ErrorObserver = (code: string, status: number) => void;
 /** Installs the error and not-found handlers; `observe` counts each answered error. */
 export function registerErrorHandling(app: FastifyInstance, observe: ErrorObserver): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body: answer, internal } = toHttpError(err);
+    const { status, body: answer, internal, retryAfterSeconds } = toHttpError(err);
     if (internal) request.log.error({ err }, 'request failed');
     else request.log.info({ code: answer.code, status }, 'request refused');
     observe(answer.code, status);
-    if (status === 503 || status === 429) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    if (status === 503 || status === 429) void reply.header('retry-after', String(retryAfterSeconds ?? RETRY_AFTER_SECONDS));
     return reply.code(status).send(answer);
   });
   app.setNotFoundHandler((request, reply) => {

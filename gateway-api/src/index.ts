@@ -23,7 +23,7 @@ export {
 } from './services/period-submissions';
 export { GatewayMetrics, FLUSH_REASONS, type FlushReason } from './metrics';
 export { IdempotentLedger, IdempotencyKeyReused } from './ledger/idempotent-ledger';
-export { ChaincodeRefusal, CommitRejected, LedgerUnavailable, parseChaincodeMessage } from './ledger/ledger-errors';
+export { ChaincodeRefusal, CommitRejected, LedgerContended, LedgerUnavailable, isReadConflict, parseChaincodeMessage } from './ledger/ledger-errors';
 export { TX, type TransactionName } from './ledger/transactions';
 export { CouchSealedStore, type CouchStoreOptions } from './store/couch-store';
 export { startEmbeddedCouch, lockDataDirectory, type EmbeddedCouch } from './store/embedded-couch';

@@ -3,6 +3,10 @@
  * gateway answers each with. Fabric carries only a message string from the chaincode to
  * its client, so the code travels as a prefix of that string; whoever reads it (gateway,
  * client, test) parses it here and never out of the free text.
+ *
+ * The gateway's own codes (authentication, HTTP framing, the ledger or a store being
+ * busy or down) are a second closed list below: they never travel through the chaincode,
+ * so parseChaincodeError does not know them, and a chaincode code cannot be one.
  */
 
 /**
@@ -81,4 +85,69 @@ export function parseChaincodeError(message: string): { code: string; message: s
   const match = CODED_MESSAGE.exec(message.replace(PEER_WRAPPER, ''));
   if (!match?.[1]) return undefined;
   return { code: match[1], message: match[2] ?? '' };
+}
+
+
+/**
+ * Every code a gateway answers with that is not a chaincode code (it also answers some
+ * chaincode codes itself, such as BAD_INPUT or FORBIDDEN from its own checks). A closed
+ * list: a code added here without a status in GATEWAY_ERROR_STATUS is a compile error.
+ */
+export const GATEWAY_ERROR_CODES = [
+  /** No bearer token, an unknown one, or an edge request whose signature does not verify. */
+  'UNAUTHORIZED',
+  /** A meter sent more signed requests than its window allows. */
+  'TOO_MANY_REQUESTS',
+  'PAYLOAD_TOO_LARGE',
+  'URI_TOO_LONG',
+  'UNSUPPORTED_MEDIA_TYPE',
+  /** A request the framework refused for a reason no other code names. */
+  'BAD_REQUEST',
+  /** An Idempotency-Key already used, while remembered, for another body or route. */
+  'IDEMPOTENCY_KEY_REUSED',
+  'INTERNAL',
+  /** Ordered but not committed as valid for a reason other than a read conflict (e.g. ENDORSEMENT_POLICY_FAILURE). */
+  'LEDGER_REJECTED',
+  /** The peer or the orderer did not answer in time, or the peers' endorsements differed (one catching up). */
+  'LEDGER_UNAVAILABLE',
+  /**
+   * Concurrent transactions kept changing what this one read (MVCC or phantom read
+   * conflict) through the gateway's own resubmissions. Every attempt was invalidated, so
+   * nothing of the request committed: sending it again is safe and likely to succeed.
+   */
+  'LEDGER_CONTENDED',
+  /** The raw-data (sealed period) store is not reachable. */
+  'STORE_UNAVAILABLE',
+  /** The edge nonce log could not be written: the nonce was not used. */
+  'NONCE_STORE_UNAVAILABLE',
+  /** The edge nonce log holds as many nonces as it may. */
+  'NONCE_STORE_FULL',
+] as const;
+
+export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number];
+
+/**
+ * HTTP status of each gateway code. Every 503 means "nothing was done; retry after
+ * Retry-After", which is what the client's one retry policy relies on: a 503 is resent
+ * (with the same Idempotency-Key), anything else is not.
+ */
+export const GATEWAY_ERROR_STATUS: Readonly<Record<GatewayErrorCode, number>> = {
+  UNAUTHORIZED: 401,
+  TOO_MANY_REQUESTS: 429,
+  PAYLOAD_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  BAD_REQUEST: 400,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  INTERNAL: 500,
+  LEDGER_REJECTED: 502,
+  LEDGER_UNAVAILABLE: 503,
+  LEDGER_CONTENDED: 503,
+  STORE_UNAVAILABLE: 503,
+  NONCE_STORE_UNAVAILABLE: 503,
+  NONCE_STORE_FULL: 503,
+};
+
+export function isGatewayErrorCode(value: unknown): value is GatewayErrorCode {
+  return typeof value === 'string' && (GATEWAY_ERROR_CODES as readonly string[]).includes(value);
 }

@@ -11,6 +11,7 @@ import type { FabricConnection } from '../fabric/connect';
 import {
   ChaincodeRefusal,
   CommitRejected,
+  LedgerContended,
   LedgerUnavailable,
   parseChaincodeMessage,
 } from './ledger-errors';
@@ -36,8 +37,10 @@ const UNAVAILABLE_CODES = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DE
  * commit status. Only read conflicts are retried, with a fresh proposal: MVCC (a key read
  * changed) and phantom (a range read changed: a debit folds an organisation account's
  * delta records with one, and another transaction added a delta meanwhile). A rejected
- * transaction wrote nothing, so the retry cannot settle anything twice. Every other
- * failure is reported once, as a ChaincodeRefusal, CommitRejected or LedgerUnavailable.
+ * transaction wrote nothing, so the retry cannot settle anything twice. Conflicts that
+ * outlast the retries are LedgerContended (the gateway's 503 LEDGER_CONTENDED: the client
+ * sends the request again later). Every other failure is reported once, as a
+ * ChaincodeRefusal, CommitRejected or LedgerUnavailable.
  */
 const RETRIED_CONFLICTS = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT]);
 
@@ -69,9 +72,12 @@ export class FabricLedger implements LedgerPort {
         if (status.successful) {
           return { result: parseResult(endorsed.getResult()), txId };
         }
-        if (RETRIED_CONFLICTS.has(status.code) && attempt < this.#mvccRetries) {
-          await delay(this.#retryBackoffMs * 2 ** attempt);
-          continue;
+        if (RETRIED_CONFLICTS.has(status.code)) {
+          if (attempt < this.#mvccRetries) {
+            await delay(this.#retryBackoffMs * 2 ** attempt);
+            continue;
+          }
+          throw new LedgerContended(validationCodeName(status.code), txId, attempt + 1);
         }
         throw new CommitRejected(validationCodeName(status.code), txId);
       } catch (err) {

@@ -29,7 +29,10 @@ export class IdempotencyKeyReused extends Error {
  * argument is refused (IdempotencyKeyReused) while the first is remembered. A failure
  * is forgotten (a refusal may not hold later, e.g. "the period has not ended yet"; an
  * unknown outcome may have committed), so the retry submits again and the chaincode's
- * own once-only rules (a period settles once, a nonce is used once) decide.
+ * own once-only rules (a period settles once, a nonce is used once) decide. A read
+ * conflict that outlasted the adapter's resubmissions (LedgerContended, the client's
+ * 503 LEDGER_CONTENDED) is forgotten too, and there resending is safe for any
+ * transaction: every attempt was invalidated, nothing of it committed.
  */
 export class IdempotentLedger implements LedgerPort {
   readonly #inner: LedgerPort;

@@ -40,6 +40,33 @@ export class CommitRejected extends Error {
   }
 }
 
+/** Fabric's validation codes of a read conflict: another transaction changed what this one read. */
+export const READ_CONFLICT_CODES: ReadonlySet<string> = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
+
+/**
+ * Read conflicts outlasted the adapter's resubmissions. Each attempt was invalidated at
+ * commit, so nothing of the request is on the ledger: unlike a refusal, the same request
+ * may well succeed a moment later, and unlike an unknown outcome, resending it cannot
+ * apply it twice. `txId` is the last attempt's.
+ */
+export class LedgerContended extends CommitRejected {
+  constructor(
+    validationCode: string,
+    txId: string,
+    /** How many times the transaction was proposed, the first time included. */
+    readonly attempts: number,
+  ) {
+    super(validationCode, txId);
+    this.name = 'LedgerContended';
+    this.message = `transaction ${txId} was not committed: ${validationCode} on each of ${attempts} attempt(s)`;
+  }
+}
+
+/** A rejection for a read conflict: LedgerContended, or a CommitRejected carrying such a code. */
+export function isReadConflict(err: unknown): err is CommitRejected {
+  return err instanceof CommitRejected && READ_CONFLICT_CODES.has(err.validationCode);
+}
+
 /**
  * Reads a chaincode error's code out of the `[CODE] message` prefix the chaincode puts on
  * every error, after the peer's own wrapper (the codec is @flexproof/protocol's

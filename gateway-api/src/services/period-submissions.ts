@@ -3,10 +3,13 @@
  * one transaction when many arrive together.
  *
  * Exactly once: the ledger is the record. Before submitting, and again when the chaincode
- * answers CONFLICT, the period's recorded result decides — same submissionHash: the
- * recorded outcome is the answer (a resubmission, or a retry after a timeout whose first
- * attempt committed); another submission: 409. Concurrent identical requests share one
- * submission (the idempotency key, or the coalescer's own table while it holds them).
+ * answers CONFLICT or read conflicts outlast the adapter's resubmissions (the period may
+ * have been settled by the very transaction this one kept colliding with), the period's
+ * recorded result decides — same submissionHash: the recorded outcome is the answer (a
+ * resubmission, or a retry after a timeout whose first attempt committed); another
+ * submission: 409. Still unsettled after a read conflict: the conflict is the answer (503
+ * LEDGER_CONTENDED, nothing committed, the client resends). Concurrent identical requests
+ * share one submission (the idempotency key, or the coalescer's own table while it holds them).
  *
  * Coalescing: edge clients post one period each. While fewer than `maxInFlight`
  * settlement transactions are in flight, whatever waits is sent at once (a lone period as
@@ -22,7 +25,7 @@ import { performance } from 'node:perf_hooks';
 import type { Static } from '@sinclair/typebox';
 import { ApiError } from '../errors';
 import { IdempotencyKeyReused } from '../ledger/idempotent-ledger';
-import { ChaincodeRefusal, CommitRejected, LedgerUnavailable } from '../ledger/ledger-errors';
+import { ChaincodeRefusal, CommitRejected, LedgerUnavailable, isReadConflict } from '../ledger/ledger-errors';
 import type { LedgerPort, SubmitOutcome } from '../ledger/ledger-port';
 import { TX } from '../ledger/transactions';
 import type { FlushReason, GatewayMetrics } from '../metrics';
@@ -140,8 +143,9 @@ export class PeriodSubmissions {
       const answer = result as { outcome: string; result: Record<string, unknown> };
       return { outcome: answer.outcome, enrollmentId, periodIndex, result: answer.result, txId, replayed: false };
     } catch (err) {
-      if (!(err instanceof ChaincodeRefusal && err.code === 'CONFLICT')) throw err;
-      // Settled meanwhile (a concurrent request, or the first attempt of this one committed late).
+      if (!((err instanceof ChaincodeRefusal && err.code === 'CONFLICT') || isReadConflict(err))) throw err;
+      // Settled meanwhile (a concurrent request, possibly through another gateway, or the
+      // first attempt of this one committed late).
       const after = await this.#recorded(enrollmentId, periodIndex);
       if (after) return replayOrConflict(after, input);
       throw err;
@@ -277,9 +281,10 @@ export class PeriodSubmissions {
       outcome = await this.#ledger.submit(TX.submitPeriods, { items: batch.map((w) => w.input) });
     } catch (err) {
       if (err instanceof LedgerUnavailable || err instanceof CommitRejected) {
-        // The ledger did not answer, or did not commit (an MVCC conflict is already retried
-        // by the adapter): what a single submission would have been told. Its retry reads
-        // the recorded result first, so a batch that committed after all settles nothing twice.
+        // The ledger did not answer, or did not commit (read conflicts are already resubmitted
+        // by the adapter; past that they are LedgerContended): what a single submission would
+        // have been told. settle() reads the record after a read conflict, and a retry reads
+        // it first, so a batch that committed after all settles nothing twice.
         for (const w of batch) w.reject(err);
         return;
       }

@@ -12,13 +12,15 @@ import type { KeyObject } from 'node:crypto';
 import { signEdgeRequest } from '../edge-request-signing';
 import { GatewayError } from './gateway-error';
 import { readEventStream } from './sse';
-import { Transport, type HttpCall, type TransportOptions } from './transport';
+import { JsonText, Transport, type HttpCall, type TransportOptions } from './transport';
 import type {
   AccountBalance,
   AuditorKeyRecord,
   BurnInput,
   ClaimedPeriod,
   CreateFlexRequestInput,
+  EdgeAuditorKey,
+  EdgeVerificationKey,
   EnrollmentRecord,
   EnrollmentView,
   EventFilter,
@@ -28,11 +30,16 @@ import type {
   FlexRequestRecord,
   FlexRequestView,
   GatewayEvent,
+  LedgerRecord,
   MeterRecord,
   MintInput,
   OfferEnrollmentInput,
+  PeriodSettlement,
   ProposeAuditorKeyInput,
+  Readiness,
   RegisterMeterInput,
+  SealedPeriodDocuments,
+  StoredPeriods,
   SignedAction,
   SubmitFlexOfferInput,
   Submitted,
@@ -64,16 +71,28 @@ abstract class BaseClient {
     return this.#checked<T>(await this.transport.json(this.#call({ method: 'GET', path })), `GET ${path}`);
   }
 
-  protected async post<T>(path: string, body: unknown, options: WriteOptions = {}): Promise<Submitted<T>> {
+  /** A write whose answer is not a transaction's (the sealed-period store): no Idempotency-Key, the store deduplicates. */
+  protected async put<T>(path: string, body: unknown): Promise<T> {
+    return this.#checked<T>(await this.transport.json(this.#call({ method: 'PUT', path, body })), `PUT ${path}`);
+  }
+
+  protected post<T>(path: string, body: unknown, options: WriteOptions = {}): Promise<Submitted<T>> {
+    return this.postAnswering<Submitted<T>>(path, body, options, '{ txId, result }', (a) => typeof a.txId === 'string' && a.result !== undefined);
+  }
+
+  /**
+   * A transaction whose answer has a shape of its own (`shape`, for the error message).
+   * A string body is JSON text, sent as it is (see SignedBody).
+   */
+  protected async postAnswering<T>(path: string, body: unknown, options: WriteOptions, shape: string, isAnswer: (answer: Record<string, unknown>) => boolean): Promise<T> {
     const route = `POST ${path}`;
-    const answer = this.#checked<Submitted<T>>(
-      await this.transport.json(this.#call({ method: 'POST', path, body, write: true, idempotencyKey: options.idempotencyKey })),
+    const sent = typeof body === 'string' ? new JsonText(body) : body;
+    const answer = this.#checked<Record<string, unknown>>(
+      await this.transport.json(this.#call({ method: 'POST', path, body: sent, write: true, idempotencyKey: options.idempotencyKey })),
       route,
     );
-    if (typeof answer.txId !== 'string' || answer.result === undefined) {
-      throw new GatewayError('unexpected', 200, 'BAD_ANSWER', `${route}: the answer is not { txId, result }`);
-    }
-    return answer;
+    if (!isAnswer(answer)) throw new GatewayError('unexpected', 200, 'BAD_ANSWER', `${route}: the answer is not ${shape}`);
+    return answer as T;
   }
 
   #call(call: Omit<HttpCall, 'headers'>): HttpCall {
@@ -125,6 +144,13 @@ export class GatewayClient extends BaseClient {
   }
   supplyAudit(): Promise<SupplyAudit> {
     return this.get('/v1/tokens/supply-audit');
+  }
+  /**
+   * Folds the delta records of one organisation account (or of every one and of the
+   * supply) into their base records. A concurrent credit makes it contend (503, retried).
+   */
+  compactBalances(accountId?: string, options?: WriteOptions): Promise<Submitted<{ compacted: LedgerRecord<{ deltas: number }>[] }>> {
+    return this.post('/v1/tokens/compact', accountId === undefined ? {} : { accountId }, options);
   }
   balance(accountId: string): Promise<AccountBalance> {
     return this.get(`/v1/accounts/${seg(accountId)}/balance`);
@@ -232,6 +258,27 @@ export class GatewayClient extends BaseClient {
   auditorKeys(): Promise<{ keys: AuditorKeyRecord[] }> {
     return this.get('/v1/auditor-keys');
   }
+  auditorKey(auditorId: string): Promise<AuditorKeyRecord> {
+    return this.get(`/v1/auditor-keys/${seg(auditorId)}`);
+  }
+
+  // ---- sealed periods (the off-chain store) ---------------------------------------------
+
+  /** Auditors: a meter's sealed documents of one enrollment (ciphertext, to open with the auditor's own key). */
+  sealedPeriods(meterId: string, enrollmentId: string): Promise<SealedPeriodDocuments> {
+    return this.get(`/v1/meters/${seg(meterId)}/sealed-periods?enrollmentId=${seg(enrollmentId)}`);
+  }
+  /** Which periods of an enrollment have a sealed document, with its content hash (no document). */
+  storedPeriods(enrollmentId: string): Promise<StoredPeriods> {
+    return this.get(`/v1/enrollments/${seg(enrollmentId)}/stored-periods`);
+  }
+
+  // ---- health ---------------------------------------------------------------------------
+
+  /** GET /readyz: the ledger and the store both answer. Not ready is a 503, so the retry policy waits for readiness. */
+  ready(): Promise<Readiness> {
+    return this.get('/readyz');
+  }
 
   // ---- events -------------------------------------------------------------------------
 
@@ -281,6 +328,12 @@ export interface EdgeGatewayClientOptions extends TransportOptions {
   gatewayMspId: string;
 }
 
+/**
+ * A signed body (AcceptEnrollment, SubmitPeriod, Withdraw): the object, or its JSON text
+ * as kept by the caller, sent byte for byte (a site resends the very bytes it stored).
+ */
+export type SignedBody<T> = T | string;
+
 /** An edge client's calls, each signed with the meter's key. */
 export class EdgeGatewayClient extends BaseClient {
   readonly #meterId: string;
@@ -311,19 +364,39 @@ export class EdgeGatewayClient extends BaseClient {
   enrollment(enrollmentId: string): Promise<EnrollmentView> {
     return this.get(`/v1/edge/enrollments/${seg(enrollmentId)}`);
   }
-  enrollmentVerificationKey(enrollmentId: string): Promise<VerificationKeyRecord> {
+  /** The key of the circuit of one of this meter's enrollments. */
+  enrollmentVerificationKey(enrollmentId: string): Promise<EdgeVerificationKey> {
     return this.get(`/v1/edge/enrollments/${seg(enrollmentId)}/verification-key`);
   }
-  activeAuditorKeys(): Promise<{ keys: AuditorKeyRecord[] }> {
+  /**
+   * The key the ledger holds for a circuit id, before any enrollment names it (installing
+   * a ceremony bundle at a site: compare keyHash with the bundle's canonical key hash).
+   */
+  verificationKeyFor(circuitId: string): Promise<EdgeVerificationKey> {
+    return this.get(`/v1/edge/verification-keys/${seg(circuitId)}`);
+  }
+  activeAuditorKeys(): Promise<{ keys: EdgeAuditorKey[] }> {
     return this.get('/v1/edge/auditor-keys');
   }
-  acceptEnrollment(enrollmentId: string, body: SignedAction): Promise<Submitted<EnrollmentRecord>> {
+  acceptEnrollment(enrollmentId: string, body: SignedBody<SignedAction>): Promise<Submitted<EnrollmentRecord>> {
     return this.post(`/v1/edge/enrollments/${seg(enrollmentId)}/accept`, body);
   }
-  submitPeriod(enrollmentId: string, periodIndex: number, body: SubmitPeriodBody): Promise<Submitted<Record<string, unknown>>> {
-    return this.post(`/v1/edge/enrollments/${seg(enrollmentId)}/periods/${periodIndex}`, body);
+  /** Settles the period once; the identical body again answers the recorded outcome (`replayed`). */
+  submitPeriod(enrollmentId: string, periodIndex: number, body: SignedBody<SubmitPeriodBody>): Promise<PeriodSettlement> {
+    return this.postAnswering(`/v1/edge/enrollments/${seg(enrollmentId)}/periods/${periodIndex}`, body, {}, '{ outcome, txId, ... }', (a) => typeof a.outcome === 'string' && typeof a.txId === 'string');
   }
-  withdraw(body: SignedAction): Promise<Submitted<Record<string, unknown>>> {
+  withdraw(body: SignedBody<SignedAction>): Promise<Submitted<Record<string, unknown>>> {
     return this.post('/v1/edge/withdrawals', body);
+  }
+  /**
+   * Stores a period's sealed document (ciphertext) once: 'created', or 'unchanged' for the
+   * very document stored; another document for the period is refused (409 CONFLICT).
+   */
+  uploadSealedPeriod(enrollmentId: string, periodIndex: number, jwe: unknown): Promise<{ stored: 'created' | 'unchanged' }> {
+    return this.put(`/v1/edge/meters/${seg(this.#meterId)}/periods/${periodIndex}/sealed?enrollmentId=${seg(enrollmentId)}`, { jwe });
+  }
+  /** This meter's sealed documents of one enrollment, as stored. */
+  sealedPeriods(enrollmentId: string): Promise<SealedPeriodDocuments> {
+    return this.get(`/v1/edge/meters/${seg(this.#meterId)}/sealed-periods?enrollmentId=${seg(enrollmentId)}`);
   }
 }

@@ -7,8 +7,11 @@
  *   unexpected   any other answer: 5xx other than 503, or an answer that is not the JSON
  *                the route documents
  *
- * `code` is the gateway's own code (NOT_FOUND, RULE_VIOLATION, LEDGER_UNAVAILABLE, ...)
- * when it gave one, else CONNECTION or BAD_ANSWER. `status` is 0 when no HTTP answer came.
+ * `code` is the gateway's own code (NOT_FOUND, RULE_VIOLATION, LEDGER_UNAVAILABLE,
+ * LEDGER_CONTENDED, ...) when it gave one, else CONNECTION (no connection, or it broke),
+ * TIMEOUT (no answer in time) or BAD_ANSWER. `status` is 0 when no HTTP answer came.
+ * `retryAfterMs` is the wait the gateway's Retry-After asked for (after a 503 the client
+ * gave up on, or a 429), for a caller that retries on its own schedule.
  * Messages hold the route and the gateway's message, never a token or a signature.
  */
 export type GatewayErrorKind = 'refused' | 'unavailable' | 'unexpected';
@@ -22,6 +25,7 @@ export class GatewayError extends Error {
     message: string,
     /** The Fabric transaction, when the gateway created one. */
     readonly txId?: string,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }

@@ -6,8 +6,10 @@
  * - a lost connection, a refused connection or a timeout is retried after a growing backoff;
  * - nothing else is retried: a 4xx will not change by asking again, and a 500 or 502 is
  *   a fault to look at, not to hammer;
- * - retries stop at a deadline counted from the first attempt: a wait that would end past
- *   it is not started, and the call fails as `unavailable` with the last reason.
+ * - retries stop at a deadline counted from the first attempt (or after `maxAttempts`): a
+ *   wait that would end past it is not started, and the call fails as `unavailable` with
+ *   the last reason and, after a 503, the wait the gateway asked for (`retryAfterMs`), for
+ *   a caller that retries on its own schedule (the edge fails over to another gateway).
  *
  * A write carries an Idempotency-Key made once per logical call and sent unchanged on
  * every retry, so a retry of a transaction that did commit returns its first outcome
@@ -28,6 +30,8 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
   /** Time limit of one attempt, ms (default 30 s). */
   attemptTimeoutMs: number;
+  /** Most attempts of one call, the first included (default: as many as the deadline allows). */
+  maxAttempts: number;
 }
 
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
@@ -36,6 +40,7 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   maxBackoffMs: 5_000,
   maxRetryAfterMs: 30_000,
   attemptTimeoutMs: 30_000,
+  maxAttempts: Number.POSITIVE_INFINITY,
 });
 
 export interface TransportOptions {
@@ -53,6 +58,7 @@ export interface HttpCall {
   method: 'GET' | 'POST' | 'PUT';
   /** Path under the base URL with its query, e.g. `/v1/meters/m1`. */
   path: string;
+  /** Sent as JSON: a value to serialise, or JSON text sent byte for byte (JsonText). */
   body?: unknown;
   /** A transaction: gets an Idempotency-Key (this one, or one made for the call). */
   write?: boolean;
@@ -91,6 +97,7 @@ export class Transport {
   constructor(options: TransportOptions) {
     this.#base = parseGatewayUrl(options.baseUrl);
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    if (!(this.#policy.maxAttempts >= 1)) throw new TypeError('retry.maxAttempts: must be at least 1');
     this.#fetch = options.fetch ?? fetch;
     this.#sleep = options.sleep ?? abortableSleep;
     this.#now = options.now ?? Date.now;
@@ -117,7 +124,7 @@ export class Transport {
   async open(call: HttpCall): Promise<Response> {
     const url = new URL(this.#base.pathname.replace(/\/+$/, '') + call.path, this.#base);
     const pathWithQuery = url.pathname + url.search;
-    const body = call.body === undefined ? '' : JSON.stringify(call.body);
+    const body = call.body === undefined ? '' : call.body instanceof JsonText ? call.body.text : JSON.stringify(call.body);
     const idempotencyKey = call.write ? (call.idempotencyKey ?? randomUUID()) : undefined;
     const route = `${call.method} ${call.path.split('?')[0] ?? call.path}`;
     const started = this.#now();
@@ -136,7 +143,7 @@ export class Transport {
       let wait: number;
       let reason: string;
       try {
-        response = await this.#fetch(url, { method: call.method, headers, body: body === '' ? undefined : body, signal });
+        response = await this.#fetch(url.href, { method: call.method, headers, body: body === '' ? undefined : body, signal });
         // A stream may stay open for hours; a JSON answer's body must arrive within the limit too.
         if (call.streaming) clearTimeout(timer);
       } catch (error) {
@@ -144,22 +151,24 @@ export class Transport {
         if (call.signal?.aborted) throw call.signal.reason ?? error;
         reason = connectionReason(error);
         wait = this.#backoff(attempt);
-        await this.#beforeRetry(route, reason, wait, started, attempt, call.signal, 0, 'CONNECTION');
+        await this.#beforeRetry(route, reason, wait, started, attempt, call.signal, 0, reason === NO_ANSWER ? 'TIMEOUT' : 'CONNECTION');
         continue;
       }
       if (response.ok) return response;
       if (response.status === 503) {
         const answer = await readErrorBody(response);
         reason = `the gateway answered 503${answer.code ? ` ${answer.code}` : ''}`;
-        wait = this.#retryAfter(response.headers.get('retry-after'), attempt);
-        await this.#beforeRetry(route, reason, wait, started, attempt, call.signal, 503, answer.code ?? 'UNAVAILABLE', answer.message);
+        const asked = this.#askedWait(response.headers.get('retry-after'));
+        wait = asked ?? this.#backoff(attempt);
+        await this.#beforeRetry(route, reason, wait, started, attempt, call.signal, 503, answer.code ?? 'UNAVAILABLE', answer.message, asked, answer.txId);
         continue;
       }
       const answer = await readErrorBody(response);
       const kind = response.status >= 400 && response.status < 500 ? 'refused' : 'unexpected';
       const code = answer.code ?? (kind === 'refused' ? 'REFUSED' : 'BAD_ANSWER');
       const message = `${route} answered ${response.status} ${code}${answer.message ? `: ${answer.message}` : ''}`;
-      throw new GatewayError(kind, response.status, code, message, answer.txId);
+      // A 429 carries the wait too: not retried here (a 4xx), but its caller may honour it.
+      throw new GatewayError(kind, response.status, code, message, answer.txId, this.#askedWait(response.headers.get('retry-after')));
     }
   }
 
@@ -173,15 +182,23 @@ export class Transport {
     status: number,
     code: string,
     gatewayMessage?: string,
+    retryAfterMs?: number,
+    txId?: string,
   ): Promise<void> {
     const elapsed = this.#now() - started;
+    const detail = gatewayMessage ? `: ${gatewayMessage}` : '';
+    if (attempt >= this.#policy.maxAttempts) {
+      const tries = attempt === 1 ? '' : `; gave up after ${attempt} attempts in ${seconds(elapsed)}`;
+      throw new GatewayError('unavailable', status, code, `${route}: ${reason}${detail}${tries} at ${this.#base.origin}`, txId, retryAfterMs);
+    }
     if (elapsed + wait > this.#policy.deadlineMs) {
-      const detail = gatewayMessage ? `: ${gatewayMessage}` : '';
       throw new GatewayError(
         'unavailable',
         status,
         code,
         `${route}: ${reason}${detail}; gave up after ${attempt} attempt(s) in ${seconds(elapsed)} (retry deadline ${seconds(this.#policy.deadlineMs)}) at ${this.#base.origin}`,
+        txId,
+        retryAfterMs,
       );
     }
     this.#onRetry(`${route}: ${reason}; retrying in ${seconds(wait)} (attempt ${attempt + 1})`);
@@ -193,10 +210,27 @@ export class Transport {
     return Math.min(this.#policy.backoffMs * 2 ** (attempt - 1), this.#policy.maxBackoffMs);
   }
 
-  #retryAfter(header: string | null, attempt: number): number {
+  /** The wait a Retry-After (seconds) asks for, capped by the policy; undefined without one. */
+  #askedWait(header: string | null): number | undefined {
     const value = header?.trim();
-    const asSeconds = value !== undefined && /^[0-9]{1,6}$/.test(value) ? Number(value) * 1000 : undefined;
-    return Math.min(asSeconds ?? this.#backoff(attempt), this.#policy.maxRetryAfterMs);
+    if (value === undefined || !/^[0-9]{1,6}$/.test(value)) return undefined;
+    return Math.min(Number(value) * 1000, this.#policy.maxRetryAfterMs);
+  }
+}
+
+/**
+ * A request body that is JSON text already, sent byte for byte: a signed body the caller
+ * keeps and resends (to this gateway or another) must stay the very bytes it kept.
+ */
+export class JsonText {
+  readonly text: string;
+  constructor(text: string) {
+    try {
+      JSON.parse(text);
+    } catch {
+      throw new TypeError('body: must be JSON text');
+    }
+    this.text = text;
   }
 }
 
@@ -217,8 +251,10 @@ async function readErrorBody(response: Response): Promise<{ code?: string; messa
   return out;
 }
 
+const NO_ANSWER = 'no answer in time';
+
 function connectionReason(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'no answer in time';
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return NO_ANSWER;
   // undici reports the socket error as the cause of "fetch failed".
   const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
   if (cause && typeof cause.code === 'string') return `connection failed (${cause.code})`;

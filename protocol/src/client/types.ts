@@ -109,6 +109,15 @@ export type EnrollmentRecord = LedgerRecord<{
   orderId: string;
   meterId: string;
   prosumerId: string;
+  circuitId: string;
+  requestCommitment: string;
+  reward: string;
+  ratePerWh: string;
+  toleranceWh: string;
+  flexWh: string[];
+  startTime: string;
+  periodSeconds: number;
+  graceSeconds: number;
   /** offered, accepted, active, excluded, closed or cancelled */
   status: string;
   chainHead: string;
@@ -132,6 +141,19 @@ export type VerificationKeyRecord = LedgerRecord<{
   status: string;
 }>;
 
+/**
+ * What the edge routes answer for a verification key: the ledger's record reduced to the
+ * four fields the edge checks (it recomputes keyHash from verificationKey).
+ */
+export interface EdgeVerificationKey {
+  circuitId: string;
+  /** proposed, active or retired: only an active key verifies submissions. */
+  status: string;
+  /** sha256 hex of the key's canonical JSON (canonicalVerificationKeyHash). */
+  keyHash: string;
+  verificationKey: Record<string, unknown>;
+}
+
 // ---- auditor keys -------------------------------------------------------------------
 
 export interface ProposeAuditorKeyInput {
@@ -140,6 +162,15 @@ export interface ProposeAuditorKeyInput {
   description?: string;
 }
 export type AuditorKeyRecord = LedgerRecord<{ auditorId: string; publicKeyPem: string; keyHash: string; status: string }>;
+/** An auditor key as the edge route lists it: active ones only, these four fields. */
+export interface EdgeAuditorKey {
+  auditorId: string;
+  /** EC P-256, SPKI PEM. */
+  publicKeyPem: string;
+  /** sha256 hex of the DER SPKI, as the ledger holds it (the edge recomputes it). */
+  keyHash: string;
+  status: 'active';
+}
 
 // ---- events ---------------------------------------------------------------------------
 
@@ -162,11 +193,49 @@ export interface GatewayEvent {
 
 // ---- edge routes ------------------------------------------------------------------------
 
+/** A prosumer-signed action, relayed as signed: the client never reads the payload. */
 export interface SignedAction {
-  payload: Record<string, unknown>;
+  payload: object;
   signature: string;
 }
 export interface SubmitPeriodBody extends SignedAction {
-  proof: Record<string, unknown>;
-  publicSignals: string[];
+  /** The Groth16 proof (snarkjs form), relayed as the site made it. */
+  proof: object;
+  publicSignals: readonly string[];
+}
+/** The answer of a period submission: the settlement (or, `replayed`, the one recorded for this same body). */
+export interface PeriodSettlement extends Submitted<Record<string, unknown>> {
+  /** verified or invalidProof */
+  outcome: string;
+  enrollmentId: string;
+  periodIndex: number;
+  replayed: boolean;
+}
+/** A sealed period document as the store keeps it (the gateway never decrypts it). */
+export interface SealedPeriodDocument {
+  enrollmentId: string;
+  periodIndex: number;
+  /** The JWE (General JSON Serialization) as uploaded. */
+  jwe: unknown;
+  /** sha256 hex of the canonical JSON of jwe. */
+  contentHash: string;
+  uploadedAt: string;
+}
+export interface SealedPeriodDocuments {
+  meterId: string;
+  enrollmentId: string;
+  periods: SealedPeriodDocument[];
+}
+export interface StoredPeriods {
+  enrollmentId: string;
+  meterId: string;
+  periods: { periodIndex: number; contentHash: string; uploadedAt: string }[];
+}
+
+// ---- health ---------------------------------------------------------------------------
+
+export interface Readiness {
+  status: 'ready' | 'not ready';
+  /** `up` or `down` per dependency. */
+  checks: { ledger: string; store: string };
 }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { readNetworkDescriptor, signEdgeRequest, startGateway, type GatewayInstance, type NetworkDescriptor } from '@flexproof/gateway-api';
 import { fuzzRequests, type OpenApiDocument } from '../../unit/gateway-api/support/route-fuzz';
-import { call, testGatewayConfig, type Answer, type TestTokens } from '../../support/gateway-http';
+import { testGatewayConfig, type TestTokens } from '../../support/gateway-config';
 import { NETWORK_JSON } from '../../support/paths';
 import { World, assertLedgerUnchanged, type Site } from './world';
 
@@ -48,8 +48,27 @@ describe('adversarial: outsiders and members against the gateways (THREATS.md T6
     const headers = signEdgeRequest({ gatewayMspId: mspOf(org), method, pathWithQuery, body: raw }, site.meterId, site.privateKey);
     return { method, pathWithQuery, headers, raw };
   };
-  const send = (org: Org, req: ReturnType<typeof signed>): Promise<Answer> =>
-    call(url(org), req.method, req.pathWithQuery, { headers: req.headers, ...(req.raw === '' ? {} : { raw: req.raw }) });
+  /**
+   * Sends exactly these bytes with exactly these headers: a captured request replayed, or
+   * a body no client would send. Raw on purpose (the typed client signs afresh and
+   * serialises its own JSON); the answer's status and JSON body.
+   */
+  const raw = async (
+    org: Org,
+    method: string,
+    pathWithQuery: string,
+    request: { headers?: Record<string, string>; body?: string } = {},
+  ): Promise<{ status: number; body: { code?: string } & Record<string, unknown> }> => {
+    const res = await fetch(`${url(org)}${pathWithQuery}`, {
+      method,
+      headers: { ...(request.body === undefined ? {} : { 'content-type': 'application/json' }), ...request.headers },
+      ...(request.body === undefined ? {} : { body: request.body }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as { code?: string }) : {} };
+  };
+  const send = (org: Org, req: ReturnType<typeof signed>) =>
+    raw(org, req.method, req.pathWithQuery, { headers: req.headers, ...(req.raw === '' ? {} : { body: req.raw }) });
 
   before(async () => {
     await world.start();
@@ -115,9 +134,9 @@ describe('adversarial: outsiders and members against the gateways (THREATS.md T6
       const objects = '{"a":'.repeat(depth / 4) + '1' + '}'.repeat(depth / 4); // under the body limit too
       await assertLedgerUnchanged(world, async () => {
         for (const org of ['aggregator', 'dso'] as const) {
-          for (const raw of [deep, objects, '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}']) {
-            const answer = await call(url(org), 'POST', '/v1/edge/withdrawals', { raw });
-            assert.equal(answer.status, 400, `${org}: ${raw.slice(0, 30)}... answered ${answer.status} ${JSON.stringify(answer.body)}`);
+          for (const body of [deep, objects, '{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}']) {
+            const answer = await raw(org, 'POST', '/v1/edge/withdrawals', { body });
+            assert.equal(answer.status, 400, `${org}: ${body.slice(0, 30)}... answered ${answer.status} ${JSON.stringify(answer.body)}`);
           }
         }
         assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -131,7 +150,7 @@ describe('adversarial: outsiders and members against the gateways (THREATS.md T6
       const fiveHundreds: string[] = [];
       await assertLedgerUnchanged(world, async () => {
         for (const org of ['aggregator', 'dso'] as const) {
-          const openapi = (await call(url(org), 'GET', '/docs/json')).body as unknown as OpenApiDocument;
+          const openapi = (await raw(org, 'GET', '/docs/json')).body as unknown as OpenApiDocument;
           const requests = fuzzRequests({
             openapi,
             count: FUZZ_COUNT / 2,

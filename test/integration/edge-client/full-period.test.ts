@@ -31,7 +31,8 @@ import {
 } from '@flexproof/gateway-api';
 import { LoadModel } from '../../../edge-client/src/load-model';
 import { MeterSimulator } from '../../../edge-client/src/meter-simulator';
-import { call, testGatewayConfig } from '../../support/gateway-http';
+import { AnswerLog, eventually, orgClient } from '../../support/gateway-clients';
+import { testGatewayConfig } from '../../support/gateway-config';
 import { ledgerTarget } from '../../support/ledger';
 import { NETWORK_JSON } from '../../support/paths';
 import { makeSite, type TestSite } from '../../unit/edge-client/support/site';
@@ -111,28 +112,20 @@ describe('edge-client on the real network: periods proven at the edge and settle
     const meterUser = { username: meterId, password: `${run}-meter-password-0123456789`, meterId };
     const d = dso as GatewayInstance;
     const a = agg as GatewayInstance;
-    const dsoCall = (m: string, u: string, body?: unknown) => call(d.url, m, u, { token: TOKEN.dso, body });
-    const aggCall = (m: string, u: string, body?: unknown) => call(a.url, m, u, { token: TOKEN.aggregator, body });
-    const ok = (answer: { status: number; body: unknown }, status: number, what: string): void =>
-      assert.equal(answer.status, status, `${what}: ${JSON.stringify(answer.body)}`);
-    // What one organisation wrote reaches the other's peer a block later, a loaded ledger
-    // answers 503 (retry later), and a transaction that lost a read conflict to concurrent
-    // writes (502 LEDGER_REJECTED: nothing committed) can be sent again: all are retried,
-    // for up to 30 s.
-    const eventually = async (send: () => Promise<{ status: number; body: unknown }>): Promise<{ status: number; body: unknown }> => {
-      for (let i = 0; ; i++) {
-        const answer = await send();
-        const rejected = answer.status === 502 && (answer.body as { code?: unknown } | null)?.code === 'LEDGER_REJECTED';
-        if ((answer.status !== 404 && answer.status !== 503 && !rejected) || i >= 60) return answer;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    };
+    // A loaded ledger answers 503 (a peer catching up, or LEDGER_CONTENDED: a read conflict
+    // with concurrent writes, nothing committed): the client resends those. What one
+    // organisation wrote reaches the other's peer a block later (a 404 for a moment):
+    // `eventually` resends those, for up to 30 s.
+    const log = new AnswerLog();
+    const dsoApi = orgClient(d.url, TOKEN.dso, { log });
+    const aggApi = orgClient(a.url, TOKEN.aggregator, { log });
+    const ok = (answer: unknown, status: number, what: string): void => assert.equal(log.last.status, status, `${what}: ${JSON.stringify(answer)}`);
     const perIsp = (v: string) => Array.from({ length: 24 }, () => v);
 
     // Governance and market, as the organisations do it.
     const verificationKey = readVerificationKey(await ensureArtifacts(variant.shape));
-    ok(await dsoCall('POST', '/v1/verification-keys', { circuitId, verificationKey }), 201, 'propose key');
-    ok(await eventually(() => aggCall('POST', `/v1/verification-keys/${circuitId}/approve`, { keyHash: verificationKeyHash(verificationKey) })), 200, 'approve key');
+    ok(await dsoApi.proposeVerificationKey(circuitId, verificationKey), 201, 'propose key');
+    ok(await eventually(() => aggApi.approveVerificationKey(circuitId, verificationKeyHash(verificationKey))), 200, 'approve key');
     const brokerPort = await freePort();
     const startMs = Math.ceil((Date.now() + 25_000) / 1000) * 1000;
     site = makeSite({
@@ -148,16 +141,16 @@ describe('edge-client on the real network: periods proven at the edge and settle
       // Exactly the offer below: the edge signs nothing outside it (T3).
       acceptPolicy: { orderId, minReward: '2400', maxRatePerWh: '1', minToleranceWh: '50', maxFlexWh: '500' },
     });
-    ok(await dsoCall('POST', '/v1/meters', { meterId, prosumerId, publicKeyPem: site.siteKey.publicKeyPem, congestionPoint: `ecp-${run}` }), 201, 'register meter');
-    ok(await dsoCall('POST', '/v1/tokens/mint', { account: 'org:AggregatorMSP', amount: '100000' }), 200, 'mint');
-    ok(await dsoCall('POST', '/v1/tokens/mint', { account: 'org:DsoMSP', amount: '100000' }), 200, 'mint');
+    ok(await dsoApi.registerMeter({ meterId, prosumerId, publicKeyPem: site.siteKey.publicKeyPem, congestionPoint: `ecp-${run}` }), 201, 'register meter');
+    ok(await dsoApi.mint({ account: 'org:AggregatorMSP', amount: '100000' }), 200, 'mint');
+    ok(await dsoApi.mint({ account: 'org:DsoMSP', amount: '100000' }), 200, 'mint');
     const day = new Date(startMs).toISOString().slice(0, 10);
-    ok(await dsoCall('POST', '/v1/flex-requests', { requestId: `ereq-${run}`, congestionPoint: `ecp-${run}`, day, requestedWh: perIsp('1000') }), 201, 'request');
-    ok(await eventually(() => aggCall('POST', `/v1/flex-requests/ereq-${run}/offers`, { offerId: `eoffer-${run}`, offeredWh: perIsp('1000'), price: '2400' })), 201, 'offer');
-    ok(await eventually(() => dsoCall('POST', `/v1/flex-offers/eoffer-${run}/order`, { orderId })), 201, 'order');
+    ok(await dsoApi.createFlexRequest({ requestId: `ereq-${run}`, congestionPoint: `ecp-${run}`, day, requestedWh: perIsp('1000') }), 201, 'request');
+    ok(await eventually(() => aggApi.submitFlexOffer(`ereq-${run}`, { offerId: `eoffer-${run}`, offeredWh: perIsp('1000'), price: '2400' })), 201, 'offer');
+    ok(await eventually(() => dsoApi.acceptFlexOffer(`eoffer-${run}`, orderId)), 201, 'order');
     const terms = site.config.enrollments[0]!;
     ok(
-      await eventually(() => aggCall('POST', '/v1/enrollments', {
+      await eventually(() => aggApi.offerEnrollment({
         enrollmentId,
         orderId,
         meterId,
@@ -195,15 +188,16 @@ describe('edge-client on the real network: periods proven at the edge and settle
       { mode: 0o600 },
     );
     // The auditor's key, active on the ledger through both organisations: the edge seals every period to it.
-    ok(await dsoCall('POST', '/v1/auditor-keys', { auditorId, publicKeyPem: auditorKey.publicKeyPem }), 201, 'propose the auditor key');
+    ok(await dsoApi.proposeAuditorKey({ auditorId, publicKeyPem: auditorKey.publicKeyPem }), 201, 'propose the auditor key');
     // The aggregator's peer may commit the proposal's block a moment after the DSO's.
-    for (let i = 0; i < 50 && (await aggCall('GET', `/v1/auditor-keys/${auditorId}`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 200));
-    ok(await aggCall('POST', `/v1/auditor-keys/${auditorId}/approve`, { keyHash: sealingKeyHash(auditorKey.publicKeyPem) }), 200, 'approve the auditor key');
+    const known = () => aggApi.auditorKey(auditorId).then(() => true, () => false);
+    for (let i = 0; i < 50 && !(await known()); i++) await new Promise((r) => setTimeout(r, 200));
+    ok(await aggApi.approveAuditorKey(auditorId, sealingKeyHash(auditorKey.publicKeyPem)), 200, 'approve the auditor key');
     edge = new CliProcess(['run', '--config', configFile]);
     await until(() => edge!.saw('enrollment.accepted'), 60_000, 'the edge to accept its enrollment');
     // The acceptance reaches the aggregator's peer a block later under load.
-    await until(async () => ((await aggCall('GET', `/v1/enrollments/${enrollmentId}`)).body as { enrollment?: { status?: string } }).enrollment?.status === 'accepted', 60_000, 'the acceptance on the aggregator peer');
-    ok(await eventually(() => aggCall('POST', `/v1/enrollments/${enrollmentId}/fund`)), 200, 'fund');
+    await until(() => aggApi.enrollment(enrollmentId).then((v) => v.enrollment.status === 'accepted', () => false), 60_000, 'the acceptance on the aggregator peer');
+    ok(await eventually(() => aggApi.fundEnrollment(enrollmentId)), 200, 'fund');
     assert.ok(Date.now() < startMs + PERIOD_SECONDS * 1000, 'set-up ends before the first period does');
 
     simulator = new MeterSimulator({
@@ -230,15 +224,15 @@ describe('edge-client on the real network: periods proven at the edge and settle
 
     // The ledger, read by the DSO (its peer may commit the aggregator's last block a moment later): verified periods on the fingerprint chain.
     type View = { periods: { periodIndex: number; result: { outcome: string; deviationWh: string; direction: string; penalty: string } | null }[] };
-    let view = await dsoCall('GET', `/v1/enrollments/${enrollmentId}`);
-    for (let i = 0; i < 60 && view.status === 200 && !(view.body as View).periods.slice(0, PERIODS).every((p) => p.result !== null); i++) {
+    let view = await dsoApi.enrollment(enrollmentId);
+    for (let i = 0; i < 60 && !(view as unknown as View).periods.slice(0, PERIODS).every((p) => p.result !== null); i++) {
       await new Promise((r) => setTimeout(r, 500));
-      view = await dsoCall('GET', `/v1/enrollments/${enrollmentId}`);
+      view = await dsoApi.enrollment(enrollmentId);
     }
     ok(view, 200, 'enrollment view');
-    const periods = (view.body as View).periods;
+    const periods = (view as unknown as View).periods;
     for (let p = 0; p < PERIODS; p++) assert.equal(periods[p]?.result?.outcome, 'verified');
-    assert.equal((view.body as { enrollment: { circuitId: string } }).enrollment.circuitId, circuitId);
+    assert.equal(view.enrollment.circuitId, circuitId);
 
     // What the site measured (its own state) against its request: the ledger's deviation and penalty follow it.
     const state = await EdgeStateFile.open(path.join(site.config.dataDir, STATE_FILE), meterId);
@@ -268,13 +262,13 @@ describe('edge-client on the real network: periods proven at the edge and settle
     // Off-chain: the readings were uploaded, and the audit recomputes the same fingerprints.
     await until(() => edge!.lines.filter((l) => l.event === 'readings.uploaded').length >= PERIODS, 30_000, 'the readings uploaded');
     // The auditor opens the sealed documents with its own key (the gateway holds only ciphertext).
-    const sealed = await call(a.url, 'GET', `/v1/meters/${meterId}/sealed-periods?enrollmentId=${enrollmentId}`, { token: TOKEN.auditor });
+    const sealed = await orgClient(a.url, TOKEN.auditor, { log }).sealedPeriods(meterId, enrollmentId);
     ok(sealed, 200, 'sealed documents');
     // By the enrollment's circuit, with the deviations recomputed from the request.
     const audit = await auditSealedEnrollment({
       enrollment: { enrollmentId, meterId, circuitId },
       ledgerPeriods: periods as never,
-      documents: (sealed.body as unknown as { periods: { periodIndex: number; jwe: unknown }[] }).periods,
+      documents: sealed.periods,
       privateKeyPem: auditorKey.privateKeyPem,
       circuits: circuits as AuditCircuits,
       request: { requestProfile: terms.requestProfile },

@@ -9,8 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { randomSalt } from '@flexproof/circuits';
-import { readNetworkDescriptor, signEdgeRequest, startGateway, type GatewayInstance } from '@flexproof/gateway-api';
-import { call, testGatewayConfig } from '../../support/gateway-http';
+import { readNetworkDescriptor, startGateway, type GatewayInstance } from '@flexproof/gateway-api';
+import type { SubmitPeriodBody } from '@flexproof/protocol';
+import { AnswerLog, edgeClient } from '../../support/gateway-clients';
+import { testGatewayConfig } from '../../support/gateway-config';
 import { evaluate } from '../../support/ledger';
 import { NETWORK_JSON } from '../../support/paths';
 import { PROGRAMS, World, type FreshEnrollment } from '../adversarial/world';
@@ -24,7 +26,10 @@ describe('gateway coalescing on the real network: 32 concurrent submissions, bat
   let gateway: GatewayInstance;
   let storeDir: string;
   let fresh: FreshEnrollment[];
-  let bodies: Record<string, unknown>[];
+  let bodies: SubmitPeriodBody[];
+  /** One log per prosumer: their submissions run concurrently. */
+  const logs = Array.from({ length: PROSUMERS }, () => new AnswerLog());
+  const edgeOf = (i: number) => edgeClient(gateway.url, (fresh[i] as FreshEnrollment).site, 'DsoMSP', { log: logs[i] as AnswerLog });
 
   before(async () => {
     await world.start();
@@ -33,7 +38,7 @@ describe('gateway coalescing on the real network: 32 concurrent submissions, bat
     fresh = [];
     for (let i = 0; i < PROSUMERS; i++) fresh.push(await world.freshEnrollment({ startMs, periodSeconds: 60, graceSeconds: 600, commitmentSalt }));
     const proof = await world.prove(fresh[0] as FreshEnrollment, 0, [240n, 250n, 250n, 250n]);
-    bodies = fresh.map((f) => world.signedSubmission(f, 0, proof.proof, proof.publicSignals));
+    bodies = fresh.map((f) => world.signedSubmission(f, 0, proof.proof, proof.publicSignals) as SubmitPeriodBody);
     storeDir = mkdtempSync(path.join(tmpdir(), 'flexproof-coalescing-'));
     const network = await readNetworkDescriptor(NETWORK_JSON);
     // One settlement transaction in flight at a time: the others queue and go as batches.
@@ -46,18 +51,13 @@ describe('gateway coalescing on the real network: 32 concurrent submissions, bat
   });
 
   it('answers every request with its own verified outcome, from fewer transactions than requests', async () => {
-    const answers = await Promise.all(fresh.map((f, i) => {
-      const url = `/v1/edge/enrollments/${f.enrollmentId}/periods/0`;
-      const raw = JSON.stringify(bodies[i]);
-      const headers = signEdgeRequest({ gatewayMspId: 'DsoMSP', method: 'POST', pathWithQuery: url, body: raw }, f.site.meterId, f.site.privateKey);
-      return call(gateway.url, 'POST', url, { headers, raw });
-    }));
+    const answers = await Promise.all(fresh.map((f, i) => edgeOf(i).submitPeriod(f.enrollmentId, 0, bodies[i] as SubmitPeriodBody)));
     answers.forEach((a, i) => {
-      assert.equal(a.status, 200, JSON.stringify(a.body));
-      assert.equal(a.body.outcome, 'verified');
-      assert.equal(a.body.enrollmentId, fresh[i]?.enrollmentId);
+      assert.equal(logs[i]?.last.status, 200, JSON.stringify(a));
+      assert.equal(a.outcome, 'verified');
+      assert.equal(a.enrollmentId, fresh[i]?.enrollmentId);
     });
-    const txIds = new Set(answers.map((a) => a.body.txId));
+    const txIds = new Set(answers.map((a) => a.txId));
     assert.ok(txIds.size < PROSUMERS, `coalesced into ${txIds.size} transactions`);
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     const sum = /^flexproof_gateway_period_batch_size_sum(?:\{[^}]*\})? (\d+)/m.exec(metrics);
@@ -75,11 +75,8 @@ describe('gateway coalescing on the real network: 32 concurrent submissions, bat
 
   it('answers the same submission again with the recorded outcome (replayed), not a second settlement', async () => {
     const f = fresh[3] as FreshEnrollment;
-    const url = `/v1/edge/enrollments/${f.enrollmentId}/periods/0`;
-    const raw = JSON.stringify(bodies[3]);
-    const headers = signEdgeRequest({ gatewayMspId: 'DsoMSP', method: 'POST', pathWithQuery: url, body: raw }, f.site.meterId, f.site.privateKey);
-    const again = await call(gateway.url, 'POST', url, { headers, raw });
-    assert.equal(again.status, 200, JSON.stringify(again.body));
-    assert.equal(again.body.replayed, true);
+    const again = await edgeOf(3).submitPeriod(f.enrollmentId, 0, bodies[3] as SubmitPeriodBody);
+    assert.equal(logs[3]?.last.status, 200, JSON.stringify(again));
+    assert.equal(again.replayed, true);
   });
 });

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
@@ -16,7 +15,6 @@ import {
   enrollmentTerms,
   signPayload,
   verificationKeyHash,
-  type EnrollmentTerms,
 } from '@flexproof/chaincode/client';
 import {
   SMALL_CIRCUIT_ID,
@@ -32,15 +30,23 @@ import {
 } from '@flexproof/circuits';
 import {
   readNetworkDescriptor,
-  signEdgeRequest,
   startGateway,
   tamperWithSealedDocument,
   type GatewayInstance,
   type NetworkDescriptor,
 } from '@flexproof/gateway-api';
 import { auditSealedEnrollment } from '@flexproof/auditor';
-import { generateSealingKeyPair, openPeriod, sealPeriod, sealingKeyHash } from '@flexproof/protocol';
-import { call, testGatewayConfig, type Answer } from '../../support/gateway-http';
+import {
+  generateSealingKeyPair,
+  openPeriod,
+  sealPeriod,
+  sealingKeyHash,
+  type EdgeGatewayClient,
+  type GatewayClient,
+  type SubmitPeriodBody,
+} from '@flexproof/protocol';
+import { AnswerLog, edgeClient, orgClient, refusal } from '../../support/gateway-clients';
+import { testGatewayConfig } from '../../support/gateway-config';
 import { ledgerTarget } from '../../support/ledger';
 import { NETWORK_JSON } from '../../support/paths';
 
@@ -55,16 +61,16 @@ interface Site {
   publicKeyPem: string;
 }
 
-/** A request signed by the meter's key, the way the edge client sends it. */
 /** The organisation (MSP id) of each running gateway, by base URL: edge signatures name it. */
 const gatewayMsp = new Map<string, string>();
+/** The status and headers of every answer the clients below got, the last one last. */
+const log = new AnswerLog();
 
-async function edge(base: string, site: Site, method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown): Promise<Answer> {
-  const raw = body === undefined ? undefined : JSON.stringify(body);
+/** The site's edge client for a gateway (signing for that gateway's organisation). */
+function edgeAt(base: string, site: Site): EdgeGatewayClient {
   const gatewayMspId = gatewayMsp.get(base);
   if (!gatewayMspId) throw new Error(`no gateway is running at ${base}`);
-  const headers = signEdgeRequest({ gatewayMspId, method, pathWithQuery: url, body: raw ?? '' }, site.meterId, site.privateKey);
-  return call(base, method, url, { headers, ...(raw === undefined ? {} : { raw }) });
+  return edgeClient(base, site, gatewayMspId, { log });
 }
 
 const sleepUntil = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms - Date.now())));
@@ -92,6 +98,7 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
   const auditorId = `gauditor-${run}`;
   const events: { event: string; data: Record<string, unknown> }[] = [];
   let closeStream: (() => void) | undefined;
+  const api = (gw: GatewayInstance, role: keyof typeof TOKEN): GatewayClient => orgClient(gw.url, TOKEN[role], { log });
 
   before(async () => {
     network = await readNetworkDescriptor(NETWORK_JSON);
@@ -115,108 +122,109 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
 
   it('is ready: both peers and both stores answer', async () => {
     for (const gw of [dso, agg]) {
-      const ready = await call(gw.url, 'GET', '/readyz');
-      assert.equal(ready.status, 200, JSON.stringify(ready.body));
+      const ready = await api(gw, 'auditor').ready();
+      assert.equal(log.last.status, 200, JSON.stringify(ready));
     }
   });
 
   it('governs the verification key across the two organisations', async () => {
     const verificationKey = readVerificationKey(artifacts);
-    const proposed = await call(dso.url, 'POST', '/v1/verification-keys', { token: TOKEN.dso, body: { circuitId, verificationKey } });
-    assert.equal(proposed.status, 201, JSON.stringify(proposed.body));
+    const proposed = await api(dso, 'dso').proposeVerificationKey(circuitId, verificationKey);
+    assert.equal(log.last.status, 201, JSON.stringify(proposed));
     const keyHash = verificationKeyHash(verificationKey);
-    const own = await call(dso.url, 'POST', `/v1/verification-keys/${circuitId}/approve`, { token: TOKEN.dso, body: { keyHash } });
+    const own = await refusal(api(dso, 'dso').approveVerificationKey(circuitId, keyHash));
     assert.equal(own.status, 403, 'the proposing organisation cannot approve (chaincode FORBIDDEN)');
-    assert.equal(own.body.code, 'FORBIDDEN');
-    const approved = await call(agg.url, 'POST', `/v1/verification-keys/${circuitId}/approve`, { token: TOKEN.aggregator, body: { keyHash } });
-    assert.equal(approved.status, 200, JSON.stringify(approved.body));
-    assert.equal(approved.body.result?.status, 'active');
+    assert.equal(own.code, 'FORBIDDEN');
+    const approved = await api(agg, 'aggregator').approveVerificationKey(circuitId, keyHash);
+    assert.equal(log.last.status, 200, JSON.stringify(approved));
+    assert.equal(approved.result.status, 'active');
   });
 
   it('opens an event stream filtered by the enrollment', async () => {
+    // Its own client, not logged: the stream stays open beside the calls of the other tests.
+    const stop = new AbortController();
+    closeStream = () => stop.abort();
+    const stream = orgClient(dso.url, TOKEN.auditor).events({ enrollmentId }, stop.signal);
     await new Promise<void>((resolve, reject) => {
-      const req = httpRequest(`${dso.url}/v1/events?enrollmentId=${enrollmentId}`, { headers: { authorization: `Bearer ${TOKEN.auditor}` } }, (res) => {
-        assert.equal(res.statusCode, 200);
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let end;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const event = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (event === 'ready') resolve();
-            else if (event) events.push({ event, data: JSON.parse(data ?? '{}') as Record<string, unknown> });
+      void (async () => {
+        try {
+          for await (const e of stream) {
+            if (e.event === 'ready') resolve();
+            else events.push({ event: e.event, data: (e.data ?? {}) as Record<string, unknown> });
           }
-        });
-      });
-      req.on('error', (err) => (closeStream ? undefined : reject(err)));
-      req.end();
-      closeStream = () => req.destroy();
+        } catch (err) {
+          reject(err);
+        }
+      })();
     });
   });
 
   it('runs the market and an enrollment over REST: meter, tokens, request, offer, order, offer, accept (edge), fund', async () => {
-    const dsoCall = (m: string, u: string, body?: unknown) => call(dso.url, m, u, { token: TOKEN.dso, body });
-    const aggCall = (m: string, u: string, body?: unknown) => call(agg.url, m, u, { token: TOKEN.aggregator, body });
+    const dsoApi = api(dso, 'dso');
+    const aggApi = api(agg, 'aggregator');
     const perIsp = (v: string) => Array.from({ length: 24 }, () => v);
-    const meter = await dsoCall('POST', '/v1/meters', { meterId: site.meterId, prosumerId: site.prosumerId, publicKeyPem: site.publicKeyPem, congestionPoint: `gcp-${run}` });
-    assert.equal(meter.status, 201, JSON.stringify(meter.body));
-    assert.equal((await dsoCall('POST', '/v1/tokens/mint', { account: 'org:AggregatorMSP', amount: '100000' })).status, 200);
-    assert.equal((await dsoCall('POST', '/v1/tokens/mint', { account: 'org:DsoMSP', amount: '100000' })).status, 200);
+    const meter = await dsoApi.registerMeter({ meterId: site.meterId, prosumerId: site.prosumerId, publicKeyPem: site.publicKeyPem, congestionPoint: `gcp-${run}` });
+    assert.equal(log.last.status, 201, JSON.stringify(meter));
+    await dsoApi.mint({ account: 'org:AggregatorMSP', amount: '100000' });
+    assert.equal(log.last.status, 200);
+    await dsoApi.mint({ account: 'org:DsoMSP', amount: '100000' });
+    assert.equal(log.last.status, 200);
     const day = new Date().toISOString().slice(0, 10);
-    assert.equal((await dsoCall('POST', '/v1/flex-requests', { requestId: `greq-${run}`, congestionPoint: `gcp-${run}`, day, requestedWh: perIsp('1000') })).status, 201);
-    assert.equal((await aggCall('POST', `/v1/flex-requests/greq-${run}/offers`, { offerId: `goffer-${run}`, offeredWh: perIsp('1000'), price: '2400' })).status, 201);
-    assert.equal((await dsoCall('POST', `/v1/flex-offers/goffer-${run}/order`, { orderId: `gorder-${run}` })).status, 201);
+    await dsoApi.createFlexRequest({ requestId: `greq-${run}`, congestionPoint: `gcp-${run}`, day, requestedWh: perIsp('1000') });
+    assert.equal(log.last.status, 201);
+    await aggApi.submitFlexOffer(`greq-${run}`, { offerId: `goffer-${run}`, offeredWh: perIsp('1000'), price: '2400' });
+    assert.equal(log.last.status, 201);
+    await dsoApi.acceptFlexOffer(`goffer-${run}`, `gorder-${run}`);
+    assert.equal(log.last.status, 201);
 
     startMs = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
-    const offered = await aggCall('POST', '/v1/enrollments', {
+    const offered = await aggApi.offerEnrollment({
       enrollmentId, orderId: `gorder-${run}`, meterId: site.meterId, circuitId,
       requestCommitment: requestCommitment(profile, commitmentSalt).toString(),
       reward: '2400', ratePerWh: '2', toleranceWh: '10', flexWh: perIsp('500'),
       startTime: new Date(startMs).toISOString().replace('.000Z', 'Z'), periodSeconds: PERIOD_SECONDS, graceSeconds: GRACE_SECONDS,
     });
-    assert.equal(offered.status, 201, JSON.stringify(offered.body));
+    assert.equal(log.last.status, 201, JSON.stringify(offered));
 
     // The edge client reads its meter (last nonce) and the offered terms, and accepts them.
-    const ownMeter = await edge(agg.url, site, 'GET', `/v1/edge/meters/${site.meterId}`);
-    assert.equal(ownMeter.status, 200);
-    const view = await edge(agg.url, site, 'GET', `/v1/edge/enrollments/${enrollmentId}`);
-    assert.equal(view.status, 200);
-    const terms = enrollmentTerms((view.body as { enrollment: EnrollmentTerms }).enrollment);
-    const payload = { type: ACTION_ACCEPT_ENROLLMENT, ...ledgerTarget(), nonce: String(BigInt(String(ownMeter.body.nonce)) + 1n), ...terms } as const;
+    const atAgg = edgeAt(agg.url, site);
+    const ownMeter = await atAgg.ownMeter();
+    assert.equal(log.last.status, 200);
+    const view = await atAgg.enrollment(enrollmentId);
+    assert.equal(log.last.status, 200);
+    const terms = enrollmentTerms(view.enrollment);
+    const payload = { type: ACTION_ACCEPT_ENROLLMENT, ...ledgerTarget(), nonce: String(BigInt(String(ownMeter.nonce)) + 1n), ...terms } as const;
     const acceptBody = { payload, signature: signPayload(payload, site.privateKey) };
-    const accepted = await edge(agg.url, site, 'POST', `/v1/edge/enrollments/${enrollmentId}/accept`, acceptBody);
-    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+    const accepted = await atAgg.acceptEnrollment(enrollmentId, acceptBody);
+    assert.equal(log.last.status, 200, JSON.stringify(accepted));
     // A retry through the other organisation's gateway gets the recorded acceptance.
-    const again = await edge(dso.url, site, 'POST', `/v1/edge/enrollments/${enrollmentId}/accept`, acceptBody);
-    assert.equal(again.status, 200, JSON.stringify(again.body));
-    assert.equal(again.body.txId, accepted.body.txId);
+    const again = await edgeAt(dso.url, site).acceptEnrollment(enrollmentId, acceptBody);
+    assert.equal(log.last.status, 200, JSON.stringify(again));
+    assert.equal(again.txId, accepted.txId);
 
-    const funded = await aggCall('POST', `/v1/enrollments/${enrollmentId}/fund`);
-    assert.equal(funded.status, 200, JSON.stringify(funded.body));
-    assert.equal(funded.body.result?.status, 'active');
+    const funded = await aggApi.fundEnrollment(enrollmentId);
+    assert.equal(log.last.status, 200, JSON.stringify(funded));
+    assert.equal(funded.result.status, 'active');
     assert.ok(Date.now() < endOf(0), 'set-up must end before the first period does');
   });
 
   it('registers an auditor key through both organisations', async () => {
-    const proposed = await call(dso.url, 'POST', '/v1/auditor-keys', { token: TOKEN.dso, body: { auditorId, publicKeyPem: auditorKey.publicKeyPem } });
-    assert.equal(proposed.status, 201, JSON.stringify(proposed.body));
-    const self = await call(dso.url, 'POST', `/v1/auditor-keys/${auditorId}/approve`, { token: TOKEN.dso, body: { keyHash: sealingKeyHash(auditorKey.publicKeyPem) } });
+    const proposed = await api(dso, 'dso').proposeAuditorKey({ auditorId, publicKeyPem: auditorKey.publicKeyPem });
+    assert.equal(log.last.status, 201, JSON.stringify(proposed));
+    const self = await refusal(api(dso, 'dso').approveAuditorKey(auditorId, sealingKeyHash(auditorKey.publicKeyPem)));
     assert.equal(self.status, 403, 'the proposing organisation cannot approve');
     // The aggregator's peer may commit the proposal's block a moment after the DSO's.
-    for (let i = 0; i < 50 && (await call(agg.url, 'GET', `/v1/auditor-keys/${auditorId}`, { token: TOKEN.aggregator })).status !== 200; i++) await new Promise((r) => setTimeout(r, 200));
-    const approved = await call(agg.url, 'POST', `/v1/auditor-keys/${auditorId}/approve`, { token: TOKEN.aggregator, body: { keyHash: sealingKeyHash(auditorKey.publicKeyPem) } });
-    assert.equal(approved.status, 200, JSON.stringify(approved.body));
-    const keys = await edge(agg.url, site, 'GET', '/v1/edge/auditor-keys');
-    assert.equal(keys.status, 200, JSON.stringify(keys.body));
-    assert.ok((keys.body as unknown as { keys: { auditorId: string; keyHash: string }[] }).keys.some((k) => k.auditorId === auditorId && k.keyHash === sealingKeyHash(auditorKey.publicKeyPem)));
+    const known = () => api(agg, 'aggregator').auditorKey(auditorId).then(() => true, () => false);
+    for (let i = 0; i < 50 && !(await known()); i++) await new Promise((r) => setTimeout(r, 200));
+    const approved = await api(agg, 'aggregator').approveAuditorKey(auditorId, sealingKeyHash(auditorKey.publicKeyPem));
+    assert.equal(log.last.status, 200, JSON.stringify(approved));
+    const keys = await edgeAt(agg.url, site).activeAuditorKeys();
+    assert.equal(log.last.status, 200, JSON.stringify(keys));
+    assert.ok(keys.keys.some((k) => k.auditorId === auditorId && k.keyHash === sealingKeyHash(auditorKey.publicKeyPem)));
   });
 
   const salts: bigint[] = [];
-  const submissions: unknown[] = [];
+  const submissions: SubmitPeriodBody[] = [];
   it('settles three periods over HTTP (readings stored off-chain first), once each', async () => {
     let prev = 0n;
     for (let p = 0; p < 3; p++) {
@@ -234,46 +242,46 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
         { publicKeyPem: siteSealing.publicKeyPem },
         { publicKeyPem: auditorKey.publicKeyPem },
       ]);
-      const stored = await edge(agg.url, site, 'PUT', `/v1/edge/meters/${site.meterId}/periods/${p}/sealed?enrollmentId=${enrollmentId}`, { jwe });
-      assert.equal(stored.status, 201, JSON.stringify(stored.body));
-      assert.ok(!JSON.stringify(stored.body).includes(salt.toString()));
+      const stored = await edgeAt(agg.url, site).uploadSealedPeriod(enrollmentId, p, jwe);
+      assert.equal(log.last.status, 201, JSON.stringify(stored));
+      assert.ok(!JSON.stringify(stored).includes(salt.toString()));
 
       await sleepUntil(endOf(p) + 300);
       const t0 = performance.now();
-      const settled = await edge(agg.url, site, 'POST', `/v1/edge/enrollments/${enrollmentId}/periods/${p}`, body);
+      const settled = await edgeAt(agg.url, site).submitPeriod(enrollmentId, p, body);
       const ms = performance.now() - t0;
-      assert.equal(settled.status, 200, JSON.stringify(settled.body));
-      assert.equal(settled.body.outcome, 'verified');
-      assert.equal(settled.body.replayed, false);
+      assert.equal(log.last.status, 200, JSON.stringify(settled));
+      assert.equal(settled.outcome, 'verified');
+      assert.equal(settled.replayed, false);
       console.log(`      period ${p}: settled through the gateway in ${ms.toFixed(0)} ms (HTTP + endorsement by both peers with Groth16 verification + commit)`);
-      prev = BigInt(String((settled.body.result as { newFingerprint: string }).newFingerprint));
+      prev = BigInt(String((settled.result as { newFingerprint: string }).newFingerprint));
     }
   });
 
   it('answers an identical resubmission with the recorded outcome and a different one with 409', async () => {
-    const first = submissions[0] as { payload: Record<string, unknown> };
-    const again = await edge(dso.url, site, 'POST', `/v1/edge/enrollments/${enrollmentId}/periods/0`, first);
-    assert.equal(again.status, 200, JSON.stringify(again.body));
-    assert.equal(again.body.replayed, true);
-    const other = submissions[1] as { payload: Record<string, unknown>; signature: string };
+    const first = submissions[0] as SubmitPeriodBody;
+    const again = await edgeAt(dso.url, site).submitPeriod(enrollmentId, 0, first);
+    assert.equal(log.last.status, 200, JSON.stringify(again));
+    assert.equal(again.replayed, true);
+    const other = submissions[1] as SubmitPeriodBody;
     const moved = { ...other, payload: { ...other.payload, periodIndex: 0 } };
     moved.signature = signPayload(moved.payload as never, site.privateKey);
-    const conflict = await edge(agg.url, site, 'POST', `/v1/edge/enrollments/${enrollmentId}/periods/0`, moved);
-    assert.equal(conflict.status, 409, JSON.stringify(conflict.body));
-    assert.equal(conflict.body.code, 'CONFLICT');
-    assert.ok(conflict.body.txId);
+    const conflict = await refusal(edgeAt(agg.url, site).submitPeriod(enrollmentId, 0, moved));
+    assert.equal(conflict.status, 409, conflict.message);
+    assert.equal(conflict.code, 'CONFLICT');
+    assert.ok(conflict.txId);
   });
 
   it('audits the enrollment where the auditor\'s key is: all periods match, then exactly the swapped one does not open', async () => {
     const audit = async () => {
-      const view = await call(agg.url, 'GET', `/v1/enrollments/${enrollmentId}`, { token: TOKEN.auditor });
-      assert.equal(view.status, 200, JSON.stringify(view.body));
-      const sealed = await call(agg.url, 'GET', `/v1/meters/${site.meterId}/sealed-periods?enrollmentId=${enrollmentId}`, { token: TOKEN.auditor });
-      assert.equal(sealed.status, 200, JSON.stringify(sealed.body));
+      const view = await api(agg, 'auditor').enrollment(enrollmentId);
+      assert.equal(log.last.status, 200, JSON.stringify(view));
+      const sealed = await api(agg, 'auditor').sealedPeriods(site.meterId, enrollmentId);
+      assert.equal(log.last.status, 200, JSON.stringify(sealed));
       return auditSealedEnrollment({
         enrollment: { enrollmentId, meterId: site.meterId },
-        ledgerPeriods: (view.body as unknown as { periods: { periodIndex: number; result: { outcome: string; prevFingerprint?: string; newFingerprint?: string } | null }[] }).periods,
-        documents: (sealed.body as unknown as { periods: { periodIndex: number; jwe: unknown }[] }).periods,
+        ledgerPeriods: view.periods as unknown as { periodIndex: number; result: { outcome: string; prevFingerprint?: string; newFingerprint?: string } | null }[],
+        documents: sealed.periods,
         privateKeyPem: auditorKey.privateKeyPem,
         fingerprint,
       });
@@ -284,54 +292,59 @@ describe('gateway-api over HTTP on the real network (two instances, embedded sto
     await tamperWithSealedDocument(agg.storeUrl, { meterId: site.meterId, enrollmentId, periodIndex: 1 }, { replaceWithPeriod: 0 });
     assert.deepEqual((await audit()).periods.slice(0, 3).map((p) => p.verdict), ['match', 'unreadable', 'match']);
     // The organisations see which periods are stored and their hashes, never the readings.
-    const stored = await call(agg.url, 'GET', `/v1/enrollments/${enrollmentId}/stored-periods`, { token: TOKEN.aggregator });
-    assert.equal(stored.status, 200, JSON.stringify(stored.body));
-    assert.equal(JSON.stringify(stored.body).includes('"jwe"'), false);
-    assert.equal((await call(agg.url, 'GET', `/v1/meters/${site.meterId}/sealed-periods?enrollmentId=${enrollmentId}`, { token: TOKEN.aggregator })).status, 403);
+    const stored = await api(agg, 'aggregator').storedPeriods(enrollmentId);
+    assert.equal(log.last.status, 200, JSON.stringify(stored));
+    assert.equal(JSON.stringify(stored).includes('"jwe"'), false);
+    assert.equal((await refusal(api(agg, 'aggregator').sealedPeriods(site.meterId, enrollmentId))).status, 403);
     // The prosumer reads its own documents back and opens them with its sealing key.
-    const own = await edge(agg.url, site, 'GET', `/v1/edge/meters/${site.meterId}/sealed-periods?enrollmentId=${enrollmentId}`);
-    assert.equal(own.status, 200, JSON.stringify(own.body));
-    const period2 = (own.body as unknown as { periods: { periodIndex: number; jwe: unknown }[] }).periods.find((d) => d.periodIndex === 2)!;
+    const own = await edgeAt(agg.url, site).sealedPeriods(enrollmentId);
+    assert.equal(log.last.status, 200, JSON.stringify(own));
+    const period2 = own.periods.find((d) => d.periodIndex === 2)!;
     const opened = await openPeriod(period2.jwe, siteSealing.privateKeyPem, { meterId: site.meterId, enrollmentId, periodIndex: 2 });
     assert.deepEqual(opened.readings, ['250', '250', '250', '270']);
     assert.equal(opened.fingerprintSalt, salts[2]!.toString());
   });
 
   it('answers each error class with its status and code', async () => {
-    const bad = await call(dso.url, 'POST', '/v1/meters', { token: TOKEN.dso, body: { meterId: 'bad id', prosumerId: 'p', publicKeyPem: site.publicKeyPem, congestionPoint: 'c' } });
+    const dsoApi = api(dso, 'dso');
+    const bad = await refusal(dsoApi.registerMeter({ meterId: 'bad id', prosumerId: 'p', publicKeyPem: site.publicKeyPem, congestionPoint: 'c' }));
     assert.equal(bad.status, 400);
-    assert.match(String(bad.body.message), /^body\.meterId/);
-    assert.equal((await call(dso.url, 'GET', `/v1/meters/${site.meterId}`)).status, 401);
-    assert.equal((await call(dso.url, 'POST', '/v1/tokens/mint', { token: TOKEN.auditor, body: { account: 'org:DsoMSP', amount: '1' } })).status, 403);
-    const notFound = await call(dso.url, 'GET', `/v1/meters/nope-${run}`, { token: TOKEN.dso });
+    assert.match(bad.message, /answered 400 BAD_INPUT: body\.meterId/);
+    // No credentials at all: a raw request, which no client sends.
+    assert.equal((await fetch(`${dso.url}/v1/meters/${site.meterId}`)).status, 401);
+    assert.equal((await refusal(api(dso, 'auditor').mint({ account: 'org:DsoMSP', amount: '1' }))).status, 403);
+    const notFound = await refusal(dsoApi.meter(`nope-${run}`));
     assert.equal(notFound.status, 404);
-    assert.equal(notFound.body.code, 'NOT_FOUND');
-    const dup = await call(dso.url, 'POST', '/v1/meters', { token: TOKEN.dso, body: { meterId: site.meterId, prosumerId: site.prosumerId, publicKeyPem: site.publicKeyPem, congestionPoint: 'c' } });
+    assert.equal(notFound.code, 'NOT_FOUND');
+    const dup = await refusal(dsoApi.registerMeter({ meterId: site.meterId, prosumerId: site.prosumerId, publicKeyPem: site.publicKeyPem, congestionPoint: 'c' }));
     assert.equal(dup.status, 409);
-    assert.equal(dup.body.code, 'CONFLICT');
-    const big = await call(dso.url, 'POST', '/v1/verification-keys', { token: TOKEN.dso, body: { circuitId: 'x', verificationKey: { pad: 'x'.repeat(300_000) } } });
+    assert.equal(dup.code, 'CONFLICT');
+    const big = await refusal(dsoApi.proposeVerificationKey('x', { pad: 'x'.repeat(300_000) }));
     assert.equal(big.status, 413);
-    const early = await call(dso.url, 'POST', `/v1/flex-orders/gorder-${run}/settle`, { token: TOKEN.dso });
-    assert.equal(early.status, 422, JSON.stringify(early.body));
-    assert.equal(early.body.code, 'RULE_VIOLATION');
-    const forged = await edge(agg.url, site, 'POST', `/v1/edge/enrollments/${enrollmentId}/periods/3`, {
-      ...(submissions[2] as object),
-      payload: { ...(submissions[2] as { payload: object }).payload, periodIndex: 3 },
-    });
+    const early = await refusal(dsoApi.settleFlexOrder(`gorder-${run}`));
+    assert.equal(early.status, 422, early.message);
+    assert.equal(early.code, 'RULE_VIOLATION');
+    const forged = await refusal(
+      edgeAt(agg.url, site).submitPeriod(enrollmentId, 3, {
+        ...(submissions[2] as SubmitPeriodBody),
+        payload: { ...(submissions[2] as SubmitPeriodBody).payload, periodIndex: 3 },
+      }),
+    );
     assert.equal(forged.status, 422, 'a payload changed after signing: the chaincode refuses the signature');
-    assert.equal(forged.body.code, 'BAD_SIGNATURE');
+    assert.equal(forged.code, 'BAD_SIGNATURE');
 
-    // A gateway whose peer is down: 503 with Retry-After, not ready.
+    // A gateway whose peer is down: 503 with Retry-After, not ready (one attempt: the client would wait for it).
     const dir = mkdtempSync(path.join(tmpdir(), 'flexproof-gw-down-'));
     dirs.push(dir);
     const config = testGatewayConfig(network, 'dso', dir, TOKEN);
     const down = await startGateway({ ...config, fabric: { ...config.fabric, peerEndpoint: '127.0.0.1:1' } }, { logger: false });
     try {
-      const res = await call(down.url, 'GET', `/v1/meters/${site.meterId}`, { token: TOKEN.dso });
+      const downApi = orgClient(down.url, TOKEN.dso, { log, retry: { maxAttempts: 1 } });
+      const res = await refusal(downApi.meter(site.meterId));
       assert.equal(res.status, 503);
-      assert.equal(res.headers.get('retry-after'), '5');
-      assert.equal(res.body.code, 'LEDGER_UNAVAILABLE');
-      assert.equal((await call(down.url, 'GET', '/readyz')).status, 503);
+      assert.equal(log.last.headers.get('retry-after'), '5');
+      assert.equal(res.code, 'LEDGER_UNAVAILABLE');
+      assert.equal((await refusal(downApi.ready())).status, 503);
     } finally {
       await down.close();
     }

@@ -196,3 +196,76 @@ describe('edge-client: gateways in the configuration', () => {
     assert.ok(problems({ ...base }).some((p) => p.startsWith('gatewayUrl:')), 'one of the two forms is required');
   });
 });
+
+describe('edge-client: HttpGateway over the protocol client', () => {
+  /** A fetch that answers each call with the next scripted answer, recording what was sent. */
+  function scripted(answers: ((signal?: AbortSignal | null) => Response | Promise<Response>)[]) {
+    const sent: { method: string; url: string; body: string }[] = [];
+    const fetchStub = (async (url: string | URL, init?: RequestInit) => {
+      sent.push({ method: init?.method ?? 'GET', url: String(url), body: typeof init?.body === 'string' ? init.body : '' });
+      const next = answers.shift();
+      if (!next) throw new Error('no more scripted answers');
+      return next(init?.signal);
+    }) as typeof fetch;
+    const gateway = new HttpGateway({ baseUrl: 'http://gw.example', meterId: METER, privateKey, gatewayMspId: 'DsoMSP', fetch: fetchStub, timeoutMs: 200 });
+    return { gateway, sent };
+  }
+  const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => () =>
+    new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+
+  it('tries once per call: a 503 is retryable and carries the Retry-After; the next call is a new attempt', async () => {
+    const { gateway, sent } = scripted([answer(503, { code: 'LEDGER_CONTENDED', message: 'busy', txId: 'tx-9' }, { 'retry-after': '1' }), answer(200, OUTCOME)]);
+    await assert.rejects(
+      gateway.submitPeriod('e1', 3, BODY),
+      (e: unknown) => e instanceof GatewayError && e.retryable && e.status === 503 && e.code === 'LEDGER_CONTENDED' && e.retryAfterMs === 1000 && e.txId === 'tx-9',
+    );
+    assert.equal(sent.length, 1, 'not retried inside: the failover and the pipeline retry');
+    assert.deepEqual(await gateway.submitPeriod('e1', 3, BODY), OUTCOME);
+  });
+
+  it('429 and 408 are retryable, other 4xx are refusals with their status and code; 5xx and answers that are not JSON are retryable', async () => {
+    const cases: [() => Response, boolean, number, string][] = [
+      [answer(429, { code: 'TOO_MANY_REQUESTS', message: 'slow down' }, { 'retry-after': '5' }), true, 429, 'TOO_MANY_REQUESTS'],
+      [answer(408, {}), true, 408, 'REFUSED'],
+      [answer(404, { code: 'NOT_FOUND', message: 'no enrollment e1' }), false, 404, 'NOT_FOUND'],
+      [answer(409, { code: 'CONFLICT', message: 'settled' }), false, 409, 'CONFLICT'],
+      [answer(500, { code: 'INTERNAL', message: 'internal error' }), true, 500, 'INTERNAL'],
+      [answer(502, 'Bad Gateway'), true, 502, 'BAD_ANSWER'],
+      [answer(200, 'not json'), true, 200, 'BAD_ANSWER'],
+    ];
+    for (const [reply, retryable, status, code] of cases) {
+      const { gateway } = scripted([reply]);
+      await assert.rejects(gateway.getEnrollment('e1'), (e: unknown) => e instanceof GatewayError && e.retryable === retryable && e.status === status && e.code === code, `${status} ${code}`);
+    }
+    const { gateway } = scripted([answer(429, { code: 'TOO_MANY_REQUESTS', message: 'slow down' }, { 'retry-after': '5' })]);
+    await assert.rejects(gateway.getAuditorKeys(), (e: unknown) => e instanceof GatewayError && e.retryAfterMs === 5000);
+  });
+
+  it('no answer in time is TIMEOUT, a refused connection UNREACHABLE: both retryable, without a status', async () => {
+    // Never answers; gives up when the attempt's time limit aborts it, as fetch does.
+    const silent = (signal?: AbortSignal | null) => new Promise<Response>((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+    const { gateway } = scripted([silent]);
+    await assert.rejects(gateway.getEnrollment('e1'), (e: unknown) => e instanceof GatewayError && e.retryable && e.code === 'TIMEOUT' && e.status === undefined);
+    const down = new HttpGateway({ baseUrl: await closedPort(), meterId: METER, privateKey, gatewayMspId: 'DsoMSP' });
+    await assert.rejects(down.getEnrollment('e1'), (e: unknown) => e instanceof GatewayError && e.retryable && e.code === 'UNREACHABLE' && e.status === undefined);
+  });
+
+  it('sends the signed body byte for byte, whatever its spacing; a GET has none', async () => {
+    const spaced = '{ "payload" : { "enrollmentId":"e1" },\n  "signature": "c2ln" }';
+    const { gateway, sent } = scripted([answer(200, { txId: 'tx-1', result: {} }), answer(201, { txId: 'tx-2', result: {} }), answer(200, { keys: [] })]);
+    await gateway.acceptEnrollment('e1', spaced);
+    await gateway.withdraw(spaced);
+    await gateway.getAuditorKeys();
+    assert.deepEqual(sent.map((s) => [s.method, s.url, s.body]), [
+      ['POST', 'http://gw.example/v1/edge/enrollments/e1/accept', spaced],
+      ['POST', 'http://gw.example/v1/edge/withdrawals', spaced],
+      ['GET', 'http://gw.example/v1/edge/auditor-keys', ''],
+    ]);
+  });
+
+  it("refuses another meter's sealed documents before sending anything", async () => {
+    const { gateway, sent } = scripted([]);
+    await assert.rejects(gateway.getSealedPeriods('meter-2', 'e1'), (e: unknown) => e instanceof GatewayError && !e.retryable && e.code === 'FORBIDDEN');
+    assert.equal(sent.length, 0);
+  });
+});

@@ -155,8 +155,8 @@ describe('gateway batch routes (fake ledger)', () => {
         throw new CommitRejected('MVCC_READ_CONFLICT', 'tx-mvcc');
       });
       const busy = await gw.app.inject({ method: 'POST', url: '/v1/tokens/compact', headers: bearer('aggregator'), payload: {} });
-      assert.equal(busy.statusCode, 409);
-      assert.equal(busy.json().code, 'CONFLICT');
+      assert.equal(busy.statusCode, 503);
+      assert.equal(busy.json().code, 'LEDGER_CONTENDED');
     });
 
     it('refuses a prosumer or escrow account (only organisation accounts have deltas), unknown fields, auditors', async () => {

@@ -106,14 +106,15 @@ describe('gateway organisation routes (fake ledger)', () => {
     assert.equal(rejected.json().txId, 'tx-bad');
   });
 
-  it('answers 409 when MVCC or phantom read conflicts outlast the retries', async () => {
+  it('answers 503 LEDGER_CONTENDED with Retry-After when MVCC or phantom read conflicts outlast the retries (nothing committed: the client resends)', async () => {
     for (const code of ['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']) {
       gw.ledger.on('org.flexproof.tokens:Transfer', () => {
         throw new CommitRejected(code, 'tx-conflict');
       });
       const res = await gw.app.inject({ method: 'POST', url: '/v1/tokens/transfer', headers: bearer('dso'), payload: { to: 'org:AggregatorMSP', amount: '5' } });
-      assert.equal(res.statusCode, 409, code);
-      assert.equal(res.json().code, 'CONFLICT');
+      assert.equal(res.statusCode, 503, code);
+      assert.equal(res.json().code, 'LEDGER_CONTENDED');
+      assert.equal(res.headers['retry-after'], '1');
     }
   });
 

@@ -259,7 +259,7 @@ describe('period coalescing (fake ledger)', () => {
       assert.deepEqual([c.reason.statusCode, c.reason.code, c.reason.txId], [409, 'CONFLICT', 'tx-other-gateway']);
     });
 
-    it('answers every item with the error of a batch that failed as a whole (503, MVCC 409), as a single submission', async () => {
+    it('answers every item with the error of a batch that failed as a whole (503 unavailable, 503 contended), as a single submission', async () => {
       for (const failure of [new LedgerUnavailable('the ledger did not answer in time', 'tx-lost'), new CommitRejected('MVCC_READ_CONFLICT', 'tx-mvcc')]) {
         const ledger = ledgerWith(3);
         ledger.addEnrollment({ enrollmentId: 'enr-99', meterId: METER.meterId });

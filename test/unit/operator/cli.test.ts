@@ -101,8 +101,8 @@ describe('operator: flexproof CLI', function () {
       .on(TX.registerMeter, echo({ keyType: 'ec-p256', status: 'active', nonce: '0' }))
       .on(TX.suspendMeter, ({ meterId }) => ({ ...ledger.meters.get(String(meterId)), status: 'suspended' }))
       .on(TX.createFlexRequest, echo({ status: 'open' }))
-      .on(TX.submitFlexOffer, echo({ status: 'offered' }))
-      .on(TX.acceptFlexOffer, echo({ status: 'accepted' }))
+      .on(TX.submitFlexOffer, echo({ status: 'submitted' }))
+      .on(TX.acceptFlexOffer, echo({ status: 'open' }))
       .on(TX.settleFlexOrder, ({ orderId }) => ({ orderId, offerId: 'of1', status: 'settled', toAggregator: '60', toDso: '40' }))
       .on(TX.offerEnrollment, echo({ status: 'offered', prosumerId: 'p1', chainHead: '0' }))
       .on(TX.depositReward, ({ enrollmentId }) => enrollment(enrollmentId, 'active'))
@@ -319,9 +319,9 @@ describe('operator: flexproof CLI', function () {
       assert.equal(main.code, EXIT.ok);
       for (const c of ['tokens mint', 'keys approve', 'enrollments offer', 'events']) assert.match(main.stdout, new RegExp(`\\n  ${c}\\s`));
       assert.match(main.stdout, /Exit codes: 0 done; 1 refused/);
-      assert.match((await run(['keys', '--help'])).stdout, /flexproof keys review --circuit ID FILE/);
+      assert.match((await run(['keys', '--help'])).stdout, /flexproof keys review --circuit ID \(FILE \| --bundle DIR\)/);
       const one = await run(['keys', 'approve', '--help']);
-      assert.match(one.stdout, /^Usage: flexproof keys approve --circuit ID FILE \[options\]/);
+      assert.match(one.stdout, /^Usage: flexproof keys approve --circuit ID \(FILE \| --bundle DIR\) \[options\]/);
       assert.match(one.stdout, /never the one the proposal carries/);
     });
   });

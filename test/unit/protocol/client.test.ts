@@ -195,6 +195,27 @@ describe('protocol: GatewayClient', () => {
     assert.equal(server.seen.length, 1, 'a wait past the deadline is not started');
   });
 
+  it('maxAttempts bounds the tries; the error keeps the Retry-After it gave up on, and the txId of the answer', async () => {
+    server.script = [json(503, { code: 'LEDGER_CONTENDED', message: 'retry the request', txId: 'tx-mvcc' }, { 'retry-after': '1' })];
+    const twice = new GatewayClient({ baseUrl: server.url, token: TOKEN, sleep: noSleep, retry: { maxAttempts: 2 } });
+    await assert.rejects(twice.transfer({ to: 'org:DsoMSP', amount: '1' }), (e: GatewayError) => {
+      assert.deepEqual([e.kind, e.status, e.code, e.retryAfterMs, e.txId], ['unavailable', 503, 'LEDGER_CONTENDED', 1000, 'tx-mvcc']);
+      assert.match(e.message, /gave up after 2 attempts/);
+      return true;
+    });
+    assert.equal(server.seen.length, 2);
+    assert.throws(() => client({ maxAttempts: 0 }), /retry.maxAttempts/);
+  });
+
+  it('no answer within the attempt limit is TIMEOUT, retried like a lost connection', async () => {
+    const silent: Handler = () => undefined;
+    server.script = [silent, ok({ minted: '1', burned: '0', outstanding: '1' })];
+    assert.equal((await client({ attemptTimeoutMs: 100 }).supply()).minted, '1');
+    assert.equal(server.seen.length, 2);
+    server.script = [silent];
+    await assert.rejects(client({ attemptTimeoutMs: 100, maxAttempts: 1 }).supply(), (e: GatewayError) => e.kind === 'unavailable' && e.status === 0 && e.code === 'TIMEOUT');
+  });
+
   it('a refused connection (nothing listening) is unavailable after the deadline', async () => {
     const url = server.url;
     await server.close();
@@ -264,7 +285,7 @@ describe('protocol: EdgeGatewayClient', () => {
   it('signs each attempt afresh (new nonce) for the gateway organisation, over the exact bytes sent', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const edge = new EdgeGatewayClient({ baseUrl: server.url, meterId: 'meter-1', privateKey, gatewayMspId: 'AggregatorMSP', sleep: noSleep });
-    server.script = [busy('0'), drop, ok({ txId: 'tx', result: { outcome: 'verified' } })];
+    server.script = [busy('0'), drop, ok({ outcome: 'verified', enrollmentId: 'e1', periodIndex: 2, result: {}, txId: 'tx', replayed: false })];
     const body = { payload: { enrollmentId: 'e1', periodIndex: 2 }, signature: 'c2lnbmF0dXJlLXNpZ25hdHVyZQ==', proof: {}, publicSignals: ['1'] };
     await edge.submitPeriod('e1', 2, body);
     assert.equal(server.seen.length, 3);
@@ -283,6 +304,47 @@ describe('protocol: EdgeGatewayClient', () => {
     assert.equal(nonces.size, 3, 'a retried request is signed with a new nonce');
     assert.equal(server.seen[0]?.url, '/v1/edge/enrollments/e1/periods/2');
     assert.deepEqual(JSON.parse(server.seen[2]?.body ?? ''), body);
+  });
+
+  it('reads the verification key of a circuit id, signed, the id percent-encoded; a 404 is refused', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const edge = new EdgeGatewayClient({ baseUrl: server.url, meterId: 'meter-3', privateKey, gatewayMspId: 'AggregatorMSP', sleep: noSleep });
+    const answer = { circuitId: 'flex/v1', status: 'active', keyHash: 'ab'.repeat(32), verificationKey: { protocol: 'groth16' } };
+    server.script = [busy('0'), ok(answer)];
+    assert.deepEqual(await edge.verificationKeyFor('flex/v1'), answer);
+    assert.equal(server.seen.length, 2, 'a 503 is retried');
+    const req = server.seen[1] as Seen;
+    assert.equal(req.method, 'GET');
+    assert.equal(req.url, '/v1/edge/verification-keys/flex%2Fv1');
+    const read = readEdgeSignatureHeaders(req.headers);
+    assert.ok(read.ok && verifyEdgeSignature({ gatewayMspId: 'AggregatorMSP', method: 'GET', pathWithQuery: req.url, timestamp: read.headers.timestamp, nonce: read.headers.nonce, body: '' }, read.headers.signature, publicKey));
+    server.script = [json(404, { code: 'NOT_FOUND', message: 'no verification key for circuit nope' })];
+    await assert.rejects(edge.verificationKeyFor('nope'), (e: unknown) => e instanceof GatewayError && e.kind === 'refused' && e.status === 404 && e.code === 'NOT_FOUND');
+  });
+
+  it('sends a signed body given as JSON text byte for byte, on every attempt; text that is not JSON is refused before sending', async () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const edge = new EdgeGatewayClient({ baseUrl: server.url, meterId: 'meter-4', privateKey, gatewayMspId: 'DsoMSP', sleep: noSleep });
+    const text = '{ "payload" : {"enrollmentId": "e1", "periodIndex": 0},\n "signature":"c2ln", "proof": {}, "publicSignals": ["1"] }';
+    server.script = [busy('0'), ok({ outcome: 'verified', enrollmentId: 'e1', periodIndex: 0, result: {}, txId: 'tx', replayed: false })];
+    const settled = await edge.submitPeriod('e1', 0, text);
+    assert.equal(settled.outcome, 'verified');
+    assert.deepEqual(server.seen.map((r) => r.body), [text, text]);
+    await assert.rejects(edge.withdraw('{not json'), /body: must be JSON text/);
+    assert.equal(server.seen.length, 2);
+  });
+
+  it('stores and reads sealed documents under its own meter id', async () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const edge = new EdgeGatewayClient({ baseUrl: server.url, meterId: 'meter 5', privateKey, gatewayMspId: 'DsoMSP' });
+    server.script = [json(201, { stored: 'created' }), ok({ meterId: 'meter 5', enrollmentId: 'e/1', periods: [] })];
+    assert.deepEqual(await edge.uploadSealedPeriod('e/1', 7, { protected: 'x' }), { stored: 'created' });
+    assert.equal((await edge.sealedPeriods('e/1')).periods.length, 0);
+    assert.deepEqual(server.seen.map((r) => `${r.method} ${r.url} ${r.headers['idempotency-key'] ?? '-'}`), [
+      'PUT /v1/edge/meters/meter%205/periods/7/sealed?enrollmentId=e%2F1 -',
+      'GET /v1/edge/meters/meter%205/sealed-periods?enrollmentId=e%2F1 -',
+    ]);
+    assert.deepEqual(JSON.parse(server.seen[0]?.body ?? ''), { jwe: { protected: 'x' } });
   });
 
   it('a GET is signed over an empty body; an unsignable MSP id is refused at construction', async () => {

@@ -1,7 +1,4 @@
-/**
- * Helpers for integration suites that start gateway instances in-process and call them
- * over HTTP.
- */
+/** The configuration of in-process gateway instances for the integration suites. */
 import { DEFAULT_MAX_NONCES, DEFAULT_MAX_NONCES_PER_METER, hashToken, identityOf, type GatewayConfig, type NetworkDescriptor } from '@flexproof/gateway-api';
 
 export interface TestTokens {
@@ -29,31 +26,4 @@ export function testGatewayConfig(network: NetworkDescriptor, org: 'aggregator' 
     mvccRetries: 3,
     logLevel: 'warn',
   };
-}
-
-export interface Answer {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown> & { code?: string; txId?: string; result?: Record<string, unknown> };
-}
-
-/** One HTTP call; the body is parsed as JSON (empty object when there is none). */
-export async function call(
-  base: string,
-  method: string,
-  url: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
-): Promise<Answer> {
-  const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-  const res = await fetch(`${base}${url}`, {
-    method,
-    headers: {
-      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...options.headers,
-    },
-    body: payload,
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Answer['body']) : {} };
 }
