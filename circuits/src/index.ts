@@ -71,3 +71,14 @@ export {
 } from './artifacts';
 export type { ArtifactFile, ArtifactManifest, CircuitArtifacts, CacheOptions, EnsureOptions, SetupProgress } from './artifacts';
 export { circuitSourceHash } from './circuit-source';
+export {
+  BUNDLE_FORMAT,
+  BUNDLE_MANIFEST_FILE,
+  BUNDLE_FILES,
+  readBundle,
+  writeBundle,
+  bundleCheckoutProblems,
+  verificationKeyOfZkey,
+} from './bundle';
+export type { BundleManifest, BundleContribution, BundleBeacon, BundleSource, BundleRole, BundleFileName, CeremonyBundle } from './bundle';
+export { MANIFEST_FILE, sha256File } from './artifacts';

@@ -8,7 +8,9 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { EdgeGatewayClient, GatewayError as ClientGatewayError } from '@flexproof/protocol';
 import { CircuitsProver } from './prover';
+import { InstallRefused, formatInstallResult, formatInstalled, installBundle, installedArtifacts, type LedgerKeyLookup } from './artifacts-install';
 import { METER_BROKER_PASSWORD_FILE, configTemplate, loadConfig, type EdgeConfig } from './config';
 import { writeFileAtomicSync } from './durable-file';
 import { EdgeNode } from './edge-node';
@@ -70,6 +72,19 @@ commands:
              gateway) and open it with the sealing key: prints the period's readings
              --period P [--enrollment ID] (default: every configured enrollment)
              [--json] (the readings and the fingerprint salt, as JSON, on stdout)
+  artifacts install BUNDLE [--circuit ID] [--replace-dev-artifacts]
+             install a ceremony bundle (\`ceremony publish\`) as this site's proving
+             artifacts: the bundle is checked whole (every file's sha256, the key derived
+             again from the zkey), then the ledger's key under the circuit id (default:
+             the bundle's shape; a shape with a .suffix such as flexdev-v1-r4.ceremony2 is
+             allowed) is read through the gateway: it must be active and its keyHash the
+             bundle's; then the files are installed atomically where run and accept load
+             them, and listed with their sha256; dev artifacts there (shared by
+             everything on the machine using dev keys) are replaced only with
+             --replace-dev-artifacts (or set FLEXPROOF_CACHE to a directory of the site's)
+  artifacts show
+             what is installed for every shape: dev or ceremony artifacts, the circuit id
+             and key hash, every file's sha256, and whether they are intact
   simulate   a simulated meter publishing to MQTT
              [--enrollment ID] [--compliance 0..1] [--acceleration N] [--interval-ms MS]
              [--duration-seconds S] [--seed N] [--no-ev] [--no-heat-pump] [--solar-peak-w W]
@@ -80,7 +95,7 @@ commands:
 --dev-artifacts builds throw-away dev proving artifacts when they are missing (development
 networks only). Without it, run and accept refuse to start without the artifacts, naming
 the directory: proofs made with artifacts that are not the ledger's are found invalid on
-the ledger and cost the escrow.
+the ledger and cost the escrow. Install the consortium's with \`artifacts install BUNDLE\`.
 
 options for every command:
   --config FILE   site config (JSON); default $FLEXPROOF_EDGE_CONFIG or ./${DEFAULT_CONFIG}
@@ -141,6 +156,8 @@ export async function main(argv: string[]): Promise<number> {
         return await readings(rest);
       case 'simulate':
         return await simulate(rest);
+      case 'artifacts':
+        return await artifacts(rest);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -151,6 +168,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof GatewayError) {
       process.stderr.write(`flexproof-edge: the gateway: ${error.message} (${error.code}${error.retryable ? ', try again later' : ''})\n`);
+      return 1;
+    }
+    if (error instanceof InstallRefused) {
+      process.stderr.write(`flexproof-edge: refused (${error.code}): ${error.message}\n`);
+      return error.code === 'CIRCUIT_ID_INVALID' ? 2 : 1;
+    }
+    if (error instanceof ClientGatewayError) {
+      process.stderr.write(`flexproof-edge: the gateway: ${error.message} (${error.code}${error.kind === 'unavailable' ? ', try again later' : ''})\n`);
       return 1;
     }
     if (error instanceof EdgeError) {
@@ -551,6 +576,68 @@ async function simulate(args: string[]): Promise<number> {
   await simulator.stop();
   process.stderr.write(`published ${simulator.published} messages\n`);
   return 0;
+}
+
+/**
+ * The ledger's key of a circuit id, read through the site's gateways in order (site-signed,
+ * GET /v1/edge/verification-keys/:circuitId); undefined on 404. A gateway that is
+ * unavailable is passed over for the next.
+ */
+function ledgerKeyLookup(config: EdgeConfig, privateKey: KeyObject): LedgerKeyLookup {
+  return async (circuitId) => {
+    let last: unknown;
+    for (const g of config.gateways) {
+      const client = new EdgeGatewayClient({
+        baseUrl: g.url,
+        meterId: config.meterId,
+        privateKey,
+        gatewayMspId: g.mspId,
+        ...(config.gateways.length > 1 ? { retry: { deadlineMs: 10_000 } } : {}),
+      });
+      try {
+        const record = await client.verificationKeyFor(circuitId);
+        return { status: record.status, keyHash: record.keyHash, verificationKey: record.verificationKey };
+      } catch (error) {
+        if (error instanceof ClientGatewayError && error.status === 404) return undefined;
+        if (!(error instanceof ClientGatewayError) || error.kind !== 'unavailable') throw error;
+        last = error;
+      }
+    }
+    throw last;
+  };
+}
+
+async function artifacts(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { ...common, circuit: { type: 'string' }, 'replace-dev-artifacts': { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  if (wantsHelp(values.help) || action === '--help') return 0;
+  if (action === 'install') {
+    if (positionals.length !== 1) throw new UsageError('artifacts install needs BUNDLE (the directory `ceremony publish` wrote)');
+    const config = loadConfig(configPath(values.config));
+    const siteKey = loadSiteKey(config.keyFile);
+    const result = await installBundle({
+      bundleDir: path.resolve(positionals[0] as string),
+      ...(values.circuit !== undefined ? { circuitId: values.circuit } : {}),
+      lookup: ledgerKeyLookup(config, siteKey.privateKey),
+      configuredCircuitIds: config.enrollments.map((e) => e.circuitId),
+      replaceDevArtifacts: values['replace-dev-artifacts'] === true,
+    });
+    process.stdout.write(formatInstallResult(result));
+    return 0;
+  }
+  if (action === 'show') {
+    if (positionals.length > 0 || values.circuit !== undefined || values['replace-dev-artifacts'] !== undefined) throw new UsageError('artifacts show takes no BUNDLE, --circuit or --replace-dev-artifacts');
+    // The config is optional here: what is installed can be shown before a site has one.
+    const file = configPath(values.config);
+    const enrollments = existsSync(file) ? loadConfig(file).enrollments : [];
+    process.stdout.write(formatInstalled(await installedArtifacts(), enrollments));
+    return 0;
+  }
+  throw new UsageError(`artifacts ${action ?? ''}: which action? (install BUNDLE, show)`);
 }
 
 /** The process entry (bin/flexproof-edge.js, or `node dist/cli.js`): main, then its exit code. */

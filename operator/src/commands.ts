@@ -6,10 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { GatewayClient, OfferEnrollmentInput, WriteOptions } from '@flexproof/protocol';
+import { sealingKeyHash, type AuditorKeyRecord, type GatewayClient, type OfferEnrollmentInput, type WriteOptions } from '@flexproof/protocol';
 import { errnoCode } from './config';
 import { PACKAGE_OFFER_OPTIONS, offerWithPackage } from './enroll';
-import { readLocalKey, reviewKey } from './keys';
+import { circuitIdProblem, readBundleKey, readKeyOrBundle, readLocalKey, reviewKey, type LocalKey } from './keys';
 import { render, type Printable } from './output';
 import { CheckRefused, UsageError } from './usage-error';
 
@@ -116,6 +116,59 @@ const ACCOUNT_AMOUNT = {
 } as const satisfies Record<string, OptionSpec>;
 const CIRCUIT = { circuit: { type: 'string', value: 'ID', description: 'circuit id, e.g. flexdev-v1-r4', required: true } } as const satisfies Record<string, OptionSpec>;
 const KEY_COLUMNS = ['circuitId', 'status', 'keyHash', 'proposedBy'];
+const KEY_SOURCE = {
+  ...CIRCUIT,
+  bundle: { type: 'string', value: 'DIR', description: 'a ceremony bundle directory (`ceremony publish`) instead of FILE: checked whole, its verification key used' },
+} as const satisfies Record<string, OptionSpec>;
+const KEY_SOURCE_ARGS = '(FILE | --bundle DIR)';
+
+/**
+ * The local key a keys command compares or sends: FILE, or the key of --bundle DIR
+ * (whose shape must be the circuit id's).
+ */
+async function localKeyOf(ctx: CommandContext): Promise<LocalKey> {
+  const file = ctx.positionals[0];
+  const bundle = opt(ctx, 'bundle');
+  if ((file === undefined) === (bundle === undefined)) {
+    throw new UsageError('give exactly one of FILE (a verification_key.json) and --bundle DIR (a ceremony bundle)');
+  }
+  if (bundle === undefined) return readLocalKey(file as string, ctx.cwd);
+  const circuitId = str(ctx, 'circuit');
+  const local = await readBundleKey(bundle, ctx.cwd);
+  const problem = circuitIdProblem(circuitId, local.bundle as NonNullable<LocalKey['bundle']>);
+  if (problem !== undefined) throw new UsageError(problem);
+  return local;
+}
+
+/** The bundle's ceremony in a few lines, for the reviewer to compare with the published hashes. */
+function bundleLines(local: LocalKey): string[] {
+  const b = local.bundle;
+  if (b === undefined) return [];
+  return [
+    `bundle shape ${b.circuitShape}, ${b.constraints} constraints, created ${b.createdAt}`,
+    ...b.contributions.map((c) => `  contribution "${c.name}" ${c.hash}`),
+    b.beacon ? `  beacon ${b.beacon.generator} (2^${b.beacon.iterations} iterations) ${b.beacon.hash}` : '  no beacon',
+  ];
+}
+
+/** An auditor's P-256 public key file and its key hash (sha256 of the DER SPKI, as the ledger and the edges compute it). */
+function readAuditorKey(ctx: CommandContext): { file: string; publicKeyPem: string; keyHash: string } {
+  const file = str(ctx, 'public-key');
+  const publicKeyPem = readTextFile(file, ctx.cwd, '--public-key');
+  let keyHash: string;
+  try {
+    keyHash = sealingKeyHash(publicKeyPem);
+  } catch {
+    // The message never quotes the file: a private key given by mistake stays out of the output.
+    throw new UsageError(`--public-key ${file}: must be an EC P-256 public key in SPKI PEM (-----BEGIN PUBLIC KEY-----), e.g. the auditor's \`flexproof-audit\` key`);
+  }
+  return { file, publicKeyPem, keyHash };
+}
+
+const AUDITOR = { auditor: { type: 'string', value: 'ID', description: 'auditor id', required: true } } as const satisfies Record<string, OptionSpec>;
+const AUDITOR_KEY_FILE = {
+  'public-key': { type: 'string', value: 'PEM_FILE', description: "the auditor's sealing public key, EC P-256 SPKI PEM", required: true },
+} as const satisfies Record<string, OptionSpec>;
 
 export const COMMANDS: readonly Command[] = [
   // ---- tokens -----------------------------------------------------------------------
@@ -323,28 +376,34 @@ export const COMMANDS: readonly Command[] = [
   {
     group: 'keys',
     action: 'hash',
-    summary: 'The canonical hash of a verification key file: what the ledger records when it is proposed with `keys propose`',
-    args: 'FILE',
+    summary: 'The canonical hash of a verification key file or a ceremony bundle: what the ledger records when it is proposed with `keys propose`',
+    args: 'FILE|BUNDLE',
     positionals: { min: 1, max: 1 },
     gateway: false,
     details:
-      'FILE is snarkjs\'s verification_key.json (with vk_alphabeta_12) or the normalised form: both give the same hash. The key is checked as the chaincode checks it (shape, points, G2 subgroup, IC length) first.',
+      "FILE is snarkjs's verification_key.json (with vk_alphabeta_12) or the normalised form: both give the same hash. The key is checked as the chaincode checks it (shape, points, G2 subgroup, IC length) first. BUNDLE is a directory written by `ceremony publish`: the whole bundle is checked (every file's sha256, the key derived again from the zkey, its canonical hash equal to bundle.json's verificationKeyHash) and its key's hash printed.",
     run: async (ctx) => {
-      const local = await readLocalKey(arg(ctx, 0, 'FILE'), ctx.cwd);
+      const local = await readKeyOrBundle(arg(ctx, 0, 'FILE'), ctx.cwd);
       if (!ctx.json) return { data: local.keyHash, heading: [] };
-      return record({ file: local.file, form: local.form, keyHash: local.keyHash });
+      return record({
+        file: local.file,
+        form: local.form,
+        keyHash: local.keyHash,
+        ...(local.bundle ? { bundle: { circuitShape: local.bundle.circuitShape, contributions: local.bundle.contributions, beacon: local.bundle.beacon, createdAt: local.bundle.createdAt } } : {}),
+      });
     },
   },
   {
     group: 'keys',
     action: 'propose',
-    summary: 'Check a verification key locally, then propose it in canonical form for a new circuit id',
-    args: 'FILE',
-    positionals: { min: 1, max: 1 },
-    options: CIRCUIT,
-    details: 'Refused before sending when the key would not pass the chaincode\'s check. The answer\'s keyHash must equal `flexproof keys hash FILE`.',
+    summary: 'Check a verification key (file or ceremony bundle) locally, then propose it in canonical form for a new circuit id',
+    args: KEY_SOURCE_ARGS,
+    positionals: { min: 0, max: 1 },
+    options: KEY_SOURCE,
+    details:
+      "Refused before sending when the key would not pass the chaincode's check, or when the bundle fails its integrity check or is of another shape than the circuit id (ID is the bundle's shape, or the shape with a .suffix, e.g. flexdev-v1-r4.ceremony2). The answer's keyHash must equal `flexproof keys hash FILE|BUNDLE`.",
     run: async (ctx) => {
-      const local = await readLocalKey(arg(ctx, 0, 'FILE'), ctx.cwd);
+      const local = await localKeyOf(ctx);
       const answer = await (await ctx.client()).proposeVerificationKey(str(ctx, 'circuit'), local.canonical, ctx.write);
       if (answer.result.keyHash !== local.keyHash) {
         ctx.notice(`warning: the ledger recorded keyHash ${answer.result.keyHash}, not ${local.keyHash} computed here`);
@@ -355,14 +414,15 @@ export const COMMANDS: readonly Command[] = [
   {
     group: 'keys',
     action: 'review',
-    summary: "Show a circuit's proposed key beside a local file; exit 1 unless their hashes match",
-    args: 'FILE',
-    positionals: { min: 1, max: 1 },
-    options: CIRCUIT,
+    summary: "Show a circuit's proposed key beside a local file or ceremony bundle; exit 1 unless their hashes match",
+    args: KEY_SOURCE_ARGS,
+    positionals: { min: 0, max: 1 },
+    options: KEY_SOURCE,
+    details: 'With --bundle, also lists the ceremony\'s contributions and beacon: check your organisation\'s published contribution hash is among them.',
     run: async (ctx) => {
-      const local = await readLocalKey(arg(ctx, 0, 'FILE'), ctx.cwd);
+      const local = await localKeyOf(ctx);
       const review = reviewKey(await (await ctx.client()).verificationKey(str(ctx, 'circuit')), local);
-      const out = { data: review, heading: reviewLines(review) };
+      const out = { data: local.bundle ? { ...review, bundle: local.bundle } : review, heading: [...reviewLines(review), ...bundleLines(local)] };
       if (!review.matches) {
         ctx.emit(render(out, ctx.json));
         throw new CheckRefused(`the key of ${review.circuitId} on the ledger is not ${review.file}: ${review.problems.join('; ')}`);
@@ -373,13 +433,13 @@ export const COMMANDS: readonly Command[] = [
   {
     group: 'keys',
     action: 'approve',
-    summary: "Approve a circuit's proposed key, only if a local file's hash equals the proposal's",
-    args: 'FILE',
-    positionals: { min: 1, max: 1 },
-    options: CIRCUIT,
-    details: 'Sends the hash computed here from FILE, never the one the proposal carries.',
+    summary: "Approve a circuit's proposed key, only if a local file's (or ceremony bundle's) hash equals the proposal's",
+    args: KEY_SOURCE_ARGS,
+    positionals: { min: 0, max: 1 },
+    options: KEY_SOURCE,
+    details: 'Sends the hash computed here from FILE (or the checked bundle), never the one the proposal carries.',
     run: async (ctx) => {
-      const local = await readLocalKey(arg(ctx, 0, 'FILE'), ctx.cwd);
+      const local = await localKeyOf(ctx);
       const client = await ctx.client();
       const circuitId = str(ctx, 'circuit');
       const review = reviewKey(await client.verificationKey(circuitId), local);
@@ -409,6 +469,67 @@ export const COMMANDS: readonly Command[] = [
     run: async (ctx) => {
       const answer = await (await ctx.client()).verificationKeys();
       return list(answer, answer.keys, KEY_COLUMNS);
+    },
+  },
+  // ---- auditor keys -------------------------------------------------------------------
+  {
+    group: 'auditor-keys',
+    action: 'hash',
+    summary: "The key hash of an auditor's public key file (sha256 of its DER SPKI): what the ledger records and approvals name",
+    args: 'PEM_FILE',
+    positionals: { min: 1, max: 1 },
+    gateway: false,
+    run: async (ctx) => {
+      const key = readAuditorKey({ ...ctx, values: { ...ctx.values, 'public-key': arg(ctx, 0, 'PEM_FILE') } });
+      return ctx.json ? record({ file: key.file, keyHash: key.keyHash }) : { data: key.keyHash, heading: [] };
+    },
+  },
+  {
+    group: 'auditor-keys',
+    action: 'propose',
+    summary: "Propose an auditor's sealing public key under a new auditor id (the other organisation approves)",
+    options: {
+      ...AUDITOR,
+      ...AUDITOR_KEY_FILE,
+      description: { type: 'string', value: 'TEXT', description: 'who the auditor is (public, on the ledger; 1 to 200 characters)' },
+    },
+    details:
+      "Once approved, every edge seals each period's raw readings to this key as well: the auditor can read every prosumer's data from then on. The answer's keyHash must equal `flexproof auditor-keys hash PEM_FILE`; give that hash to the approving organisation out of band.",
+    run: async (ctx) => {
+      const key = readAuditorKey(ctx);
+      const description = opt(ctx, 'description');
+      const answer = await (await ctx.client()).proposeAuditorKey(
+        { auditorId: str(ctx, 'auditor'), publicKeyPem: key.publicKeyPem, ...(description === undefined ? {} : { description }) },
+        ctx.write,
+      );
+      if (answer.result.keyHash !== key.keyHash) ctx.notice(`warning: the ledger recorded keyHash ${answer.result.keyHash}, not ${key.keyHash} computed here`);
+      return record(answer);
+    },
+  },
+  {
+    group: 'auditor-keys',
+    action: 'approve',
+    summary: "Approve a proposed auditor key, only if a local public key file's hash equals the proposal's",
+    options: { ...AUDITOR, ...AUDITOR_KEY_FILE },
+    details:
+      "PEM_FILE is the auditor's public key as received from the auditor (not from the proposing organisation). Sends the hash computed here from it, never the one the proposal carries; refused, with nothing sent, when the proposal's keyHash or the key it holds is another.",
+    run: async (ctx) => {
+      const key = readAuditorKey(ctx);
+      const auditorId = str(ctx, 'auditor');
+      const client = await ctx.client();
+      const proposal = (await client.auditorKeys()).keys.find((k) => k.auditorId === auditorId);
+      const problems = auditorKeyProblems(proposal, auditorId, key);
+      if (problems.length > 0) throw new CheckRefused(`not approved: ${problems.join('; ')}`);
+      return record(await client.approveAuditorKey(auditorId, key.keyHash, ctx.write));
+    },
+  },
+  {
+    group: 'auditor-keys',
+    action: 'list',
+    summary: 'Every auditor key with its status and hash (edges seal to the active ones)',
+    run: async (ctx) => {
+      const answer = await (await ctx.client()).auditorKeys();
+      return list(answer, answer.keys, ['auditorId', 'status', 'keyHash', 'proposedBy', 'description']);
     },
   },
   // ---- enrollments ------------------------------------------------------------------
@@ -547,4 +668,20 @@ function reviewLines(r: ReturnType<typeof reviewKey>): string[] {
     ...rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`),
     r.matches ? "match: the proposal is this file's key" : `DIFFERENT: ${r.problems.join('; ')}`,
   ];
+}
+
+/** Why a proposal is not the local auditor key, one sentence each (empty when it is, and still to approve). */
+function auditorKeyProblems(proposal: AuditorKeyRecord | undefined, auditorId: string, key: { file: string; keyHash: string }): string[] {
+  if (proposal === undefined) return [`no key is proposed under auditor id ${auditorId}`];
+  const problems: string[] = [];
+  if (proposal.status !== 'proposed') problems.push(`the key of auditor ${auditorId} is ${proposal.status}, not proposed`);
+  if (proposal.keyHash !== key.keyHash) problems.push(`${key.file} hashes to ${key.keyHash}, the proposal's keyHash is ${proposal.keyHash}`);
+  let heldHash: string | undefined;
+  try {
+    heldHash = sealingKeyHash(proposal.publicKeyPem);
+  } catch {
+    problems.push('the proposal holds no EC P-256 public key');
+  }
+  if (heldHash !== undefined && heldHash !== key.keyHash) problems.push(`the key the proposal holds hashes to ${heldHash}, not ${key.keyHash}`);
+  return problems;
 }

@@ -4,8 +4,9 @@
  * validateVerificationKey) and hashed in the one canonical form (@flexproof/protocol's
  * canonicalVerificationKeyHash), beside what the ledger holds for a circuit id.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import type { BundleManifest } from '@flexproof/circuits';
 import { canonicalVerificationKey, canonicalVerificationKeyHash, type VerificationKeyRecord } from '@flexproof/protocol';
 import { errnoCode } from './config';
 import { CheckRefused, UsageError } from './usage-error';
@@ -17,6 +18,56 @@ export interface LocalKey {
   /** The key as `keys propose` sends it. */
   canonical: Record<string, unknown>;
   keyHash: string;
+  /** When the key came from a ceremony bundle: its manifest (shape, contributions, beacon). */
+  bundle?: BundleManifest;
+}
+
+/**
+ * The key of a ceremony bundle directory (`ceremony publish`), after the bundle's full
+ * integrity check (every file's sha256, the key derived again from the zkey, its points,
+ * its canonical hash equal to bundle.json's verificationKeyHash). CheckRefused naming the
+ * file and the rule otherwise.
+ */
+export async function readBundleKey(dir: string, cwd: string): Promise<LocalKey> {
+  const full = path.resolve(cwd, dir);
+  const circuits = await import('@flexproof/circuits');
+  let bundle;
+  try {
+    bundle = await circuits.readBundle(full);
+  } catch (error) {
+    const e = error as { name?: unknown; code?: unknown; message?: unknown };
+    if (e?.name === 'CircuitError' && (e.code === 'ARTIFACTS_CORRUPT' || e.code === 'ARTIFACTS_MISSING')) {
+      throw new CheckRefused(`${String(e.message)} (nothing was sent)`);
+    }
+    throw error;
+  }
+  return {
+    file: path.join(dir, circuits.BUNDLE_FILES.verificationKey),
+    form: 'snarkjs',
+    canonical: canonicalVerificationKey(bundle.verificationKey),
+    keyHash: bundle.manifest.verificationKeyHash,
+    bundle: bundle.manifest,
+  };
+}
+
+/** A key file, or a bundle directory (whichever PATH is). */
+export async function readKeyOrBundle(file: string, cwd: string): Promise<LocalKey> {
+  let isDir = false;
+  try {
+    isDir = statSync(path.resolve(cwd, file)).isDirectory();
+  } catch {
+    // readLocalKey names the unreadable file.
+  }
+  return isDir ? readBundleKey(file, cwd) : readLocalKey(file, cwd);
+}
+
+/**
+ * A ledger circuit id for a bundle's key: the bundle's shape, or the shape with a
+ * .suffix (flexdev-v1-r4.ceremony2), as edge configs and the artifact cache resolve ids.
+ */
+export function circuitIdProblem(circuitId: string, bundle: BundleManifest): string | undefined {
+  if (circuitId === bundle.circuitShape || circuitId.startsWith(`${bundle.circuitShape}.`)) return undefined;
+  return `--circuit ${circuitId}: the bundle is of shape ${bundle.circuitShape}: the circuit id must be ${bundle.circuitShape} or ${bundle.circuitShape}.<suffix>`;
 }
 
 /** Reads and checks a verification_key.json; CheckRefused naming the field and rule when the ledger would refuse it. */

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as snarkjs from 'snarkjs';
-import { MANIFEST_FILE, sha256File } from '../artifacts';
+import { MANIFEST_FILE, checkArtifactIntegrity, loadArtifactsFrom, sha256File } from '../artifacts';
+import { BUNDLE_MANIFEST_FILE, type BundleBeacon, sameJson, verificationKeyOfZkey, writeBundle } from '../bundle';
 import { CIRCUIT_IDS, CircuitId, assertCircuitId } from '../circuit-ids';
 import { circuitSourceHash, toolVersions } from '../circuit-source';
 import { CircuitError } from '../errors';
@@ -42,6 +43,14 @@ Phase 2 (per circuit shape: ${CIRCUIT_IDS.join(', ')}):
                                                         verification_key.json and manifest.json (kind "ceremony");
                                                         needs contributions from at least two different names
                                                         (the beacon does not count)
+  publish     --dir DIR --out BUNDLE [--ptau FILE]      verify the finalized chain again (r1cs recompiled, ptau), then
+                                                        write the deployable bundle directory BUNDLE: circuit.wasm,
+                                                        circuit.zkey, verification_key.json, circuit.r1cs and bundle.json
+                                                        (format flexproof.bundle.v1: sha256 of every file, contributions,
+                                                        beacon, canonical verification key hash); refused if BUNDLE exists
+                                                        (--force replaces an earlier bundle, nothing else); without
+                                                        --ptau, the file ceremony.json names is looked for in the
+                                                        current directory, beside DIR and in DIR
 
 Options:
   --entropy TEXT  extra entropy mixed with 32 bytes from node:crypto (contribute commands)
@@ -198,6 +207,11 @@ async function recompile(circuitId: CircuitId): Promise<{ r1csPath: string; clea
 
 /** Runs snarkjs' full check of a zkey; returns the contributions it reports (oldest first), or throws with snarkjs' reason. */
 async function verifyZkey(r1csPath: string, ptau: string, zkey: string): Promise<Contribution[]> {
+  return (await verifyZkeyReport(r1csPath, ptau, zkey)).contributions;
+}
+
+/** verifyZkey with the verifier's info lines (the beacon's generator and iterations are only there). */
+async function verifyZkeyReport(r1csPath: string, ptau: string, zkey: string): Promise<{ contributions: Contribution[]; infos: string[] }> {
   const errors: string[] = [];
   const infos: string[] = [];
   const printed: string[] = [];
@@ -208,12 +222,34 @@ async function verifyZkey(r1csPath: string, ptau: string, zkey: string): Promise
     fail(`zkey ${zkey} cannot be checked: snarkjs says: ${(error as Error).message}`);
   }
   if (ok! !== true) fail(`zkey ${zkey} does NOT match the r1cs and the powers of tau${reasons(errors, printed)}`);
-  return contributionsFromReport(infos);
+  return { contributions: contributionsFromReport(infos), infos };
+}
+
+/**
+ * The beacon of a verified chain for the bundle: its contribution hash, and the generator
+ * and iterations snarkjs reports after it ("Beacon generator: ..", "Beacon iterations
+ * Exp: .."). A chain may end with one beacon; one elsewhere is not what finalize makes.
+ */
+function beaconOf(contributions: Contribution[], infos: string[]): BundleBeacon | null {
+  const beacons = contributions.filter((c) => c.beacon);
+  if (beacons.length === 0) return null;
+  if (beacons.length > 1 || !(contributions[contributions.length - 1] as Contribution).beacon) {
+    fail(`the chain has a beacon before the last contribution (${describeContributions(contributions)}): finalize applies the beacon last`);
+  }
+  const generator = infos.find((l) => l.startsWith('Beacon generator: '))?.slice('Beacon generator: '.length).trim().toLowerCase();
+  const iterations = Number(infos.find((l) => l.startsWith('Beacon iterations Exp: '))?.slice('Beacon iterations Exp: '.length));
+  if (generator === undefined || !/^([0-9a-f]{2})+$/.test(generator) || !Number.isInteger(iterations)) fail('snarkjs did not report the beacon\'s generator and iterations');
+  return { hash: (beacons[0] as Contribution).hash, generator: generator as string, iterations };
 }
 
 
-/** snarkjs' check of a powers of tau file and every contribution in it, or a failure with its reason. */
-async function verifyPtau(file: string): Promise<void> {
+/**
+ * snarkjs' check of a powers of tau file and every contribution in it, or a failure with
+ * its reason. `fresh: 'allowed'` (ptau-contribute) also takes the file ptau-new wrote,
+ * which has no contribution for snarkjs to check yet: the first contributor's own
+ * contribution is what makes it secret, and ptau-verify checks the whole chain later.
+ */
+async function verifyPtau(file: string, fresh: 'allowed' | 'refused' = 'refused'): Promise<void> {
   const errors: string[] = [];
   const printed: string[] = [];
   let ok: boolean;
@@ -222,7 +258,32 @@ async function verifyPtau(file: string): Promise<void> {
   } catch (error) {
     fail(`powers of tau ${file} cannot be checked: snarkjs says: ${(error as Error).message}`);
   }
-  if (ok! !== true) fail(`powers of tau ${file} does NOT verify${reasons(errors, printed)}`);
+  if (ok! !== true) {
+    const noContribution = [...errors, ...printed].some((line) => line.includes('has no contribution'));
+    if (noContribution && fresh === 'allowed') {
+      console.log(`${file} has no contribution yet (as ptau-new wrote it): this is the first`);
+      return;
+    }
+    fail(`powers of tau ${file} does NOT verify${reasons(errors, printed)}`);
+  }
+}
+
+/**
+ * The ceremony's powers of tau: --ptau, or else the file ceremony.json names (by its
+ * name, as init recorded it) where a ceremony keeps it: the caller's directory, beside
+ * DIR, or in DIR. Whichever it is, its sha256 must be the one init recorded.
+ */
+async function ceremonyPtau(given: string | undefined, dir: string, state: CeremonyState): Promise<string> {
+  if (given !== undefined) {
+    const file = existing(given);
+    if ((await sha256File(file)) !== state.ptau.sha256) fail(`${file} is not the powers of tau of the ceremony (sha256 ${state.ptau.sha256})`);
+    return file;
+  }
+  const candidates = [userPath(state.ptau.file), path.join(path.dirname(dir), state.ptau.file), path.join(dir, state.ptau.file)];
+  for (const file of [...new Set(candidates)]) {
+    if (existsSync(file) && (await sha256File(file)) === state.ptau.sha256) return file;
+  }
+  return fail(`the ceremony's powers of tau ${state.ptau.file} (sha256 ${state.ptau.sha256}) is not in ${[...new Set(candidates.map(path.dirname))].join(', ')}: give --ptau FILE`);
 }
 
 const commands: Record<string, (values: Values) => Promise<void>> = {
@@ -240,7 +301,7 @@ const commands: Record<string, (values: Values) => Promise<void>> = {
     const [input, out, name] = required(values, 'in', 'out', 'name');
     const inFile = existing(input as string);
     const outFile = output(values, out as string, [inFile]);
-    await verifyPtau(inFile);
+    await verifyPtau(inFile, 'allowed');
     const hash = await snarkjs.powersOfTau.contribute(inFile, outFile, name as string, mixedEntropy(values.entropy), reportLogger());
     printHash(`phase 1 contribution of "${name}" written to ${outFile}; publish this hash:`, hash);
   },
@@ -250,6 +311,8 @@ const commands: Record<string, (values: Values) => Promise<void>> = {
     let source = existing(input as string);
     const outFile = output(values, out as string, [source]);
     const beacon = beaconArgs(values);
+    // A file without any contribution has tau = 1 for all to see: never prepare it.
+    await verifyPtau(source);
     const tmp = `${outFile}.beacon.tmp`;
     if (beacon) {
       const hash = await snarkjs.powersOfTau.beacon(source, tmp, 'final beacon', beacon.beacon, beacon.iterations, reportLogger());
@@ -384,6 +447,78 @@ next: the first organisation runs
     console.log('self-check: prove and verify a random period');
     await selfCheck(artifacts);
     console.log(`final artifacts of ${circuitId} in ${dir} (${MANIFEST_FILE}); register ${ARTIFACT_FILES.verificationKey} with the verifier registry`);
+  },
+
+  async publish(values) {
+    const [dirArg, outArg] = required(values, 'dir', 'out');
+    const dir = existing(dirArg as string);
+    const state = JSON.parse(readFileSync(existing(path.join(dir, 'ceremony.json')), 'utf8')) as CeremonyState;
+    const circuitId = assertCircuitId(state.circuitId);
+    if (state.sourceHash !== circuitSourceHash(circuitId)) fail('this checkout compiles other sources than the ceremony started with');
+    const ptauFile = await ceremonyPtau(values.ptau, dir, state);
+    let artifacts;
+    try {
+      artifacts = loadArtifactsFrom(dir);
+      await checkArtifactIntegrity(artifacts);
+    } catch (error) {
+      if (error instanceof CircuitError && error.code === 'ARTIFACTS_MISSING') fail(`${dir} holds no finalized ceremony (${error.message}): run finalize first`);
+      if (error instanceof CircuitError && error.code === 'ARTIFACTS_CORRUPT') fail(`${dir}: ${error.message}: a file changed since finalize`);
+      throw error;
+    }
+    if (artifacts.manifest.kind !== 'ceremony' || artifacts.circuitId !== circuitId) fail(`${dir}/${MANIFEST_FILE} is not the finalized ceremony of ${circuitId}`);
+    // Checked before minutes of verification: where the bundle goes, and that it destroys nothing.
+    const out = userPath(outArg as string);
+    for (const input of [dir, ptauFile]) {
+      if (sameFile(out, input) || `${path.resolve(input)}${path.sep}`.startsWith(`${out}${path.sep}`)) fail(`the output ${out} is (or holds) an input of this command (${input}): write the bundle elsewhere`);
+    }
+    if (existsSync(out) && values.force !== true) fail(`${out} exists: give another output directory, or --force to replace the bundle there`);
+    if (existsSync(out) && !existsSync(path.join(out, BUNDLE_MANIFEST_FILE))) fail(`${out} exists and is not a bundle (no ${BUNDLE_MANIFEST_FILE}): --force replaces only an earlier bundle`);
+
+    console.log(`verifying the finalized chain again: ${circuitId} recompiled from this checkout, ${artifacts.zkeyPath} against it and the powers of tau`);
+    const { r1csPath, cleanup } = await recompile(circuitId);
+    let report: { contributions: Contribution[]; infos: string[] };
+    try {
+      const r1csSha256 = await sha256File(r1csPath);
+      if (r1csSha256 !== state.r1csSha256) fail(`the ceremony's r1cs (${state.r1csSha256}) is not the one this checkout compiles (${r1csSha256})`);
+      if (artifacts.manifest.files.r1cs.sha256 !== r1csSha256) fail(`${artifacts.r1csPath} is not the r1cs this checkout compiles`);
+      report = await verifyZkeyReport(r1csPath, ptauFile, artifacts.zkeyPath);
+    } finally {
+      cleanup();
+    }
+    const problem = contributorProblem(report.contributions);
+    if (problem !== undefined) fail(problem);
+    const beacon = beaconOf(report.contributions, report.infos);
+    const recorded = JSON.stringify(artifacts.manifest.contributions.map(({ name, hash }) => ({ name, hash })));
+    if (recorded !== JSON.stringify(report.contributions.map(({ name, hash }) => ({ name, hash })))) {
+      fail(`the contributions in ${MANIFEST_FILE} are not those in the zkey (${describeContributions(report.contributions)})`);
+    }
+    const derived = await verificationKeyOfZkey(artifacts.zkeyPath);
+    if (!sameJson(derived, JSON.parse(readFileSync(artifacts.verificationKeyPath, 'utf8')))) {
+      fail(`${artifacts.verificationKeyPath} is not the verification key of ${artifacts.zkeyPath}`);
+    }
+    const bundle = await writeBundle(
+      out,
+      {
+        circuitId,
+        files: { wasm: artifacts.wasmPath, zkey: artifacts.zkeyPath, verificationKey: artifacts.verificationKeyPath, r1cs: artifacts.r1csPath },
+        contributions: report.contributions.filter((c) => !c.beacon).map(({ name, hash }) => ({ name, hash })),
+        beacon,
+        constraints: state.constraints,
+        ptau: { sha256: state.ptau.sha256, power: state.ptau.power },
+      },
+      { force: values.force === true },
+    );
+    const m = bundle.manifest;
+    console.log(`bundle of ${circuitId} written to ${out} (${BUNDLE_MANIFEST_FILE}, format ${m.format}):
+  verificationKeyHash ${m.verificationKeyHash}
+  r1cs sha256         ${m.r1csSha256}
+  contributions       ${m.contributions.map((c) => `"${c.name}" ${c.hash.slice(0, 16)}…`).join(', ')}
+  beacon              ${m.beacon ? `${m.beacon.generator} (2^${m.beacon.iterations} iterations), hash ${m.beacon.hash.slice(0, 16)}…` : 'none'}
+next: one organisation proposes the key, the other reviews it and approves (the circuit id is the shape, or the shape with a .suffix):
+  flexproof keys propose --circuit ${circuitId} --bundle ${out}
+  flexproof keys review  --circuit ${circuitId} --bundle ${out}
+  flexproof keys approve --circuit ${circuitId} --bundle ${out}
+then at every site: flexproof-edge artifacts install ${out} --config site.json`);
   },
 };
 

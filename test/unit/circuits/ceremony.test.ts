@@ -166,7 +166,16 @@ describe('circuits: production ceremony commands', function () {
     assert.ok(existsSync(path.join(work, 'pot_0000.ptau')));
     // npm runs the script in circuits/, with the caller's directory in INIT_CWD.
     const circuitsDir = path.dirname(path.dirname(CLI));
-    const fin = ceremonyIn({ cwd: circuitsDir, env: { npm_lifecycle_event: 'ceremony', INIT_CWD: work } }, 'ptau-finalize', '--in', 'pot_0000.ptau', '--out', 'pot_final.ptau');
+    const underNpm = { cwd: circuitsDir, env: { npm_lifecycle_event: 'ceremony', INIT_CWD: work } };
+    // A fresh file has no contribution: finalize refuses it (tau = 1), the first contribution takes it.
+    const fresh = ceremonyIn(underNpm, 'ptau-finalize', '--in', 'pot_0000.ptau', '--out', 'pot_final.ptau');
+    assert.equal(fresh.status, 1, fresh.out);
+    assert.match(fresh.stderr, /pot_0000\.ptau does NOT verify: .*no contribution/);
+    assert.ok(!existsSync(path.join(work, 'pot_final.ptau')));
+    const first = ceremonyIn(underNpm, 'ptau-contribute', '--in', 'pot_0000.ptau', '--out', 'pot_0001.ptau', '--name', 'AggregatorMSP');
+    assert.equal(first.status, 0, first.out);
+    assert.match(first.stdout, /has no contribution yet \(as ptau-new wrote it\): this is the first/);
+    const fin = ceremonyIn(underNpm, 'ptau-finalize', '--in', 'pot_0001.ptau', '--out', 'pot_final.ptau');
     assert.equal(fin.status, 0, fin.out);
     const final = path.join(work, 'pot_final.ptau');
     assert.match(fin.stdout, new RegExp(`phase 1 final: ${final.replace(/[.]/g, '\\.')} \\(sha256 ${sha256(final)}\\)`));
