@@ -64,7 +64,7 @@ export const tokenRoutes: FastifyPluginAsync<RouteOptions> = async (app, { servi
     transaction: 'compactBalances',
     body: Type.Object({ accountId: Type.Optional(OrgAccountId) }, { additionalProperties: false }),
     argument: ({ body }) => (body.accountId === undefined ? {} : { accountId: body.accountId }),
-    // Concurrent credits can make it fail with an MVCC conflict (409): expected, retry later.
+    // Concurrent credits can outlast the MVCC resubmissions: 503 LEDGER_CONTENDED, which the client resends.
     response: relayed(schemas.Compaction),
   });
   ledgerRoute(app, services, {

@@ -17,7 +17,7 @@ export const ErrorResponse = Type.Object(
   {
     code: Type.String({
       description:
-        'BAD_INPUT, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, REPLAY, TOO_MANY_REQUESTS, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, a chaincode rule code (RULE_VIOLATION, CLOCK_SKEW, ...), LEDGER_UNAVAILABLE, ...',
+        'BAD_INPUT, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, REPLAY, TOO_MANY_REQUESTS, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, a chaincode rule code (RULE_VIOLATION, CLOCK_SKEW, ...), LEDGER_UNAVAILABLE, LEDGER_CONTENDED, ...',
     }),
     message: Type.String(),
     txId: Type.Optional(Type.String({ description: 'the Fabric transaction, when one was created' })),
