@@ -2,8 +2,9 @@
  * Entry point loaded by `fabric-chaincode-node server` (package.json "main"): the
  * contracts this chaincode serves. The first one is the default contract.
  *
- * It also re-exports the client surface (client.ts); clients should import
- * `@flexproof/chaincode/client`, which does not load Fabric.
+ * It also re-exports the names of the former client surface (client.ts, the protocol's
+ * names) and the chaincode's own helpers, for the chaincode's tests; clients import
+ * `@flexproof/protocol`, which does not load Fabric.
  */
 import { AuditorsContract } from './contracts/auditors-contract';
 import { MarketContract } from './contracts/market-contract';
@@ -21,6 +22,9 @@ export { ProgramsContract } from './contracts/programs-contract';
 export { VerifiersContract } from './contracts/verifiers-contract';
 export { AuditorsContract } from './contracts/auditors-contract';
 export * from './client';
+export { canonicalSealingKeyPem, sealingKeyHash } from './sealing-keys';
+// The schemas the contracts check with (the protocol's, through schemas.ts).
+export { schemas } from './schemas';
 export {
   CircuitsProofVerifier,
   CircuitsVerificationKeyValidator,

@@ -15,7 +15,7 @@
 import type { Context } from 'fabric-contract-api';
 import { ChaincodeError } from './errors';
 import type { Account, Supply } from './model';
-import { stableStringify } from './stable-json';
+import { stableStringify } from '@flexproof/protocol';
 import { accountsTouched, applyMovements, type TokenMovement, type TokenState } from './rules/tokens';
 
 /** Object types of the composite keys (records, then indexes named `record~by`). */

@@ -2,7 +2,7 @@ import { ChaincodeError } from './errors';
 import type { Meter, ProsumerKeyType, ProsumerRecord } from './model';
 import { assertFreshNonce } from './rules/nonces';
 import { CHAINCODE_NAME } from './server-settings';
-import { samePublicKey, verifyPayloadSignature, type AuthorizeMeterPayload, type LedgerTarget } from './signing';
+import { samePublicKey, verifyPayloadSignature, type AuthorizeMeterPayload, type LedgerTarget } from '@flexproof/protocol';
 
 /**
  * Refuses (BAD_SIGNATURE) a signed payload made for another channel or another

@@ -8,40 +8,12 @@
  * - FLEXPROOF_MAX_CLOCK_SKEW_SECONDS (default 120): see MAX_CLOCK_SKEW_SECONDS.
  * - FLEXPROOF_MAX_BATCH_ITEMS (default 64): the most submissions one SubmitPeriods takes.
  *
- * No Fabric import: the defaults are part of the client surface.
+ * No Fabric import; the name and skew defaults and parsers are @flexproof/protocol's.
  */
 
-/** The chaincode name of the flexproof networks. */
-export const DEFAULT_CHAINCODE_NAME = 'flexproof';
-
-/**
- * Default of MAX_CLOCK_SKEW_SECONDS: how far a proposal timestamp may be from a peer's
- * clock. Two minutes covers NTP-synchronised machines and the time a proposal takes to
- * reach the peers with room to spare, and is small next to the time windows it guards
- * (grace periods of 15 minutes, hours, days).
- */
-export const DEFAULT_MAX_CLOCK_SKEW_SECONDS = 120;
-
-const CHAINCODE_NAME_PATTERN = /^[A-Za-z0-9]+([-_][A-Za-z0-9]+)*$/;
-
-/** The chaincode name from its setting (Fabric's rule for chaincode names). */
-export function chaincodeNameFrom(setting: string | undefined): string {
-  const name = setting === undefined || setting === '' ? DEFAULT_CHAINCODE_NAME : setting;
-  if (name.length > 128 || !CHAINCODE_NAME_PATTERN.test(name)) {
-    throw new Error(`FLEXPROOF_CHAINCODE_NAME: "${name}" is not a chaincode name (letters, digits, single - or _ between them)`);
-  }
-  return name;
-}
-
-/** The clock skew from its setting: an integer number of seconds, 0 to 86400. */
-export function maxClockSkewSecondsFrom(setting: string | undefined): number {
-  if (setting === undefined || setting === '') return DEFAULT_MAX_CLOCK_SKEW_SECONDS;
-  const seconds = /^(0|[1-9][0-9]{0,4})$/.test(setting) ? Number(setting) : Number.NaN;
-  if (!(seconds >= 0 && seconds <= 86400)) {
-    throw new Error(`FLEXPROOF_MAX_CLOCK_SKEW_SECONDS: "${setting}" must be an integer number of seconds from 0 to 86400`);
-  }
-  return seconds;
-}
+// The name and skew parsers are the protocol's, so a client reads its configuration by
+// the same rules as the server it must agree with.
+export { DEFAULT_CHAINCODE_NAME, DEFAULT_MAX_CLOCK_SKEW_SECONDS, chaincodeNameFrom, maxClockSkewSecondsFrom } from '@flexproof/protocol';
 
 /**
  * Default of FLEXPROOF_MAX_BATCH_ITEMS: the hard cap on the items of one SubmitPeriods.

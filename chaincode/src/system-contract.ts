@@ -3,9 +3,9 @@ import { FlexproofContract } from './contracts/flexproof-contract';
 import { ChaincodeError } from './errors';
 import { callerRole, txTimeIso } from './identity';
 import type { PeerClock } from './peer-clock';
-import { GetHeartbeatInput, parseInput, RecordHeartbeatInput } from './schemas';
+import { parseInput, schemas } from './schemas';
 import { CHAINCODE_NAME } from './server-settings';
-import { stableStringify } from './stable-json';
+import { stableStringify } from '@flexproof/protocol';
 
 export { CHAINCODE_NAME } from './server-settings';
 export const CHAINCODE_VERSION = '0.1.0';
@@ -47,7 +47,7 @@ export class SystemContract extends FlexproofContract {
   @Returns('string')
   public async RecordHeartbeat(ctx: Context, inputJson: string): Promise<string> {
     const role = callerRole(ctx);
-    const { note } = parseInput(RecordHeartbeatInput, inputJson);
+    const { note } = parseInput(schemas.RecordHeartbeatInput, inputJson);
     const mspId = ctx.clientIdentity.getMSPID();
     const record: HeartbeatRecord = { mspId, role, note, txId: ctx.stub.getTxID(), time: txTimeIso(ctx) };
     const key = ctx.stub.createCompositeKey(HEARTBEAT_PREFIX, [mspId]);
@@ -61,7 +61,7 @@ export class SystemContract extends FlexproofContract {
   @Transaction(false)
   @Returns('string')
   public async GetHeartbeat(ctx: Context, inputJson: string): Promise<string> {
-    const { mspId } = parseInput(GetHeartbeatInput, inputJson);
+    const { mspId } = parseInput(schemas.GetHeartbeatInput, inputJson);
     const bytes = await ctx.stub.getState(ctx.stub.createCompositeKey(HEARTBEAT_PREFIX, [mspId]));
     if (!bytes || bytes.length === 0) {
       throw new ChaincodeError('NOT_FOUND', `no heartbeat recorded for ${mspId}`);

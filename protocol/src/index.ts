@@ -2,7 +2,7 @@
 // Fabric, snarkjs or web framework behind them (importing it loads jose, @sinclair/typebox
 // and node:crypto).
 
-export { canonicalJson } from './canonical-json';
+export { canonicalJson, stableStringify } from './canonical-json';
 export {
   SEALED_PERIOD_CTY,
   SEALED_PERIOD_ALG,
@@ -61,6 +61,7 @@ export {
   VerificationKeyFormError,
   canonicalVerificationKey,
   canonicalVerificationKeyHash,
+  verificationKeyHash,
 } from './verification-key';
 export * from './client/index';
 
@@ -81,3 +82,31 @@ export type { EnrollmentPackage, EnrollmentPackageTerms, EnrollmentPackageJwe, E
 export * as schemas from './schemas/index';
 export { CONTRACTS, TRANSACTIONS, TX, transactionById } from './transactions';
 export type { ContractName, TransactionIds, TransactionKey, TransactionKind, TransactionName, TransactionSpec, Transactions } from './transactions';
+
+// ---- issue 15 (the chaincode's client entry, moved here): prosumer payload signing,
+// token account names, and the chaincode settings clients must agree with.
+export {
+  ACTION_ACCEPT_ENROLLMENT,
+  ACTION_AUTHORIZE_METER,
+  ACTION_SUBMIT_PERIOD,
+  ACTION_WITHDRAW,
+  DEFAULT_LEDGER_TARGET,
+  canonicalEncoding,
+  enrollmentTerms,
+  prosumerKeyType,
+  samePublicKey,
+  signPayload,
+  verifyPayloadSignature,
+} from './prosumer-signing';
+export type { LedgerTarget, ProsumerPayload, SignedProsumerAction } from './prosumer-signing';
+export type {
+  AcceptEnrollmentPayload,
+  AuthorizeMeterPayload,
+  SubmitPeriodPayload,
+  WithdrawPayload,
+} from './schemas/inputs';
+export type { EnrollmentTerms, ProsumerKeyType } from './schemas/records';
+export { PERIODS_PER_DAY } from './schemas/primitives';
+export { GENESIS_FINGERPRINT, DEFAULT_PERIOD_SECONDS, DEFAULT_GRACE_SECONDS } from './schemas/records';
+export { orgAccount, prosumerAccount, enrollmentEscrow, orderEscrow } from './accounts';
+export { DEFAULT_CHAINCODE_NAME, DEFAULT_MAX_CLOCK_SKEW_SECONDS, chaincodeNameFrom, maxClockSkewSecondsFrom } from './settings';

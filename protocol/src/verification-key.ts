@@ -15,7 +15,7 @@
  * (validateVerificationKey of @flexproof/circuits, which `flexproof keys` runs first).
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson, stableStringify } from './canonical-json';
 
 /** The fields of a Groth16 key that verification reads: the canonical form keeps these. */
 export const VERIFICATION_KEY_FIELDS = ['protocol', 'curve', 'nPublic', 'vk_alpha_1', 'vk_beta_2', 'vk_gamma_2', 'vk_delta_2', 'IC'] as const;
@@ -57,4 +57,17 @@ export function canonicalVerificationKey(verificationKey: unknown): Record<strin
 /** sha256 (hex) of the canonical JSON of the canonical form: the key hash organisations approve. */
 export function canonicalVerificationKeyHash(verificationKey: unknown): string {
   return createHash('sha256').update(canonicalJson(canonicalVerificationKey(verificationKey)), 'utf8').digest('hex');
+}
+
+/**
+ * sha256 (hex) of the stable JSON (stableStringify) of a key exactly as given, with no
+ * canonical form taken and no field checked: what a client computes to check that a
+ * ledger record's keyHash is the hash of the key the record carries. The chaincode records
+ * canonicalVerificationKeyHash of what it is proposed; for a key already in canonical form
+ * (every key a record holds) the two are equal, on a raw snarkjs file (with
+ * vk_alphabeta_12) they differ, and on what is not a key this one still answers a hash
+ * where canonicalVerificationKeyHash throws (test/unit/protocol/verification-key-hash.test.ts).
+ */
+export function verificationKeyHash(verificationKey: unknown): string {
+  return createHash('sha256').update(stableStringify(verificationKey), 'utf8').digest('hex');
 }

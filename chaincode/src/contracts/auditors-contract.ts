@@ -10,9 +10,9 @@ import {
   proposeAuditorKey,
   proposeAuditorKeyRetirement,
 } from '../rules/auditors';
-import { ApproveAuditorKeyInput, AuditorIdInput, EmptyInput, parseInput, ProposeAuditorKeyInput } from '../schemas';
-import { canonicalSealingKeyPem, sealingKeyHash } from '../signing';
-import { stableStringify } from '../stable-json';
+import { parseInput, schemas } from '../schemas';
+import { canonicalSealingKeyPem, sealingKeyHash } from '../sealing-keys';
+import { stableStringify } from '@flexproof/protocol';
 import { FlexproofContract } from './flexproof-contract';
 
 function requireAuditorKey(ctx: Context, auditorId: string): Promise<AuditorKeyRecord> {
@@ -48,7 +48,7 @@ export class AuditorsContract extends FlexproofContract {
   @Returns('string')
   public async ProposeAuditorKey(ctx: Context, inputJson: string): Promise<string> {
     const msp = callerMsp(ctx);
-    const { auditorId, publicKeyPem, description } = parseInput(ProposeAuditorKeyInput, inputJson);
+    const { auditorId, publicKeyPem, description } = parseInput(schemas.ProposeAuditorKeyInput, inputJson);
     const canonicalPem = canonicalSealingKeyPem(publicKeyPem);
     if (canonicalPem === undefined) {
       throw new ChaincodeError(
@@ -76,7 +76,7 @@ export class AuditorsContract extends FlexproofContract {
   @Returns('string')
   public async ApproveAuditorKey(ctx: Context, inputJson: string): Promise<string> {
     const msp = callerMsp(ctx);
-    const { auditorId, keyHash } = parseInput(ApproveAuditorKeyInput, inputJson);
+    const { auditorId, keyHash } = parseInput(schemas.ApproveAuditorKeyInput, inputJson);
     const record = approveAuditorKey(await requireAuditorKey(ctx, auditorId), keyHash, msp, txTimeIso(ctx));
     await writeRecord(ctx, KEY.auditorKey, [auditorId], record);
     emitEvent(ctx, 'AuditorKeyActivated', { auditorId, keyHash, approvedBy: msp });
@@ -88,7 +88,7 @@ export class AuditorsContract extends FlexproofContract {
   @Returns('string')
   public async ProposeAuditorKeyRetirement(ctx: Context, inputJson: string): Promise<string> {
     const msp = callerMsp(ctx);
-    const { auditorId } = parseInput(AuditorIdInput, inputJson);
+    const { auditorId } = parseInput(schemas.AuditorIdInput, inputJson);
     const record = proposeAuditorKeyRetirement(await requireAuditorKey(ctx, auditorId), msp, txTimeIso(ctx));
     await writeRecord(ctx, KEY.auditorKey, [auditorId], record);
     emitEvent(ctx, 'AuditorKeyRetirementProposed', { auditorId, keyHash: record.keyHash, proposedBy: msp });
@@ -103,7 +103,7 @@ export class AuditorsContract extends FlexproofContract {
   @Returns('string')
   public async ApproveAuditorKeyRetirement(ctx: Context, inputJson: string): Promise<string> {
     const msp = callerMsp(ctx);
-    const { auditorId } = parseInput(AuditorIdInput, inputJson);
+    const { auditorId } = parseInput(schemas.AuditorIdInput, inputJson);
     const record = approveAuditorKeyRetirement(await requireAuditorKey(ctx, auditorId), msp, txTimeIso(ctx));
     await writeRecord(ctx, KEY.auditorKey, [auditorId], record);
     emitEvent(ctx, 'AuditorKeyRetired', { auditorId, keyHash: record.keyHash, retiredBy: msp });
@@ -115,7 +115,7 @@ export class AuditorsContract extends FlexproofContract {
   @Returns('string')
   public async GetAuditorKey(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { auditorId } = parseInput(AuditorIdInput, inputJson);
+    const { auditorId } = parseInput(schemas.AuditorIdInput, inputJson);
     return stableStringify(await requireAuditorKey(ctx, auditorId));
   }
 
@@ -127,7 +127,7 @@ export class AuditorsContract extends FlexproofContract {
   @Returns('string')
   public async ListAuditorKeys(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    parseInput(EmptyInput, inputJson);
+    parseInput(schemas.EmptyInput, inputJson);
     return stableStringify({ keys: await listRecords<AuditorKeyRecord>(ctx, KEY.auditorKey, []) });
   }
 }

@@ -22,15 +22,8 @@ import {
   orderSettlementMovements,
   splitOrderPrice,
 } from '../rules/market';
-import {
-  AcceptFlexOfferInput,
-  CreateFlexRequestInput,
-  FlexOrderIdInput,
-  FlexRequestIdInput,
-  parseInput,
-  SubmitFlexOfferInput,
-} from '../schemas';
-import { stableStringify } from '../stable-json';
+import { parseInput, schemas } from '../schemas';
+import { stableStringify } from '@flexproof/protocol';
 import { FlexproofContract } from './flexproof-contract';
 
 async function enrollmentsOfOrder(ctx: Context, orderId: string): Promise<Enrollment[]> {
@@ -58,7 +51,7 @@ export class MarketContract extends FlexproofContract {
   @Returns('string')
   public async CreateFlexRequest(ctx: Context, inputJson: string): Promise<string> {
     requireRole(ctx, 'dso', 'CreateFlexRequest');
-    const input = parseInput(CreateFlexRequestInput, inputJson);
+    const input = parseInput(schemas.CreateFlexRequestInput, inputJson);
     dayEndMs(input.day);
     if (await recordExists(ctx, KEY.request, [input.requestId])) {
       throw new ChaincodeError('CONFLICT', `flexibility request ${input.requestId} already exists`);
@@ -78,7 +71,7 @@ export class MarketContract extends FlexproofContract {
   @Returns('string')
   public async CloseFlexRequest(ctx: Context, inputJson: string): Promise<string> {
     requireRole(ctx, 'dso', 'CloseFlexRequest');
-    const { requestId } = parseInput(FlexRequestIdInput, inputJson);
+    const { requestId } = parseInput(schemas.FlexRequestIdInput, inputJson);
     const request = await requireRecord<FlexRequest>(ctx, KEY.request, [requestId], `flexibility request ${requestId}`);
     if (request.status !== 'open') throw new ChaincodeError('CONFLICT', `request ${requestId} is already closed`);
     const next: FlexRequest = { ...request, status: 'closed' };
@@ -92,7 +85,7 @@ export class MarketContract extends FlexproofContract {
   @Returns('string')
   public async SubmitFlexOffer(ctx: Context, inputJson: string): Promise<string> {
     requireRole(ctx, 'aggregator', 'SubmitFlexOffer');
-    const input = parseInput(SubmitFlexOfferInput, inputJson);
+    const input = parseInput(schemas.SubmitFlexOfferInput, inputJson);
     const request = await requireRecord<FlexRequest>(
       ctx,
       KEY.request,
@@ -120,7 +113,7 @@ export class MarketContract extends FlexproofContract {
   @Returns('string')
   public async AcceptFlexOffer(ctx: Context, inputJson: string): Promise<string> {
     requireRole(ctx, 'dso', 'AcceptFlexOffer');
-    const { orderId, offerId } = parseInput(AcceptFlexOfferInput, inputJson);
+    const { orderId, offerId } = parseInput(schemas.AcceptFlexOfferInput, inputJson);
     const offer = await requireRecord<FlexOffer>(ctx, KEY.offer, [offerId], `offer ${offerId}`);
     if (offer.status !== 'submitted') throw new ChaincodeError('CONFLICT', `offer ${offerId} is already accepted`);
     const request = await requireRecord<FlexRequest>(ctx, KEY.request, [offer.requestId], `request ${offer.requestId}`);
@@ -157,7 +150,7 @@ export class MarketContract extends FlexproofContract {
   @Returns('string')
   public async SettleFlexOrder(ctx: Context, inputJson: string): Promise<string> {
     const role = callerRole(ctx);
-    const { orderId } = parseInput(FlexOrderIdInput, inputJson);
+    const { orderId } = parseInput(schemas.FlexOrderIdInput, inputJson);
     const order = await requireRecord<FlexOrder>(ctx, KEY.order, [orderId], `order ${orderId}`);
     if (order.status !== 'open') throw new ChaincodeError('CONFLICT', `order ${orderId} is already settled`);
     if (role === 'aggregator' && callerMsp(ctx) !== order.aggregatorMsp) {
@@ -209,7 +202,7 @@ export class MarketContract extends FlexproofContract {
   @Returns('string')
   public async GetFlexRequest(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { requestId } = parseInput(FlexRequestIdInput, inputJson);
+    const { requestId } = parseInput(schemas.FlexRequestIdInput, inputJson);
     const request = await requireRecord<FlexRequest>(ctx, KEY.request, [requestId], `flexibility request ${requestId}`);
     const offers: FlexOffer[] = [];
     for (const [, offerId] of await listIndex(ctx, KEY.offerByRequest, [requestId])) {
@@ -229,7 +222,7 @@ export class MarketContract extends FlexproofContract {
   @Returns('string')
   public async GetFlexOrder(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { orderId } = parseInput(FlexOrderIdInput, inputJson);
+    const { orderId } = parseInput(schemas.FlexOrderIdInput, inputJson);
     const order = await requireRecord<FlexOrder>(ctx, KEY.order, [orderId], `order ${orderId}`);
     const enrollments = (await enrollmentsOfOrder(ctx, orderId)).map((e) => ({
       enrollmentId: e.enrollmentId,

@@ -5,16 +5,8 @@ import { emitEvent, KEY, listIndex, readRecord, recordExists, requireRecord, wri
 import type { Meter, ProsumerRecord } from '../model';
 import type { PeerClock } from '../peer-clock';
 import { authorizeMeterKey } from '../prosumer-auth';
-import {
-  CongestionPointInput,
-  MeterIdInput,
-  MeterStatusChangeInput,
-  parseInput,
-  ProsumerIdInput,
-  RegisterMeterInput,
-} from '../schemas';
-import { prosumerKeyType } from '../signing';
-import { stableStringify } from '../stable-json';
+import { parseInput, schemas } from '../schemas';
+import { prosumerKeyType, stableStringify } from '@flexproof/protocol';
 import { FlexproofContract } from './flexproof-contract';
 
 /**
@@ -39,7 +31,7 @@ export class MetersContract extends FlexproofContract {
   @Returns('string')
   public async RegisterMeter(ctx: Context, inputJson: string): Promise<string> {
     requireRole(ctx, 'dso', 'RegisterMeter');
-    const input = parseInput(RegisterMeterInput, inputJson);
+    const input = parseInput(schemas.RegisterMeterInput, inputJson);
     const keyType = prosumerKeyType(input.publicKeyPem);
     if (!keyType) {
       throw new ChaincodeError('BAD_INPUT', 'publicKeyPem: must be an ECDSA P-256 or Ed25519 public key in PEM');
@@ -78,7 +70,7 @@ export class MetersContract extends FlexproofContract {
   @Returns('string')
   public async SuspendMeter(ctx: Context, inputJson: string): Promise<string> {
     requireRole(ctx, 'dso', 'SuspendMeter');
-    const input = parseInput(MeterStatusChangeInput, inputJson);
+    const input = parseInput(schemas.MeterStatusChangeInput, inputJson);
     const meter = await requireRecord<Meter>(ctx, KEY.meter, [input.meterId], `meter ${input.meterId}`);
     if (meter.status !== 'active') {
       throw new ChaincodeError(meter.status === 'excluded' ? 'EXCLUDED' : 'CONFLICT', `meter is ${meter.status}`);
@@ -94,7 +86,7 @@ export class MetersContract extends FlexproofContract {
   @Returns('string')
   public async ReactivateMeter(ctx: Context, inputJson: string): Promise<string> {
     requireRole(ctx, 'dso', 'ReactivateMeter');
-    const input = parseInput(MeterStatusChangeInput, inputJson);
+    const input = parseInput(schemas.MeterStatusChangeInput, inputJson);
     const meter = await requireRecord<Meter>(ctx, KEY.meter, [input.meterId], `meter ${input.meterId}`);
     if (meter.status !== 'suspended') {
       throw new ChaincodeError(meter.status === 'excluded' ? 'EXCLUDED' : 'CONFLICT', `meter is ${meter.status}`);
@@ -110,7 +102,7 @@ export class MetersContract extends FlexproofContract {
   @Returns('string')
   public async GetMeter(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { meterId } = parseInput(MeterIdInput, inputJson);
+    const { meterId } = parseInput(schemas.MeterIdInput, inputJson);
     return stableStringify(await requireRecord<Meter>(ctx, KEY.meter, [meterId], `meter ${meterId}`));
   }
 
@@ -119,7 +111,7 @@ export class MetersContract extends FlexproofContract {
   @Returns('string')
   public async GetProsumer(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { prosumerId } = parseInput(ProsumerIdInput, inputJson);
+    const { prosumerId } = parseInput(schemas.ProsumerIdInput, inputJson);
     return stableStringify(await requireRecord<ProsumerRecord>(ctx, KEY.prosumer, [prosumerId], `prosumer ${prosumerId}`));
   }
 
@@ -128,7 +120,7 @@ export class MetersContract extends FlexproofContract {
   @Returns('string')
   public async ListMetersByCongestionPoint(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { congestionPoint } = parseInput(CongestionPointInput, inputJson);
+    const { congestionPoint } = parseInput(schemas.CongestionPointInput, inputJson);
     const meters: Meter[] = [];
     for (const [, meterId] of await listIndex(ctx, KEY.meterByCongestionPoint, [congestionPoint])) {
       const meter = meterId === undefined ? undefined : await readRecord<Meter>(ctx, KEY.meter, [meterId]);

@@ -47,20 +47,10 @@ import {
 } from '../rules/programs';
 import { bookOrderFlex, releaseOrderFlex } from '../rules/market';
 import { assertKeyActive } from '../rules/verifiers';
-import {
-  AcceptEnrollmentInput,
-  checkInput,
-  ClaimMissedPeriodInput,
-  EnrollmentIdInput,
-  OfferEnrollmentInput,
-  parseBatchArgument,
-  parseInput,
-  SubmitPeriodInput,
-} from '../schemas';
+import { checkInput, parseBatchArgument, parseInput, schemas } from '../schemas';
 import { MAX_BATCH_ITEMS } from '../server-settings';
 import type { Static } from '@sinclair/typebox';
-import { enrollmentTerms } from '../signing';
-import { stableStringify } from '../stable-json';
+import { enrollmentTerms, stableStringify } from '@flexproof/protocol';
 import {
   CircuitsProofVerifier,
   ProofInputError,
@@ -136,7 +126,7 @@ async function viaVerifier<T>(call: () => Promise<T>): Promise<T> {
  * OfferEnrollments): the order, the meter, the key, no duplicate, the order's
  * flexibility booked. The caller is an aggregator.
  */
-async function offerEnrollment(ctx: Context, input: Static<typeof OfferEnrollmentInput>): Promise<Enrollment> {
+async function offerEnrollment(ctx: Context, input: Static<typeof schemas.OfferEnrollmentInput>): Promise<Enrollment> {
   const order = await requireRecord<FlexOrder>(ctx, KEY.order, [input.orderId], `order ${input.orderId}`);
   if (order.aggregatorMsp !== callerMsp(ctx)) {
     throw new ChaincodeError('FORBIDDEN', 'OfferEnrollment: only the aggregator of the order may enroll under it');
@@ -226,7 +216,7 @@ function prefixed(err: unknown, prefix: string): unknown {
   return err instanceof ChaincodeError ? new ChaincodeError(err.code, `${prefix}: ${detailOf(err)}`) : err;
 }
 
-type SubmitPeriodArgs = Static<typeof SubmitPeriodInput>;
+type SubmitPeriodArgs = Static<typeof schemas.SubmitPeriodInput>;
 
 /**
  * What a submission's checks depend on that cannot change within one transaction (the
@@ -430,7 +420,7 @@ export class ProgramsContract extends FlexproofContract {
   @Returns('string')
   public async OfferEnrollment(ctx: Context, inputJson: string): Promise<string> {
     requireRole(ctx, 'aggregator', 'OfferEnrollment');
-    const enrollment = await offerEnrollment(ctx, parseInput(OfferEnrollmentInput, inputJson));
+    const enrollment = await offerEnrollment(ctx, parseInput(schemas.OfferEnrollmentInput, inputJson));
     emitEvent(ctx, 'EnrollmentOffered', offeredEventFields(enrollment));
     return stableStringify(enrollment);
   }
@@ -450,7 +440,7 @@ export class ProgramsContract extends FlexproofContract {
     const enrollments: Enrollment[] = [];
     for (let i = 0; i < raw.length; i++) {
       try {
-        enrollments.push(await offerEnrollment(ctx, checkInput(OfferEnrollmentInput, raw[i], '')));
+        enrollments.push(await offerEnrollment(ctx, checkInput(schemas.OfferEnrollmentInput, raw[i], '')));
       } catch (err) {
         throw prefixed(err, `offers[${i}]`);
       }
@@ -464,7 +454,7 @@ export class ProgramsContract extends FlexproofContract {
   @Transaction()
   @Returns('string')
   public async CancelEnrollment(ctx: Context, inputJson: string): Promise<string> {
-    const { enrollmentId } = parseInput(EnrollmentIdInput, inputJson);
+    const { enrollmentId } = parseInput(schemas.EnrollmentIdInput, inputJson);
     const e = await requireEnrollment(ctx, enrollmentId);
     requireEnrollingAggregator(ctx, e, 'CancelEnrollment');
     assertEnrollmentStatus(e.status, ['offered', 'accepted'], 'CancelEnrollment');
@@ -487,7 +477,7 @@ export class ProgramsContract extends FlexproofContract {
   @Returns('string')
   public async AcceptEnrollment(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { payload, signature } = parseInput(AcceptEnrollmentInput, inputJson);
+    const { payload, signature } = parseInput(schemas.AcceptEnrollmentInput, inputJson);
     const e = await requireEnrollment(ctx, payload.enrollmentId);
     const meter = await requireRecord<Meter>(ctx, KEY.meter, [e.meterId], `meter ${e.meterId}`);
     requireProsumerSignature(meter, payload, signature, ctx.stub.getChannelID());
@@ -509,7 +499,7 @@ export class ProgramsContract extends FlexproofContract {
   @Transaction()
   @Returns('string')
   public async DepositReward(ctx: Context, inputJson: string): Promise<string> {
-    const { enrollmentId } = parseInput(EnrollmentIdInput, inputJson);
+    const { enrollmentId } = parseInput(schemas.EnrollmentIdInput, inputJson);
     const e = await requireDepositable(ctx, enrollmentId, 'DepositReward');
     await applyTokenMovements(ctx, [
       { from: orgAccount(e.aggregatorMsp), to: enrollmentEscrow(enrollmentId), amount: BigInt(e.reward) },
@@ -528,7 +518,7 @@ export class ProgramsContract extends FlexproofContract {
   @Returns('string')
   public async DepositRewards(ctx: Context, inputJson: string): Promise<string> {
     const raw = parseBatchArgument(inputJson, 'enrollmentIds', MAX_FUNDING_BATCH, 'enrollment ids');
-    const ids = raw.map((id, i) => checkInput(EnrollmentIdInput, { enrollmentId: id }, `enrollmentIds[${i}]`).enrollmentId);
+    const ids = raw.map((id, i) => checkInput(schemas.EnrollmentIdInput, { enrollmentId: id }, `enrollmentIds[${i}]`).enrollmentId);
     requireRole(ctx, 'aggregator', 'DepositRewards');
     bufferWrites(ctx);
     const account = orgAccount(callerMsp(ctx));
@@ -571,7 +561,7 @@ export class ProgramsContract extends FlexproofContract {
   @Returns('string')
   public async SubmitPeriod(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const input = parseInput(SubmitPeriodInput, inputJson);
+    const input = parseInput(schemas.SubmitPeriodInput, inputJson);
     const checked = await checkSubmission(ctx, this.verifier, input);
     const valid = await viaVerifier(() => this.verifier.verify(checked.vkey.verificationKey, input.proof, input.publicSignals));
     const settled = await settleSubmission(ctx, checked, valid);
@@ -613,7 +603,7 @@ export class ProgramsContract extends FlexproofContract {
     for (let i = 0; i < n; i++) {
       let input: SubmitPeriodArgs;
       try {
-        input = checkInput(SubmitPeriodInput, raw[i], `items[${i}]`);
+        input = checkInput(schemas.SubmitPeriodInput, raw[i], `items[${i}]`);
       } catch (err) {
         if (!(err instanceof ChaincodeError)) throw err;
         refusals[i] = err;
@@ -716,7 +706,7 @@ export class ProgramsContract extends FlexproofContract {
   @Transaction()
   @Returns('string')
   public async ClaimMissedPeriod(ctx: Context, inputJson: string): Promise<string> {
-    const { enrollmentId, periodIndex } = parseInput(ClaimMissedPeriodInput, inputJson);
+    const { enrollmentId, periodIndex } = parseInput(schemas.ClaimMissedPeriodInput, inputJson);
     const e = await requireEnrollment(ctx, enrollmentId);
     requireEnrollingAggregator(ctx, e, 'ClaimMissedPeriod');
     assertEnrollmentStatus(e.status, ['active'], 'ClaimMissedPeriod');
@@ -754,7 +744,7 @@ export class ProgramsContract extends FlexproofContract {
   @Returns('string')
   public async CloseEnrollment(ctx: Context, inputJson: string): Promise<string> {
     const role = callerRole(ctx);
-    const { enrollmentId } = parseInput(EnrollmentIdInput, inputJson);
+    const { enrollmentId } = parseInput(schemas.EnrollmentIdInput, inputJson);
     const e = await requireEnrollment(ctx, enrollmentId);
     if (role === 'aggregator') requireEnrollingAggregator(ctx, e, 'CloseEnrollment');
     assertEnrollmentStatus(e.status, ['active'], 'CloseEnrollment');
@@ -787,7 +777,7 @@ export class ProgramsContract extends FlexproofContract {
   @Returns('string')
   public async GetEnrollment(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { enrollmentId } = parseInput(EnrollmentIdInput, inputJson);
+    const { enrollmentId } = parseInput(schemas.EnrollmentIdInput, inputJson);
     const e = await requireEnrollment(ctx, enrollmentId);
     const t = timingOf(e);
     const periods = e.results.map((result, p) => ({
@@ -806,7 +796,7 @@ export class ProgramsContract extends FlexproofContract {
   @Returns('string')
   public async GetEnrollmentHistory(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { enrollmentId } = parseInput(EnrollmentIdInput, inputJson);
+    const { enrollmentId } = parseInput(schemas.EnrollmentIdInput, inputJson);
     await requireEnrollment(ctx, enrollmentId);
     return stableStringify({ enrollmentId, history: await recordHistory(ctx, KEY.enrollment, [enrollmentId]) });
   }

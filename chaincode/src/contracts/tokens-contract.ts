@@ -20,18 +20,8 @@ import type { Account, Meter, Redemption } from '../model';
 import { consumeNonce, requireProsumerSignature } from '../prosumer-auth';
 import type { PeerClock } from '../peer-clock';
 import { isEscrowAccount, isProsumerAccount, orgAccount, prosumerAccount } from '../rules/accounts';
-import {
-  AccountInput,
-  AccountsInput,
-  BurnInput,
-  CompactBalancesInput,
-  EmptyInput,
-  MintInput,
-  parseInput,
-  TransferInput,
-  WithdrawInput,
-} from '../schemas';
-import { stableStringify } from '../stable-json';
+import { parseInput, schemas } from '../schemas';
+import { stableStringify } from '@flexproof/protocol';
 import { FlexproofContract } from './flexproof-contract';
 
 /** Minting and burning are for member organisations' and prosumers' accounts only. */
@@ -61,7 +51,7 @@ export class TokensContract extends FlexproofContract {
   @Returns('string')
   public async Mint(ctx: Context, inputJson: string): Promise<string> {
     requireRole(ctx, 'dso', 'Mint');
-    const { account, amount } = parseInput(MintInput, inputJson);
+    const { account, amount } = parseInput(schemas.MintInput, inputJson);
     requireHolderAccount(account, 'Mint');
     await applyTokenMovements(ctx, [{ from: null, to: account, amount: BigInt(amount) }]);
     emitEvent(ctx, 'TokensMinted', { account, amount });
@@ -76,7 +66,7 @@ export class TokensContract extends FlexproofContract {
   @Returns('string')
   public async Burn(ctx: Context, inputJson: string): Promise<string> {
     requireRole(ctx, 'dso', 'Burn');
-    const { account, amount } = parseInput(BurnInput, inputJson);
+    const { account, amount } = parseInput(schemas.BurnInput, inputJson);
     if (isProsumerAccount(account)) {
       throw new ChaincodeError('FORBIDDEN', `account: ${account} is burned only by the prosumer's signed withdrawal (Withdraw)`);
     }
@@ -91,7 +81,7 @@ export class TokensContract extends FlexproofContract {
   @Returns('string')
   public async Transfer(ctx: Context, inputJson: string): Promise<string> {
     const from = orgAccount(callerMsp(ctx));
-    const { to, amount } = parseInput(TransferInput, inputJson);
+    const { to, amount } = parseInput(schemas.TransferInput, inputJson);
     requireHolderAccount(to, 'Transfer');
     if (to === from) throw new ChaincodeError('BAD_INPUT', 'to: must differ from the account of the caller');
     await applyTokenMovements(ctx, [{ from, to, amount: BigInt(amount) }]);
@@ -107,7 +97,7 @@ export class TokensContract extends FlexproofContract {
   @Returns('string')
   public async Withdraw(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { payload, signature } = parseInput(WithdrawInput, inputJson);
+    const { payload, signature } = parseInput(schemas.WithdrawInput, inputJson);
     const meter = await requireRecord<Meter>(ctx, KEY.meter, [payload.meterId], `meter ${payload.meterId}`);
     requireProsumerSignature(meter, payload, signature, ctx.stub.getChannelID());
     const now = txTimeIso(ctx);
@@ -138,7 +128,7 @@ export class TokensContract extends FlexproofContract {
   @Returns('string')
   public async GetBalance(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { account } = parseInput(AccountInput, inputJson);
+    const { account } = parseInput(schemas.AccountInput, inputJson);
     const balance: Account = { accountId: account, balance: (await readBalance(ctx, account)).toString() };
     return stableStringify(balance);
   }
@@ -148,7 +138,7 @@ export class TokensContract extends FlexproofContract {
   @Returns('string')
   public async GetBalances(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { accounts } = parseInput(AccountsInput, inputJson);
+    const { accounts } = parseInput(schemas.AccountsInput, inputJson);
     if (!accounts) {
       const all: Account[] = (await readAllBalances(ctx)).map((a) => ({ accountId: a.accountId, balance: a.balance.toString() }));
       return stableStringify({ accounts: all });
@@ -163,7 +153,7 @@ export class TokensContract extends FlexproofContract {
   @Returns('string')
   public async GetSupply(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    parseInput(EmptyInput, inputJson);
+    parseInput(schemas.EmptyInput, inputJson);
     const supply = await readSupply(ctx);
     const outstanding = (BigInt(supply.minted) - BigInt(supply.burned)).toString();
     return stableStringify({ ...supply, outstanding });
@@ -179,7 +169,7 @@ export class TokensContract extends FlexproofContract {
   @Returns('string')
   public async CompactBalances(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { accountId } = parseInput(CompactBalancesInput, inputJson);
+    const { accountId } = parseInput(schemas.CompactBalancesInput, inputJson);
     const compacted: ({ accountId: string; deltas: number } | { supply: true; deltas: number })[] = [];
     if (accountId !== undefined) {
       if (!isDeltaAccount(accountId)) {
@@ -205,7 +195,7 @@ export class TokensContract extends FlexproofContract {
   @Returns('string')
   public async AuditSupply(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    parseInput(EmptyInput, inputJson);
+    parseInput(schemas.EmptyInput, inputJson);
     const supply = await readSupply(ctx);
     const all = await readAllBalances(ctx);
     let balances = 0n;
@@ -225,7 +215,7 @@ export class TokensContract extends FlexproofContract {
   @Returns('string')
   public async ListRedemptions(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { account } = parseInput(AccountInput, inputJson);
+    const { account } = parseInput(schemas.AccountInput, inputJson);
     if (!account.startsWith('prosumer:')) throw new ChaincodeError('BAD_INPUT', 'account: must be a prosumer account');
     const prosumerId = account.slice('prosumer:'.length);
     return stableStringify({ redemptions: await listRecords<Redemption>(ctx, KEY.redemption, [prosumerId]) });

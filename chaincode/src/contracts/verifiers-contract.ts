@@ -1,5 +1,5 @@
 import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
-import { canonicalVerificationKey } from '@flexproof/protocol';
+import { canonicalVerificationKey, canonicalVerificationKeyHash, stableStringify } from '@flexproof/protocol';
 import { ChaincodeError } from '../errors';
 import { callerMsp, callerRole, txTimeIso } from '../identity';
 import { emitEvent, KEY, listIndex, listRecords, readRecord, requireRecord, writeRecord } from '../ledger';
@@ -11,16 +11,8 @@ import {
   assertNoLiveEnrollments,
   proposeKey,
   proposeRetirement,
-  verificationKeyHash,
 } from '../rules/verifiers';
-import {
-  ApproveVerificationKeyInput,
-  CircuitIdInput,
-  EmptyInput,
-  parseInput,
-  ProposeVerificationKeyInput,
-} from '../schemas';
-import { stableStringify } from '../stable-json';
+import { parseInput, schemas } from '../schemas';
 import { CircuitsVerificationKeyValidator, VerificationKeyError, type VerificationKeyValidator } from '../verifier-port';
 import { FlexproofContract } from './flexproof-contract';
 
@@ -56,7 +48,7 @@ export class VerifiersContract extends FlexproofContract {
   @Returns('string')
   public async ProposeVerificationKey(ctx: Context, inputJson: string): Promise<string> {
     const msp = callerMsp(ctx);
-    const { circuitId, verificationKey } = parseInput(ProposeVerificationKeyInput, inputJson);
+    const { circuitId, verificationKey } = parseInput(schemas.ProposeVerificationKeyInput, inputJson);
     try {
       await this.keyValidator.validate(verificationKey);
     } catch (err) {
@@ -67,9 +59,9 @@ export class VerifiersContract extends FlexproofContract {
     const existing = await readRecord<VerificationKeyRecord>(ctx, KEY.verificationKey, [circuitId]);
     // The canonical form (without snarkjs's derived vk_alphabeta_12, checked above): the
     // raw verification_key.json and its normalised form are one key with one hash, the
-    // hash `flexproof keys hash FILE` prints for the reviewer.
+    // hash `flexproof keys hash FILE` prints for the reviewer (the protocol's one function).
     const canonical = canonicalVerificationKey(verificationKey);
-    const keyHash = verificationKeyHash(canonical);
+    const keyHash = canonicalVerificationKeyHash(canonical);
     const record = proposeKey(existing, circuitId, canonical, keyHash, msp, txTimeIso(ctx));
     await writeRecord(ctx, KEY.verificationKey, [circuitId], record);
     emitEvent(ctx, 'VerificationKeyProposed', { circuitId, keyHash, proposedBy: msp });
@@ -81,7 +73,7 @@ export class VerifiersContract extends FlexproofContract {
   @Returns('string')
   public async ApproveVerificationKey(ctx: Context, inputJson: string): Promise<string> {
     const msp = callerMsp(ctx);
-    const { circuitId, keyHash } = parseInput(ApproveVerificationKeyInput, inputJson);
+    const { circuitId, keyHash } = parseInput(schemas.ApproveVerificationKeyInput, inputJson);
     const record = approveKey(await requireKey(ctx, circuitId), keyHash, msp, txTimeIso(ctx));
     await writeRecord(ctx, KEY.verificationKey, [circuitId], record);
     emitEvent(ctx, 'VerificationKeyActivated', { circuitId, keyHash, approvedBy: msp });
@@ -93,7 +85,7 @@ export class VerifiersContract extends FlexproofContract {
   @Returns('string')
   public async ProposeVerificationKeyRetirement(ctx: Context, inputJson: string): Promise<string> {
     const msp = callerMsp(ctx);
-    const { circuitId } = parseInput(CircuitIdInput, inputJson);
+    const { circuitId } = parseInput(schemas.CircuitIdInput, inputJson);
     const key = await requireKey(ctx, circuitId);
     await requireNoLiveEnrollments(ctx, circuitId);
     const record = proposeRetirement(key, msp, txTimeIso(ctx));
@@ -111,7 +103,7 @@ export class VerifiersContract extends FlexproofContract {
   @Returns('string')
   public async ApproveVerificationKeyRetirement(ctx: Context, inputJson: string): Promise<string> {
     const msp = callerMsp(ctx);
-    const { circuitId } = parseInput(CircuitIdInput, inputJson);
+    const { circuitId } = parseInput(schemas.CircuitIdInput, inputJson);
     const key = await requireKey(ctx, circuitId);
     await requireNoLiveEnrollments(ctx, circuitId);
     const record = approveRetirement(key, msp, txTimeIso(ctx));
@@ -125,7 +117,7 @@ export class VerifiersContract extends FlexproofContract {
   @Returns('string')
   public async GetVerificationKey(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    const { circuitId } = parseInput(CircuitIdInput, inputJson);
+    const { circuitId } = parseInput(schemas.CircuitIdInput, inputJson);
     return stableStringify(await requireKey(ctx, circuitId));
   }
 
@@ -134,7 +126,7 @@ export class VerifiersContract extends FlexproofContract {
   @Returns('string')
   public async ListVerificationKeys(ctx: Context, inputJson: string): Promise<string> {
     callerRole(ctx);
-    parseInput(EmptyInput, inputJson);
+    parseInput(schemas.EmptyInput, inputJson);
     const records = await listRecords<VerificationKeyRecord>(ctx, KEY.verificationKey, []);
     return stableStringify({ keys: records.map(({ verificationKey: _omitted, ...rest }) => rest) });
   }

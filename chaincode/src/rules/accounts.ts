@@ -1,23 +1,10 @@
 /**
- * Token account names. Ids never contain ':' (schemas.ts), so a name has one reading.
- * Organisation and prosumer accounts hold balances; escrow accounts are owned by the
- * contract and move only through the settlement rules.
+ * Token account names: the protocol's (accounts.ts of @flexproof/protocol), so clients
+ * name accounts as the rules do. Ids never contain ':' (the `Id` schema), so a name has
+ * one reading. Organisation and prosumer accounts hold balances; escrow accounts are
+ * owned by the contract and move only through the settlement rules.
  */
-export function orgAccount(mspId: string): string {
-  return `org:${mspId}`;
-}
-
-export function prosumerAccount(prosumerId: string): string {
-  return `prosumer:${prosumerId}`;
-}
-
-export function enrollmentEscrow(enrollmentId: string): string {
-  return `escrow:enrollment:${enrollmentId}`;
-}
-
-export function orderEscrow(orderId: string): string {
-  return `escrow:order:${orderId}`;
-}
+export { orgAccount, prosumerAccount, enrollmentEscrow, orderEscrow } from '@flexproof/protocol';
 
 export function isEscrowAccount(accountId: string): boolean {
   return accountId.startsWith('escrow:');

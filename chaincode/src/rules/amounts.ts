@@ -1,10 +1,11 @@
+import { schemas } from '@flexproof/protocol';
 import { ChaincodeError } from '../errors';
 
 /**
- * Integers on the wire are decimal strings without sign or leading zeros (schemas.ts
- * enforces the pattern); inside the rules they are bigint. Never a float.
+ * Integers on the wire are decimal strings without sign or leading zeros (the protocol's
+ * `Amount` schema enforces the pattern); inside the rules they are bigint. Never a float.
  */
-export const DECIMAL_PATTERN = '^(0|[1-9][0-9]{0,39})$';
+export const DECIMAL_PATTERN = schemas.DECIMAL_PATTERN;
 const DECIMAL = new RegExp(DECIMAL_PATTERN);
 
 export function toBigInt(value: string, field: string): bigint {

@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
 import { ChaincodeError } from '../errors';
-import type { EnrollmentStatus, VerificationKeyRecord } from '../model';
-import { stableStringify } from '../stable-json';
+import type { EnrollmentStatus, VerificationKey, VerificationKeyRecord } from '../model';
 import { approveGovernedKey, approveGovernedRetirement, assertNewGovernedId, proposeGovernedRetirement } from './governance';
 
 /**
@@ -10,15 +8,10 @@ import { approveGovernedKey, approveGovernedRetirement, assertNewGovernedId, pro
  * never approves its own proposal. Circuit ids are never reused: a retired id stays retired.
  */
 
-/** sha256 (hex) of the key's stable JSON: the approving organisation names what it reviewed. */
-export function verificationKeyHash(verificationKey: unknown): string {
-  return createHash('sha256').update(stableStringify(verificationKey), 'utf8').digest('hex');
-}
-
 export function proposeKey(
   existing: VerificationKeyRecord | undefined,
   circuitId: string,
-  verificationKey: unknown,
+  verificationKey: VerificationKey,
   keyHash: string,
   mspId: string,
   now: string,

@@ -1,148 +1,97 @@
 /**
- * protocol/src/schemas and the transaction map against the chaincode, which is the
- * authority on every shape until it takes them from the protocol: each transaction
- * input equals the chaincode's schema rule for rule; each record type is the model's;
- * the map names every transaction the contracts serve, with the right kind.
+ * protocol/src/schemas and the transaction map against the chaincode, which takes every
+ * shape from them: the chaincode's `schemas` are the protocol's own objects (no second
+ * copy), and each transaction refuses a bad argument with exactly the refusal the
+ * protocol's schema gives; the map names every transaction the contracts serve, with the
+ * right kind. (Until the chaincode imported them, this file compared its copies with the
+ * protocol's rule for rule, and its model types with the protocol's at compile time; those
+ * comparisons are now of one thing with itself, so they are replaced by the identity and
+ * behaviour checks below. test/unit/protocol/schemas-lifecycle.test.ts checks every
+ * record, answer and event the chaincode writes against the schemas at run time.)
  */
 import assert from 'node:assert/strict';
 import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import { contracts } from '@flexproof/chaincode';
-import * as model from '@flexproof/chaincode/client';
-import { generateSealingKeyPair, schemas as p, sealPeriod, TRANSACTIONS, TX, transactionById } from '@flexproof/protocol';
+// The harness first: its support module quiets fabric-contract-api's logs before any contract loads.
+import { AGGREGATOR, ChaincodeHarness, DSO, flat, type ContractName } from '../chaincode/support/harness';
+import { contracts, schemas as chaincodeSchemas } from '@flexproof/chaincode';
+import { generateSealingKeyPair, schemas as p, sealPeriod, TRANSACTIONS, TX, transactionById, CONTRACTS, type TransactionKey } from '@flexproof/protocol';
+// The chaincode from source, as the harness loads it: its `schemas` are what the contracts check with.
+import { ChaincodeError, schemas as contractSchemas } from '../chaincode/support/chaincode';
 
-const cc = model.schemas;
+const SHORT: Record<string, ContractName> = Object.fromEntries(
+  Object.entries(CONTRACTS).map(([short, full]) => [full, short as ContractName]),
+);
 
-/** The JSON Schema a TypeBox schema stands for (its symbols dropped). */
-const json = (schema: unknown): unknown => JSON.parse(JSON.stringify(schema));
+/** The refusal the chaincode must give for `value` under `schema`: `[BAD_INPUT] <field>: <rule>`, the field prefixed by `path`. */
+function expectedRefusal(schema: TSchema, value: unknown, path = ''): string {
+  const first = TypeCompiler.Compile(schema).Errors(value).First();
+  assert.ok(first, 'the value is refused by the protocol schema');
+  const field = first.path ? first.path.slice(1).replace(/\//g, '.') : '';
+  const named = path ? (field ? `${path}.${field}` : path) : field || 'argument';
+  return `[BAD_INPUT] ${named}: ${first.message}`;
+}
 
-// ---- compile-time: each record type and the chaincode model's are the same type ------
-// Identity, not mutual assignability (which would let an optional field go missing); the
-// Flat<> map makes TypeBox's computed types and the model's interfaces comparable.
-type Flat<T> = T extends readonly (infer E)[] ? Flat<E>[] : T extends object ? { [K in keyof T]: Flat<T[K]> } : T;
-type Same<A, B> = (<T>() => T extends Flat<A> ? 1 : 2) extends <T>() => T extends Flat<B> ? 1 : 2 ? true : false;
-const sameTypes: {
-  meter: Same<p.Meter, model.Meter>;
-  prosumer: Same<p.ProsumerRecord, model.ProsumerRecord>;
-  account: Same<p.Account, model.Account>;
-  supply: Same<p.Supply, model.Supply>;
-  redemption: Same<p.Redemption, model.Redemption>;
-  flexRequest: Same<p.FlexRequest, model.FlexRequest>;
-  flexOffer: Same<p.FlexOffer, model.FlexOffer>;
-  flexOrder: Same<p.FlexOrder, model.FlexOrder>;
-  periodResult: Same<p.PeriodResult, model.PeriodResult>;
-  enrollmentTerms: Same<p.EnrollmentTerms, model.EnrollmentTerms>;
-  enrollment: Same<p.Enrollment, model.Enrollment>;
-  auditorKey: Same<p.AuditorKeyRecord, model.AuditorKeyRecord>;
-  // The model types the key `unknown`; the record holds what ProposeVerificationKey took: an object.
-  verificationKey: Same<Omit<p.VerificationKeyRecord, 'verificationKey'>, Omit<model.VerificationKeyRecord, 'verificationKey'>>;
-  acceptPayload: Same<p.AcceptEnrollmentPayload, model.AcceptEnrollmentPayload>;
-  submitPayload: Same<p.SubmitPeriodPayload, model.SubmitPeriodPayload>;
-  withdrawPayload: Same<p.WithdrawPayload, model.WithdrawPayload>;
-  authorizePayload: Same<p.AuthorizeMeterPayload, model.AuthorizeMeterPayload>;
-} = {
-  meter: true,
-  prosumer: true,
-  account: true,
-  supply: true,
-  redemption: true,
-  flexRequest: true,
-  flexOffer: true,
-  flexOrder: true,
-  periodResult: true,
-  enrollmentTerms: true,
-  enrollment: true,
-  auditorKey: true,
-  verificationKey: true,
-  acceptPayload: true,
-  submitPayload: true,
-  withdrawPayload: true,
-  authorizePayload: true,
-};
+/** Runs a transaction as the DSO, or as the aggregator when the DSO may not; returns the refusal's message. */
+async function refusal(h: ChaincodeHarness, key: TransactionKey, input: unknown): Promise<string> {
+  const spec = TRANSACTIONS[key];
+  for (const msp of [DSO, AGGREGATOR]) {
+    try {
+      const out = await h.call(msp, SHORT[spec.contract] as ContractName, spec.name, input);
+      return `accepted: ${JSON.stringify(out).slice(0, 120)}`;
+    } catch (err) {
+      assert.ok(err instanceof ChaincodeError, `${spec.id}: ${String(err)}`);
+      if (err.code !== 'FORBIDDEN') return err.message;
+    }
+  }
+  return 'FORBIDDEN to both organisations';
+}
 
-describe('protocol schemas: one definition, equal to the chaincode', () => {
-  it('record types are the chaincode model types (checked by tsc; listed here so none is dropped)', () => {
-    assert.equal(Object.values(sameTypes).every((v) => v === true), true);
-    assert.equal(Object.keys(sameTypes).length, 17);
+describe('protocol schemas: one definition, the chaincode\'s', () => {
+  it('the chaincode\'s schemas are the protocol\'s own objects, not a copy', () => {
+    // Identity, not equality: a copy equal rule for rule would fail this.
+    assert.equal(contractSchemas, p);
+    assert.equal(chaincodeSchemas, p, 'the deprecated client entry hands out the same');
   });
 
-  it('constants are the chaincode model and signing constants', () => {
-    assert.equal(p.PERIODS_PER_DAY, model.PERIODS_PER_DAY);
-    assert.equal(p.GENESIS_FINGERPRINT, model.GENESIS_FINGERPRINT);
-    assert.equal(p.DEFAULT_PERIOD_SECONDS, model.DEFAULT_PERIOD_SECONDS);
-    assert.equal(p.DEFAULT_GRACE_SECONDS, model.DEFAULT_GRACE_SECONDS);
-    assert.deepEqual(p.PROSUMER_ACTIONS, {
-      acceptEnrollment: model.ACTION_ACCEPT_ENROLLMENT,
-      submitPeriod: model.ACTION_SUBMIT_PERIOD,
-      withdraw: model.ACTION_WITHDRAW,
-      authorizeMeter: model.ACTION_AUTHORIZE_METER,
-    });
+  const BATCHES = new Set<TransactionKey>(['offerEnrollments', 'depositRewards', 'submitPeriods']);
+
+  it('every transaction refuses an unknown argument exactly as its protocol input schema does, and changes nothing', async () => {
+    const h = new ChaincodeHarness();
+    const before = h.stub.snapshot();
+    const checked: string[] = [];
+    for (const [key, spec] of Object.entries(TRANSACTIONS) as [TransactionKey, (typeof TRANSACTIONS)[TransactionKey]][]) {
+      if (spec.input === null || BATCHES.has(key)) continue;
+      const input = { zzUnknownField: 1 };
+      assert.equal(await refusal(h, key, input), expectedRefusal(spec.input, input), spec.id);
+      checked.push(key);
+    }
+    assert.equal(checked.length, Object.keys(TRANSACTIONS).length - BATCHES.size - 1, 'all but Ping and the batches');
+    assert.deepEqual(h.stub.snapshot(), before);
   });
 
-  // The chaincode's name for each schema the protocol defines again (until it imports them).
-  const pairs: [string, TSchema, TSchema][] = [
-    ['Id', p.Id, cc.Id],
-    ['CircuitId', p.CircuitId, cc.CircuitId],
-    ['Amount', p.Amount, cc.Amount],
-    ['PositiveAmount', p.PositiveAmount, cc.PositiveAmount],
-    ['FieldElement', p.FieldElement, cc.FieldElement],
-    ['PerPeriodWh', p.PerPeriodWh, cc.PerPeriodWh],
-    ['Day', p.Day, cc.Day],
-    ['IsoTime', p.IsoTime, cc.IsoTime],
-    ['AccountId', p.AccountId, cc.AccountId],
-    ['Base64Signature', p.Base64Signature, cc.Base64Signature],
-    ['Sha256Hex', p.Sha256Hex, cc.Sha256Hex],
-    ['PeriodIndex', p.PeriodIndex, cc.PeriodIndex],
-    ['ChannelName', p.ChannelName, cc.ChannelName],
-    ['ChaincodeName', p.ChaincodeName, cc.ChaincodeName],
-    ['PublicKeyPem', p.PublicKeyPem, cc.PublicKeyPem],
-    ['AuthorizeMeterPayload', p.AuthorizeMeterPayload, cc.AuthorizeMeterPayloadSchema],
-    ['RegisterMeterInput', p.RegisterMeterInput, cc.RegisterMeterInput],
-    ['ProsumerIdInput', p.ProsumerIdInput, cc.ProsumerIdInput],
-    ['MeterStatusChangeInput', p.MeterStatusChangeInput, cc.MeterStatusChangeInput],
-    ['MeterIdInput', p.MeterIdInput, cc.MeterIdInput],
-    ['CongestionPointInput', p.CongestionPointInput, cc.CongestionPointInput],
-    ['MintInput', p.MintInput, cc.MintInput],
-    ['BurnInput', p.BurnInput, cc.BurnInput],
-    ['TransferInput', p.TransferInput, cc.TransferInput],
-    ['WithdrawPayload', p.WithdrawPayload, cc.WithdrawPayloadSchema],
-    ['WithdrawInput', p.WithdrawInput, cc.WithdrawInput],
-    ['AccountInput', p.AccountInput, cc.AccountInput],
-    ['AccountsInput', p.AccountsInput, cc.AccountsInput],
-    ['EmptyInput', p.EmptyInput, cc.EmptyInput],
-    ['CompactBalancesInput', p.CompactBalancesInput, cc.CompactBalancesInput],
-    ['CreateFlexRequestInput', p.CreateFlexRequestInput, cc.CreateFlexRequestInput],
-    ['FlexRequestIdInput', p.FlexRequestIdInput, cc.FlexRequestIdInput],
-    ['SubmitFlexOfferInput', p.SubmitFlexOfferInput, cc.SubmitFlexOfferInput],
-    ['AcceptFlexOfferInput', p.AcceptFlexOfferInput, cc.AcceptFlexOfferInput],
-    ['FlexOrderIdInput', p.FlexOrderIdInput, cc.FlexOrderIdInput],
-    ['OfferEnrollmentInput', p.OfferEnrollmentInput, cc.OfferEnrollmentInput],
-    ['EnrollmentIdInput', p.EnrollmentIdInput, cc.EnrollmentIdInput],
-    ['AcceptEnrollmentPayload', p.AcceptEnrollmentPayload, cc.AcceptEnrollmentPayloadSchema],
-    ['AcceptEnrollmentInput', p.AcceptEnrollmentInput, cc.AcceptEnrollmentInput],
-    ['SubmitPeriodPayload', p.SubmitPeriodPayload, cc.SubmitPeriodPayloadSchema],
-    ['SubmitPeriodInput', p.SubmitPeriodInput, cc.SubmitPeriodInput],
-    ['ClaimMissedPeriodInput', p.ClaimMissedPeriodInput, cc.ClaimMissedPeriodInput],
-    ['ProposeVerificationKeyInput', p.ProposeVerificationKeyInput, cc.ProposeVerificationKeyInput],
-    ['ApproveVerificationKeyInput', p.ApproveVerificationKeyInput, cc.ApproveVerificationKeyInput],
-    ['CircuitIdInput', p.CircuitIdInput, cc.CircuitIdInput],
-    ['ProposeAuditorKeyInput', p.ProposeAuditorKeyInput, cc.ProposeAuditorKeyInput],
-    ['ApproveAuditorKeyInput', p.ApproveAuditorKeyInput, cc.ApproveAuditorKeyInput],
-    ['AuditorIdInput', p.AuditorIdInput, cc.AuditorIdInput],
-    ['RecordHeartbeatInput', p.RecordHeartbeatInput, cc.RecordHeartbeatInput],
-    ['GetHeartbeatInput', p.GetHeartbeatInput, cc.GetHeartbeatInput],
-  ];
-
-  it('every input schema of the chaincode has its equal here, rule for rule', () => {
-    for (const [name, ours, theirs] of pairs) assert.deepEqual(json(ours), json(theirs), name);
-    // The chaincode's schemas.ts exports schemas and its parse helpers: each schema is paired above.
-    const paired = new Set(pairs.map(([, , theirs]) => theirs));
-    const unpaired = Object.entries(cc).filter(([, v]) => typeof v === 'object' && v !== null && !paired.has(v as TSchema));
-    assert.deepEqual(unpaired.map(([k]) => k), [], 'a chaincode schema without a protocol counterpart');
+  it('the batches check each entry with the protocol\'s schema of the single transaction, naming its index', async () => {
+    const h = new ChaincodeHarness();
+    const offer = { enrollmentId: 'e1' };
+    assert.equal(await refusal(h, 'offerEnrollments', { offers: [offer] }), expectedRefusal(p.OfferEnrollmentInput, offer).replace('[BAD_INPUT] ', '[BAD_INPUT] offers[0]: '));
+    assert.equal(
+      await refusal(h, 'depositRewards', { enrollmentIds: ['not an id'] }),
+      expectedRefusal(p.EnrollmentIdInput, { enrollmentId: 'not an id' }, 'enrollmentIds[0]'),
+    );
+    const out = await h.call(DSO, 'programs', 'SubmitPeriods', { items: [{ payload: {} }] });
+    const item = out.outcomes[0];
+    assert.equal(item.outcome, 'refused');
+    assert.equal(`[${item.code}] ${item.message}`, expectedRefusal(p.SubmitPeriodInput, { payload: {} }, 'items[0]'));
   });
 
-  it('the comparison catches a changed rule', () => {
-    assert.notDeepEqual(json({ ...p.Id, pattern: '^[A-Za-z0-9]{1,128}$' }), json(cc.Id));
+  it('a field rule of the protocol is the chaincode\'s rule: 23 periods are refused, 24 taken', async () => {
+    const h = new ChaincodeHarness();
+    const input = { requestId: 'r1', congestionPoint: 'cp', day: '2030-03-01', requestedWh: flat('1').slice(1) };
+    assert.equal(p.PERIODS_PER_DAY, 24);
+    assert.equal(await refusal(h, 'createFlexRequest', input), expectedRefusal(p.CreateFlexRequestInput, input));
+    const created = await h.call(DSO, 'market', 'CreateFlexRequest', { ...input, requestedWh: flat('1') });
+    assert.equal(Value.Check(p.FlexRequest, created), true);
   });
 
   it('records check real-looking values and refuse a misspelt split or an unknown status', () => {
