@@ -5,7 +5,10 @@ import {
   type ChaincodeEvent,
   type CloseableAsyncIterable,
   type Contract,
+  type Commit,
   type Network,
+  type Status,
+  type Transaction,
 } from '@hyperledger/fabric-gateway';
 import type { FabricConnection } from '../fabric/connect';
 import {
@@ -14,6 +17,7 @@ import {
   LedgerContended,
   LedgerUnavailable,
   parseChaincodeMessage,
+  type PendingTransaction,
 } from './ledger-errors';
 import { eventMatches, type EventFilter, type LedgerEvent, type LedgerPort, type SubmitOutcome } from './ledger-port';
 import { TX, type TransactionName } from './transactions';
@@ -40,7 +44,10 @@ const UNAVAILABLE_CODES = new Set<number>([GrpcStatus.UNAVAILABLE, GrpcStatus.DE
  * transaction wrote nothing, so the retry cannot settle anything twice. Conflicts that
  * outlast the retries are LedgerContended (the gateway's 503 LEDGER_CONTENDED: the client
  * sends the request again later). Every other failure is reported once, as a
- * ChaincodeRefusal, CommitRejected or LedgerUnavailable.
+ * ChaincodeRefusal, CommitRejected or LedgerUnavailable. A failure after the endorsed
+ * transaction was handed to the orderer (the submit or the commit status timed out, the
+ * connection dropped) is LedgerUnavailable with outcome 'unknown' and the handle that
+ * finishes that same transaction: IdempotentLedger resumes it on a retry with the same key.
  */
 const RETRIED_CONFLICTS = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT]);
 
@@ -63,26 +70,27 @@ export class FabricLedger implements LedgerPort {
     const args = { arguments: [JSON.stringify(argument)] };
     for (let attempt = 0; ; attempt++) {
       let txId: string | undefined;
+      let endorsed: Transaction;
       try {
         const proposal = this.#contract.newProposal(transaction, args);
         txId = proposal.getTransactionId();
-        const endorsed = await proposal.endorse();
-        const commit = await endorsed.submit();
-        const status = await commit.getStatus();
-        if (status.successful) {
-          return { result: parseResult(endorsed.getResult()), txId };
-        }
-        if (RETRIED_CONFLICTS.has(status.code)) {
-          if (attempt < this.#mvccRetries) {
-            await delay(this.#retryBackoffMs * 2 ** attempt);
-            continue;
-          }
-          throw new LedgerContended(validationCodeName(status.code), txId, attempt + 1);
-        }
-        throw new CommitRejected(validationCodeName(status.code), txId);
+        endorsed = await proposal.endorse();
       } catch (err) {
         throw toLedgerError(err, txId);
       }
+      // From here on a failure may leave the transaction ordered: it is reported with the
+      // handle that finishes this very transaction, never a reason to propose it anew.
+      const sending = new SendingTransaction(endorsed, txId);
+      const status = await sending.send();
+      if (status.successful) return sending.outcome();
+      if (RETRIED_CONFLICTS.has(status.code)) {
+        if (attempt < this.#mvccRetries) {
+          await delay(this.#retryBackoffMs * 2 ** attempt);
+          continue;
+        }
+        throw new LedgerContended(validationCodeName(status.code), txId, attempt + 1);
+      }
+      throw new CommitRejected(validationCodeName(status.code), txId);
     }
   }
 
@@ -135,6 +143,60 @@ export class FabricLedger implements LedgerPort {
     } catch (err) {
       throw toLedgerError(err);
     }
+  }
+}
+
+/**
+ * An endorsed, signed transaction on its way to the ledger, and the handle to finish it
+ * when its first submission ended without a commit status. Sending again re-submits the
+ * same signed envelope: the same txId, which Fabric commits at most once (a copy ordered
+ * after the first is invalidated as DUPLICATE_TXID and the txId's status stays the
+ * first's). Re-submitting rather than only asking for the status also covers a
+ * transaction the orderer accepted and then lost (a Raft leader change), whose status
+ * would otherwise never come.
+ */
+class SendingTransaction implements PendingTransaction {
+  readonly #endorsed: Transaction;
+  readonly txId: string;
+  /** Known to be in a block (a copy of it was a duplicate): only its status is still to be read. */
+  #onLedger = false;
+  #commit: Commit | undefined;
+
+  constructor(endorsed: Transaction, txId: string) {
+    this.#endorsed = endorsed;
+    this.txId = txId;
+  }
+
+  /**
+   * Submits and waits for the commit status. Every failure on the way is LedgerUnavailable
+   * with outcome 'unknown' carrying this handle: the gateway may have passed the envelope
+   * on before the answer was lost, so nothing here can say it was not ordered.
+   */
+  async send(): Promise<Status> {
+    let status: Status;
+    try {
+      if (!this.#onLedger || this.#commit === undefined) this.#commit = await this.#endorsed.submit();
+      status = await this.#commit.getStatus();
+    } catch (err) {
+      throw new LedgerUnavailable('the transaction was sent to the orderer but its commit status did not come back', this.txId, err, this);
+    }
+    if (status.code === StatusCode.DUPLICATE_TXID) {
+      // The status of a later copy, not of the first: the first is in a block, its own
+      // status is read again on the next resume.
+      this.#onLedger = true;
+      throw new LedgerUnavailable('the commit status named a duplicate of the transaction, not the transaction itself', this.txId, undefined, this);
+    }
+    return status;
+  }
+
+  outcome(): SubmitOutcome {
+    return { result: parseResult(this.#endorsed.getResult()), txId: this.txId };
+  }
+
+  async resume(): Promise<SubmitOutcome> {
+    const status = await this.send();
+    if (status.successful) return this.outcome();
+    throw new CommitRejected(validationCodeName(status.code), this.txId);
   }
 }
 

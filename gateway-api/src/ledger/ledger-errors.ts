@@ -3,6 +3,7 @@
  * HTTP answer; nothing here knows about HTTP.
  */
 import { parseChaincodeError } from '@flexproof/protocol';
+import type { SubmitOutcome } from './ledger-port';
 
 /** The chaincode refused the transaction with a `[CODE] message` error. */
 export class ChaincodeRefusal extends Error {
@@ -16,16 +17,49 @@ export class ChaincodeRefusal extends Error {
   }
 }
 
-/** The peer (or the ordering service behind it) did not answer in time, or at all. */
+/**
+ * A transaction that was handed to the orderer without its commit status coming back: it
+ * may commit yet, or may have committed already. `resume()` completes the SAME signed
+ * transaction (same txId; Fabric commits a txId at most once) and answers as the first
+ * submission would have: the outcome `{result, txId}` if it committed valid; CommitRejected
+ * if it was invalidated (nothing of it is on the ledger, a new proposal is safe);
+ * LedgerUnavailable with outcome 'unknown' (this same handle) while it still cannot tell.
+ * Call it once at a time; it may be called again after it rejected.
+ */
+export interface PendingTransaction {
+  readonly txId: string;
+  resume(): Promise<SubmitOutcome>;
+}
+
+/**
+ * The peer (or the ordering service behind it) did not answer in time, or at all.
+ * `outcome` says what that means for a submission: 'unknown' when the transaction had
+ * been sent to the orderer (it may commit; `pending` resumes it, and a new proposal could
+ * run the request twice), 'not-sent' otherwise: the Fabric adapter reports it only for
+ * failures before anything was ordered (endorsing, querying, listening).
+ */
 export class LedgerUnavailable extends Error {
+  readonly outcome: 'unknown' | 'not-sent';
+
   constructor(
     message: string,
     readonly txId?: string,
     override readonly cause?: unknown,
+    /** Set exactly when the outcome is unknown. Not enumerable: a logged error shows the txId, not the envelope. */
+    pending?: PendingTransaction,
   ) {
     super(message);
     this.name = 'LedgerUnavailable';
+    this.outcome = pending === undefined ? 'not-sent' : 'unknown';
+    Object.defineProperty(this, 'pending', { value: pending, enumerable: false });
   }
+
+  declare readonly pending: PendingTransaction | undefined;
+}
+
+/** The handle of a submission whose outcome is unknown, if `err` is one. */
+export function pendingTransactionOf(err: unknown): PendingTransaction | undefined {
+  return err instanceof LedgerUnavailable ? err.pending : undefined;
 }
 
 /** The transaction was ordered but not committed as valid (Fabric validation code). */

@@ -9,8 +9,10 @@ import type { TransactionName } from './transactions';
 export interface SubmitOptions {
   /**
    * Requests carrying the same key share one submission: a retry while the first is in
-   * flight or after it finished gets its outcome instead of a second transaction
-   * (honoured by IdempotentLedger; plain adapters ignore it).
+   * flight or after it finished gets its outcome instead of a second transaction, and a
+   * retry after a failure whose outcome is unknown (LedgerUnavailable, outcome 'unknown')
+   * resumes that same transaction (honoured by IdempotentLedger; plain adapters ignore
+   * it). Without a key a resend is a new transaction.
    */
   idempotencyKey?: string;
 }
@@ -37,7 +39,11 @@ export interface EventFilter {
 }
 
 export interface LedgerPort {
-  /** Endorses, orders and waits for the commit of a transaction. */
+  /**
+   * Endorses, orders and waits for the commit of a transaction. A failure after the
+   * transaction was sent to the orderer rejects with LedgerUnavailable whose `pending`
+   * finishes that transaction (it may commit regardless).
+   */
   submit(transaction: TransactionName, argument: unknown, options?: SubmitOptions): Promise<SubmitOutcome>;
   /** Runs a query on the organisation's own peer. */
   evaluate(transaction: TransactionName, argument: unknown): Promise<unknown>;
