@@ -3,7 +3,7 @@
  * flexproof-edge: the command line of the edge client. See `flexproof-edge --help`.
  * Exit codes: 0 done, 1 runtime failure, 2 usage or configuration error.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -42,7 +42,9 @@ commands:
   init       create the site key pair (file readable only by its owner) and print the
              public key for the DSO to register, and the P-256 sealing key
              (sealing-key.pem beside it, mode 600); writes a starter config if none
-             exists   [--meter-id ID] [--key-type ed25519|ec-p256]
+             exists (its directory too)   [--meter-id ID] [--key-type ed25519|ec-p256]
+             [--prosumer-id ID] [--gateway-url URL] [--gateway-msp-id MSP] (as the DSO
+             registered the meter and the aggregator's gateway; else edit them later)
              [--broker-port N | --mqtt-url URL]
              The starter config runs the embedded MQTT broker on 127.0.0.1:N (default
              1883) with one user for the meter (username: the meter id, password in
@@ -206,7 +208,16 @@ function wantsHelp(help: boolean | undefined): boolean {
 function init(args: string[]): number {
   const { values } = parseArgs({
     args,
-    options: { ...common, 'meter-id': { type: 'string' }, 'key-type': { type: 'string' }, 'broker-port': { type: 'string' }, 'mqtt-url': { type: 'string' } },
+    options: {
+      ...common,
+      'meter-id': { type: 'string' },
+      'key-type': { type: 'string' },
+      'broker-port': { type: 'string' },
+      'mqtt-url': { type: 'string' },
+      'prosumer-id': { type: 'string' },
+      'gateway-url': { type: 'string' },
+      'gateway-msp-id': { type: 'string' },
+    },
   });
   if (wantsHelp(values.help)) return 0;
   const keyType = (values['key-type'] ?? 'ed25519') as SiteKeyType;
@@ -216,6 +227,9 @@ function init(args: string[]): number {
   if (values['broker-port'] !== undefined) {
     brokerPort = Number(values['broker-port']);
     if (!/^[0-9]+$/.test(values['broker-port']) || brokerPort < 1 || brokerPort > 65535) throw new UsageError('--broker-port is a port number from 1 to 65535');
+  }
+  for (const flag of ['prosumer-id', 'gateway-url', 'gateway-msp-id'] as const) {
+    if (values[flag] === '') throw new UsageError(`--${flag} must not be empty`);
   }
   const mqttUrl = values['mqtt-url'];
   if (mqttUrl !== undefined && !/^(mqtts?|wss?|tcp|ssl):\/\//.test(mqttUrl)) throw new UsageError('--mqtt-url is an mqtt://, mqtts://, ws:// or wss:// URL');
@@ -237,6 +251,8 @@ function init(args: string[]): number {
     });
     keyFile = path.resolve(path.dirname(file), process.env.FLEXPROOF_EDGE_KEY_FILE ?? (template.keyFile as string));
     if (existsSync(keyFile)) throw new EdgeError('KEY_EXISTS', `key file ${keyFile} already exists; a site keeps its key`, { details: { keyFile } });
+    // A new site's directory may not exist yet; it holds keys, so only its owner may enter it.
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     let brokerNote = `it connects to the MQTT broker at ${mqttUrl}`;
     if (template.embeddedBrokerPort !== undefined) {
       const passwordFile = path.join(path.dirname(file), METER_BROKER_PASSWORD_FILE);
@@ -244,8 +260,21 @@ function init(args: string[]): number {
       if (!existsSync(passwordFile)) writeFileAtomicSync(passwordFile, `${randomBytes(24).toString('base64url')}\n`, 0o600);
       brokerNote = `run starts the embedded MQTT broker on 127.0.0.1:${String(template.embeddedBrokerPort)}; the meter publishes to ${(template.mqtt as { topic: string }).topic} as user ${meterId} with the password in ${passwordFile} (mode 600)`;
     }
+    // What the DSO and the aggregator told the site, given as flags, so the config runs as written.
+    const given: [string, string, string | undefined][] = [
+      ['prosumerId', 'prosumer-id', values['prosumer-id']],
+      ['gatewayUrl', 'gateway-url', values['gateway-url']],
+      ['gatewayMspId', 'gateway-msp-id', values['gateway-msp-id']],
+    ];
+    for (const [field, flag, value] of given) {
+      if (value !== undefined) template[field] = value;
+    }
+    const toEdit = given.filter(([field, , value]) => value === undefined && field !== 'gatewayMspId').map(([field, flag]) => `${field} (--${flag})`);
     writeFileAtomicSync(file, `${JSON.stringify(template, null, 2)}\n`, 0o600);
-    process.stderr.write(`wrote a starter config to ${file} (mode 600: it holds the site secret); ${brokerNote}; edit gatewayUrl, prosumerId and enrollments\n`);
+    process.stderr.write(
+      `wrote a starter config to ${file} (mode 600: it holds the site secret); ${brokerNote}; ` +
+        `${toEdit.length > 0 ? `set ${toEdit.join(' and ')}, then ` : ''}add enrollments with \`flexproof-edge enroll PACKAGE\`\n`,
+    );
   }
   const sealingKeyFile = sealingKeyFileOf(file, keyFile);
   const siteKeyExists = existsSync(keyFile);

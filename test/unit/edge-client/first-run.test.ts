@@ -4,15 +4,11 @@
 // on node_modules/.bin. The CLI runs as a real process through the bin npm links.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { loadConfig, parseConfig } from '../../../edge-client/src/config';
-import { startEmbeddedBroker } from '../../../edge-client/src/embedded-broker';
-import { isEdgeError } from '../../../edge-client/src/errors';
-import { memoryLogger } from '../../../edge-client/src/log';
-import { MeterSubscription } from '../../../edge-client/src/meter-subscription';
+import { isEdgeError, loadConfig, memoryLogger, MeterSubscription, parseConfig, startEmbeddedBroker } from '@flexproof/edge-client';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BIN = path.join(ROOT, 'node_modules', '.bin', 'flexproof-edge');
@@ -109,6 +105,24 @@ describe('edge-client: first run (init, config mistakes, broker)', function () {
     assert.equal(external.embeddedBrokerPort, undefined);
     assert.equal((external.mqtt as { url: string }).url, 'mqtts://broker.example.org:8883');
     assert.equal(edge(['init', '--config', path.join(dir, 'x.json'), '--meter-id', 'm', '--broker-port', '70000']).status, 2);
+  });
+
+  it('init creates its directory (0700) and takes the prosumer id and gateway as flags, so nothing is left to edit but the enrollments', () => {
+    const file = path.join(dir, 'new', 'site', 'flexproof-edge.json');
+    const init = edge(['init', '--config', file, '--meter-id', 'meter-8', '--prosumer-id', 'prosumer-8', '--gateway-url', 'http://127.0.0.1:7080', '--gateway-msp-id', 'DsoMSP']);
+    assert.equal(init.status, 0, init.stderr);
+    assert.equal(statSync(path.dirname(file)).mode & 0o777, 0o700);
+    const config = loadConfig(file);
+    assert.deepEqual([config.prosumerId, config.gatewayUrl, config.gatewayMspId], ['prosumer-8', 'http://127.0.0.1:7080', 'DsoMSP']);
+    assert.doesNotMatch(init.stderr, /set prosumerId/);
+    assert.match(init.stderr, /add enrollments with `flexproof-edge enroll PACKAGE`/);
+    const bare = edge(['init', '--config', path.join(dir, 'bare', 'site.json'), '--meter-id', 'meter-9']);
+    assert.equal(bare.status, 0, bare.stderr);
+    assert.match(bare.stderr, /set prosumerId \(--prosumer-id\) and gatewayUrl \(--gateway-url\)/);
+    const empty = edge(['init', '--config', path.join(dir, 'empty', 'site.json'), '--meter-id', 'meter-9', '--gateway-url', '']);
+    assert.equal(empty.status, 2);
+    assert.match(empty.stderr, /--gateway-url must not be empty/);
+    assert.ok(!existsSync(path.join(dir, 'empty')), 'nothing written');
   });
 
   it('names every unknown field, at every level, with the field it probably meant, in one CONFIG_INVALID', () => {
