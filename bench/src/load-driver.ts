@@ -15,9 +15,8 @@
  * sends it at its `invalidAt` period and stops there (the chaincode excludes it);
  * offline prosumers never submit.
  */
-import { ACTION_SUBMIT_PERIOD, signPayload } from '@flexproof/chaincode/client';
+import { ACTION_SUBMIT_PERIOD, signPayload, GatewayError, type EdgeGatewayClient, type PeriodSettlement } from '@flexproof/protocol';
 import { PERIODS_PER_DAY } from '@flexproof/circuits';
-import { GatewayError, type EdgeGatewayClient, type PeriodSettlement } from '@flexproof/protocol';
 import { edgeClient, errorKind } from './clients';
 import type { OrgName } from './gateway-processes';
 import type { Prosumer } from './portfolio';

@@ -15,8 +15,7 @@
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ACTION_ACCEPT_ENROLLMENT, enrollmentTerms, signPayload, verificationKeyHash } from '@flexproof/chaincode/client';
-import type { EnrollmentRecord } from '@flexproof/protocol';
+import { ACTION_ACCEPT_ENROLLMENT, enrollmentTerms, signPayload, verificationKeyHash, type EnrollmentRecord } from '@flexproof/protocol';
 import { edgeClient, mapLimit, orgClient } from './clients';
 import type { GatewayProcess } from './gateway-processes';
 import { ledgerTarget, NETWORK_JSON } from './paths';

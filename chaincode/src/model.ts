@@ -50,12 +50,8 @@ export type VerificationKeyStatus = GovernedKeyStatus;
 export type AuditorKeyStatus = GovernedKeyStatus;
 
 /** A Groth16 verification key as a record holds it: the canonical form, a JSON object. */
-export type VerificationKey = Record<string, unknown>;
-/**
- * The protocol's record with its key typed as the JSON object it is: the schema's static
- * type for `Type.Object({}, { additionalProperties: true })` is `{}`, which a string fits.
- */
-export type VerificationKeyRecord = Omit<schemas.VerificationKeyRecord, 'verificationKey'> & { verificationKey: VerificationKey };
+export type VerificationKey = schemas.VerificationKeyRecord['verificationKey'];
+export type VerificationKeyRecord = schemas.VerificationKeyRecord;
 /**
  * An auditor's public key, to which every edge seals each period's raw data (readings,
  * fingerprint salt) while the key is active (issue 12, T9). Only the public half is

@@ -82,3 +82,7 @@ export {
 } from './bundle';
 export type { BundleManifest, BundleContribution, BundleBeacon, BundleSource, BundleRole, BundleFileName, CeremonyBundle } from './bundle';
 export { MANIFEST_FILE, sha256File } from './artifacts';
+// The ceremony's contribution rules, so a check of a snarkjs report (the ceremony
+// tests' among them) uses the parser the ceremony CLI uses.
+export { contributionsFromReport, contributorProblem, describeContributions, MIN_CONTRIBUTORS } from './setup/contributions';
+export type { Contribution } from './setup/contributions';

@@ -266,7 +266,7 @@ function init(args: string[]): number {
       ['gatewayUrl', 'gateway-url', values['gateway-url']],
       ['gatewayMspId', 'gateway-msp-id', values['gateway-msp-id']],
     ];
-    for (const [field, flag, value] of given) {
+    for (const [field, , value] of given) {
       if (value !== undefined) template[field] = value;
     }
     const toEdit = given.filter(([field, , value]) => value === undefined && field !== 'gatewayMspId').map(([field, flag]) => `${field} (--${flag})`);

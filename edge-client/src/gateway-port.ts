@@ -3,8 +3,7 @@
  * adapter is HttpGateway; unit tests use a fake. Bodies of signed actions are passed as
  * text, so a retry resends the identical bytes.
  */
-import type { AuditorKeyRecord } from '@flexproof/chaincode/client';
-import type { SealedPeriodJwe } from '@flexproof/protocol';
+import type { SealedPeriodJwe, schemas } from '@flexproof/protocol';
 
 /** The period outcome the gateway returns (resubmitting the same body returns the recorded one). */
 export interface PeriodOutcome {
@@ -57,7 +56,7 @@ export interface LedgerVerificationKey {
  * GET /v1/edge/auditor-keys). The edge trusts none of it blindly: it recomputes keyHash
  * from publicKeyPem (sealing-recipients.ts).
  */
-export type AuditorKeyEntry = Pick<AuditorKeyRecord, 'auditorId' | 'publicKeyPem' | 'keyHash' | 'status'>;
+export type AuditorKeyEntry = Pick<schemas.AuditorKeyRecord, 'auditorId' | 'publicKeyPem' | 'keyHash' | 'status'>;
 
 /** A sealed period document as the store keeps it (the gateway never decrypts it). */
 export interface StoredSealedPeriod {

@@ -14,7 +14,7 @@
  * invalid proof forfeits the escrow: the prosumer would pay for the network's mistake.
  */
 import { checkVerificationKey, type VerificationKey } from '@flexproof/circuits';
-import { verificationKeyHash } from '@flexproof/chaincode/client';
+import { verificationKeyHash } from '@flexproof/protocol';
 import { GatewayError, type GatewayPort, type LedgerVerificationKey } from './gateway-port';
 
 export type LedgerKeyCheck =

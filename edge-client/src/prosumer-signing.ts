@@ -1,7 +1,6 @@
 /**
- * The chaincode's prosumer signing helpers (canonical encoding, sign, verify), from its
- * Fabric-free client entry: the package root also loads fabric-contract-api, which costs
- * 200 ms and prints its decorator logs on stdout. Every payload the edge signs names the
+ * The prosumer signing helpers (canonical encoding, sign, verify) the chaincode checks
+ * against, from the Fabric-free protocol package. Every payload the edge signs names the
  * channel and chaincode it is for (protocol P1), from the config's `ledger`.
  */
 export {
@@ -16,7 +15,7 @@ export {
   type AcceptEnrollmentPayload,
   type EnrollmentTerms,
   type LedgerTarget,
-  type SignedAction,
+  type SignedProsumerAction,
   type SubmitPeriodPayload,
   type WithdrawPayload,
-} from '@flexproof/chaincode/client';
+} from '@flexproof/protocol';

@@ -9,7 +9,8 @@ export { buildApp, type AppDependencies } from './app';
 export { ApiError, toHttpError, statusOfChaincodeCode } from './errors';
 export { loadConfig, ConfigError, SETTINGS, ORG_DEFAULTS, MAX_BATCH_ITEMS, type GatewayConfig } from './config';
 export { startGateway, type GatewayInstance } from './instance';
-export { FabricLedger } from './ledger/fabric-ledger';
+// toLedgerError for the ledger adapter's unit tests (test-only), which map Fabric errors with it.
+export { FabricLedger, toLedgerError } from './ledger/fabric-ledger';
 export type { LedgerPort, LedgerEvent, EventFilter, SubmitOptions, SubmitOutcome } from './ledger/ledger-port';
 export { eventMatches } from './ledger/ledger-port';
 export { expandBatchEvent, isBatchEvent } from './ledger/batch-events';

@@ -93,7 +93,10 @@ export interface EnrollmentPackageHeader {
   fpe: string;
 }
 
-/** The ledger's rules (@flexproof/chaincode schemas.ts), repeated as patterns: this package has no TypeBox. */
+/**
+ * The ledger's rules, as the patterns of schemas/primitives.ts (`Id`, `CircuitId`,
+ * `FieldElement`, `PositiveAmount`) define them; repeated here as regular expressions.
+ */
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const CIRCUIT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const FIELD_ELEMENT = /^(0|[1-9][0-9]{0,76})$/;

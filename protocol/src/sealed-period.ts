@@ -66,7 +66,7 @@ export const SEALED_LIMITS = {
   periodsPerDay: 24,
 } as const;
 
-/** The ledger's rule for meter and enrollment ids (@flexproof/chaincode schemas `Id`). */
+/** The ledger's rule for meter and enrollment ids: the pattern of `Id` in schemas/primitives.ts. */
 const PLACE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const KEY_HASH = /^[0-9a-f]{64}$/;

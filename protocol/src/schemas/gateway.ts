@@ -5,7 +5,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { SEALED_LIMITS, SEALED_PERIOD_ALG } from '../sealed-period';
-import { Id, Strict } from './primitives';
+import { Id, OpaqueObject, Strict } from './primitives';
 import { PeriodResult } from './records';
 
 /** Answer of every gateway route that submits a transaction. */
@@ -21,8 +21,8 @@ export const EdgeVerificationKey = Type.Object(
   {
     circuitId: Type.String(),
     status: Type.String({ description: 'proposed, active or retired' }),
-    keyHash: Type.String({ description: "sha256 (hex) of the key's stable JSON (chaincode verificationKeyHash)" }),
-    verificationKey: Type.Object({}, { additionalProperties: true, description: 'the Groth16 verification key, as registered' }),
+    keyHash: Type.String({ description: "sha256 (hex) of the key's stable JSON (verificationKeyHash of @flexproof/protocol)" }),
+    verificationKey: OpaqueObject({ description: 'the Groth16 verification key, as registered' }),
   },
   Strict,
 );

@@ -1,6 +1,6 @@
 /**
- * The one JSON argument of each chaincode transaction. The chaincode validates with the
- * same rules (its schemas.ts today: the schemas test compares the two); the gateway takes
+ * The one JSON argument of each chaincode transaction. The chaincode validates with these
+ * very schemas (chaincode/src/schemas.ts re-exports them to parseInput); the gateway takes
  * request bodies with them, so a field is refused at the gateway for the reason the
  * chaincode would give.
  */
@@ -17,6 +17,7 @@ import {
   Id,
   IsoTime,
   Nonce,
+  OpaqueObject,
   PerPeriodWh,
   PeriodIndex,
   PositiveAmount,
@@ -175,7 +176,7 @@ export const SubmitPeriodInput = Type.Object(
     payload: SubmitPeriodPayload,
     signature: Base64Signature,
     /** Groth16 proof as snarkjs prints it; its inner shape is checked by the verifier (BAD_INPUT). */
-    proof: Type.Object({}, { additionalProperties: true }),
+    proof: OpaqueObject(),
     publicSignals: Type.Array(Type.String({ maxLength: 100 }), { minItems: 1, maxItems: 16 }),
   },
   Strict,
@@ -189,7 +190,7 @@ export const ClaimMissedPeriodInput = Type.Object({ enrollmentId: Id, periodInde
 // ---- verifiers ------------------------------------------------------------------
 
 export const ProposeVerificationKeyInput = Type.Object(
-  { circuitId: CircuitId, verificationKey: Type.Object({}, { additionalProperties: true }) },
+  { circuitId: CircuitId, verificationKey: OpaqueObject() },
   Strict,
 );
 export type ProposeVerificationKeyInput = Static<typeof ProposeVerificationKeyInput>;

@@ -1,9 +1,9 @@
 /**
- * The field rules every shape is built from: ids, amounts, field elements, times. They
- * are the chaincode's (chaincode/src/schemas.ts, the authority until it imports these),
- * and test/unit/protocol/schemas.test.ts fails if the two drift apart.
+ * The field rules every shape is built from: ids, amounts, field elements, times. This is
+ * their one definition: the chaincode validates transaction arguments with them
+ * (chaincode/src/schemas.ts re-exports these schemas) and the gateway takes bodies with them.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type TUnsafe } from '@sinclair/typebox';
 
 /** Settlement periods (ISPs) in a program day and in a flexibility request. */
 export const PERIODS_PER_DAY = 24;
@@ -17,6 +17,16 @@ export const PROSUMER_ACTIONS = {
   withdraw: 'flexproof.withdraw.v2',
   authorizeMeter: 'flexproof.authorizeMeter.v2',
 } as const;
+
+/**
+ * A JSON object whose inner shape another check owns (a Groth16 key or proof, checked
+ * by the verifier). The JSON Schema is `{ type: 'object', properties: {},
+ * additionalProperties: true }`; Type.Unsafe only fixes the static type, which for
+ * `Type.Object({}, ...)` alone would be `{}`, a type even a string satisfies.
+ */
+export function OpaqueObject(options: { description?: string } = {}): TUnsafe<Record<string, unknown>> {
+  return Type.Unsafe<Record<string, unknown>>(Type.Object({}, { additionalProperties: true, ...options }));
+}
 
 /** Ids of meters, prosumers, requests, offers, orders, enrollments: no ':' (account names use it). */
 export const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' });

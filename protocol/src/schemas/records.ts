@@ -1,13 +1,13 @@
 /**
  * The records the chaincode keeps in world state, exactly as it writes them (sorted-key
- * JSON; chaincode/src/model.ts is the authority until it takes its types from here: the
- * schemas test checks each model type against these). Amounts of tokens (base units) and
- * of energy (Wh) are decimal strings; times are ISO 8601 strings from transaction
- * timestamps. Nothing secret is in any of them: no readings, no request profile (only its
+ * JSON). This is their one definition: chaincode/src/model.ts takes its types from here,
+ * and the schemas tests check every record a transaction writes against these. Amounts
+ * of tokens (base units) and of energy (Wh) are decimal strings; times are ISO 8601
+ * strings from transaction timestamps. Nothing secret is in any of them: no readings, no request profile (only its
  * commitment), no salts, no private keys.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Strict } from './primitives';
+import { OpaqueObject, Strict } from './primitives';
 
 /** Fingerprint chain head of an enrollment before its first settled period. */
 export const GENESIS_FINGERPRINT = '0';
@@ -243,8 +243,8 @@ export const VerificationKeyRecord = Type.Object(
   {
     ...GovernedKeyFields,
     circuitId: Type.String(),
-    // The model says `unknown`; ProposeVerificationKey only ever stores a JSON object.
-    verificationKey: Type.Object({}, { additionalProperties: true, description: 'the Groth16 verification key, as registered' }),
+    // ProposeVerificationKey only ever stores a JSON object (its canonical form).
+    verificationKey: OpaqueObject({ description: 'the Groth16 verification key, as registered' }),
     keyHash: Type.String({ description: "sha256 (hex) of the key's stable JSON: what the approving organisation names" }),
   },
   { ...Strict, description: 'verification key record' },

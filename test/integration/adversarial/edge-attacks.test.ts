@@ -110,7 +110,7 @@ describe('adversarial: a lying gateway against the real edge client (THREATS.md 
     const other = structuredClone(honest.verificationKey) as Record<string, unknown>;
     other.vk_alpha_1 = (honest.verificationKey as Record<string, unknown>).vk_beta_1 ?? other.vk_alpha_1;
     other.IC = [...(other.IC as unknown[])].reverse();
-    const { verificationKeyHash } = await import('@flexproof/chaincode/client');
+    const { verificationKeyHash } = await import('@flexproof/protocol');
     gateway.keyRecord = { ...honest, verificationKey: other, keyHash: verificationKeyHash(other) };
     const cli = run(configFile);
     await until(() => cli.saw('ledger-key.mismatch'), 30_000, 'the key mismatch');

@@ -105,7 +105,7 @@ describe('adversarial: outsiders and members against the gateways (THREATS.md T6
     it('refuses a captured withdrawal replayed at the other gateway and after a restart; the ledger refuses the payload twice', async () => {
       const site = (await world.freshEnrollment({ accept: false })).site;
       await world.orgs.dso.submitTransaction('org.flexproof.tokens:Mint', JSON.stringify({ account: `prosumer:${site.prosumerId}`, amount: '300' }));
-      const { ACTION_WITHDRAW, signPayload } = await import('@flexproof/chaincode/client');
+      const { ACTION_WITHDRAW, signPayload } = await import('@flexproof/protocol');
       const payload = { type: ACTION_WITHDRAW, ...world.target(), meterId: site.meterId, prosumerId: site.prosumerId, amount: '100', nonce: '7' };
       const body = { payload, signature: signPayload(payload as never, site.privateKey) };
       const captured = signed(site, 'dso', 'POST', '/v1/edge/withdrawals', body);

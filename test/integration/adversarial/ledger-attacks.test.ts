@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { ACTION_WITHDRAW, signPayload } from '@flexproof/chaincode/client';
+import { ACTION_WITHDRAW, signPayload } from '@flexproof/protocol';
 import { assertRefused, evaluate, submitAfterLag as submit, submitStampedAt } from '../../support/ledger';
 import {
   FLEX_WH,

@@ -15,9 +15,9 @@ import {
   enrollmentTerms,
   signPayload,
   verificationKeyHash,
-  type Enrollment,
+  type schemas,
   type EnrollmentTerms,
-} from '@flexproof/chaincode/client';
+} from '@flexproof/protocol';
 import {
   SMALL_CIRCUIT_ID,
   buildDeviationInput,
@@ -174,7 +174,7 @@ export class World {
     return fresh;
   }
 
-  async enrollment(enrollmentId: string): Promise<{ enrollment: Enrollment; escrow: string }> {
+  async enrollment(enrollmentId: string): Promise<{ enrollment: schemas.Enrollment; escrow: string }> {
     return evaluate(this.orgs.aggregator, `${PROGRAMS}:GetEnrollment`, { enrollmentId });
   }
 

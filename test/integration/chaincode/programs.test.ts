@@ -14,9 +14,9 @@ import {
   enrollmentTerms,
   signPayload,
   verificationKeyHash,
-  type Enrollment,
+  type schemas,
   type EnrollmentTerms,
-} from '@flexproof/chaincode/client';
+} from '@flexproof/protocol';
 import {
   SMALL_CIRCUIT_ID,
   buildDeviationInput,
@@ -94,7 +94,7 @@ describe('chaincode on the real network: DR programs settled by Groth16 verifica
   const balance = async (account: string) =>
     BigInt((await evaluate<{ balance: string }>(orgs.dso, `${TOKENS}:GetBalance`, { account })).balance);
   const enrollment = (site: Site) =>
-    evaluate<{ enrollment: Enrollment; escrow: string }>(orgs.aggregator, `${PROGRAMS}:GetEnrollment`, { enrollmentId: site.enrollmentId });
+    evaluate<{ enrollment: schemas.Enrollment; escrow: string }>(orgs.aggregator, `${PROGRAMS}:GetEnrollment`, { enrollmentId: site.enrollmentId });
 
   async function prove(site: Site, periodIndex: number, prev: bigint, readings: bigint[], fpSalt: bigint): Promise<DeviationProof> {
     const input = buildDeviationInput({

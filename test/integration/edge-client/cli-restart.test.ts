@@ -9,9 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ensureArtifacts, SMALL_CIRCUIT_ID } from '@flexproof/circuits';
-import { LoadModel } from '../../../edge-client/src/load-model';
-import { MeterSimulator } from '../../../edge-client/src/meter-simulator';
-import type { MeterReading } from '../../../edge-client/src/meter-message';
+import { LoadModel, MeterSimulator, type MeterReading } from '@flexproof/edge-client';
 import { FakeGateway } from '../../unit/edge-client/support/fake-gateway';
 import { verificationKey } from '../../unit/edge-client/support/node-harness';
 import { makeSite, type TestSite } from '../../unit/edge-client/support/site';

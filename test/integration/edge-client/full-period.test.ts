@@ -18,19 +18,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { verificationKeyHash } from '@flexproof/chaincode/client';
 import { auditSealedEnrollment, type AuditCircuits } from '@flexproof/auditor';
 import * as circuits from '@flexproof/circuits';
 import { SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, ensureArtifacts, readVerificationKey, type CircuitId } from '@flexproof/circuits';
-import { EdgeStateFile, STATE_FILE } from '@flexproof/edge-client';
-import { generateSealingKeyPair, sealingKeyHash } from '@flexproof/protocol';
+import { EdgeStateFile, LoadModel, MeterSimulator, STATE_FILE } from '@flexproof/edge-client';
+import { generateSealingKeyPair, sealingKeyHash, verificationKeyHash } from '@flexproof/protocol';
 import {
   readNetworkDescriptor,
   startGateway,
   type GatewayInstance,
 } from '@flexproof/gateway-api';
-import { LoadModel } from '../../../edge-client/src/load-model';
-import { MeterSimulator } from '../../../edge-client/src/meter-simulator';
 import { AnswerLog, eventually, orgClient } from '../../support/gateway-clients';
 import { testGatewayConfig } from '../../support/gateway-config';
 import { ledgerTarget } from '../../support/ledger';

@@ -10,14 +10,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
-import { EdgeNode } from '../../../edge-client/src/edge-node';
-import { startEmbeddedBroker, type BrokerAccount } from '../../../edge-client/src/embedded-broker';
-import { LoadModel } from '../../../edge-client/src/load-model';
-import { memoryLogger } from '../../../edge-client/src/log';
-import { MeterSimulator } from '../../../edge-client/src/meter-simulator';
-import { MeterSubscription } from '../../../edge-client/src/meter-subscription';
-import type { MeterReading } from '../../../edge-client/src/meter-message';
-import { CircuitsProver } from '../../../edge-client/src/prover';
+import {
+  CircuitsProver,
+  EdgeNode,
+  LoadModel,
+  memoryLogger,
+  MeterSimulator,
+  MeterSubscription,
+  startEmbeddedBroker,
+  type BrokerAccount,
+  type MeterReading,
+} from '@flexproof/edge-client';
 import { FakeGateway } from '../../unit/edge-client/support/fake-gateway';
 import { verificationKey } from '../../unit/edge-client/support/node-harness';
 import { makeSite, type TestSite } from '../../unit/edge-client/support/site';

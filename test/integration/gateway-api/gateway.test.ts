@@ -10,13 +10,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
-  ACTION_ACCEPT_ENROLLMENT,
-  ACTION_SUBMIT_PERIOD,
-  enrollmentTerms,
-  signPayload,
-  verificationKeyHash,
-} from '@flexproof/chaincode/client';
-import {
   SMALL_CIRCUIT_ID,
   buildDeviationInput,
   ensureArtifacts,
@@ -37,10 +30,15 @@ import {
 } from '@flexproof/gateway-api';
 import { auditSealedEnrollment } from '@flexproof/auditor';
 import {
+  ACTION_ACCEPT_ENROLLMENT,
+  ACTION_SUBMIT_PERIOD,
+  enrollmentTerms,
   generateSealingKeyPair,
   openPeriod,
   sealPeriod,
   sealingKeyHash,
+  signPayload,
+  verificationKeyHash,
   type EdgeGatewayClient,
   type GatewayClient,
   type SubmitPeriodBody,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { fingerprint } from '@flexproof/circuits';
 import { sealPeriod } from '@flexproof/protocol';
-import { auditPassed, auditSealedEnrollment, type EnrollmentAudit, type Verdict } from '../../../auditor/src/audit';
+import { auditPassed, auditSealedEnrollment, type EnrollmentAudit, type Verdict } from '@flexproof/auditor';
 import { ENROLLMENT, flipByte, seal, sealedDay, type SealedDay, type StoredDocument } from './support/sealed-day';
 
 function run(day: SealedDay, documents: StoredDocument[] = day.documents, privateKeyPem = day.auditor.privateKeyPem): Promise<EnrollmentAudit> {

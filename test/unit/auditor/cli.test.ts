@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { periodDeviation, requestCommitment } from '@flexproof/circuits';
 import { sealedContentHash, sealingKeyHash } from '@flexproof/protocol';
-import { runAuditCli, type CliIo } from '../../../auditor/src/cli';
+import { runAuditCli, type CliIo } from '@flexproof/auditor';
 import { ENROLLMENT, flipByte, seal, sealedDay, type SealedDay, type StoredDocument } from './support/sealed-day';
 
 const TOKEN = 'audit-token-0123456789abcdef';

@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import * as circuits from '@flexproof/circuits';
 import { SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, fingerprintFor, periodDeviationFor, randomSalt } from '@flexproof/circuits';
 import { generateSealingKeyPair, sealPeriod, type SealedPeriodJwe } from '@flexproof/protocol';
-import { auditPassed, auditSealedEnrollment, circuitShapeOf, type AuditCircuits, type EnrollmentAudit, type LedgerPeriod } from '../../../auditor/src/audit';
+import {
+  auditPassed,
+  auditSealedEnrollment,
+  circuitShapeOf,
+  type AuditCircuits,
+  type EnrollmentAudit,
+  type LedgerPeriod,
+} from '@flexproof/auditor';
 
 const CIRCUIT_ID = `${SMALL_NET_CIRCUIT_ID}.ceremony-test`;
 const ENROLLMENT = { enrollmentId: 'enr-net-1', meterId: 'meter-net-1', circuitId: CIRCUIT_ID };

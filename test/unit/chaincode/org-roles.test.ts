@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { orgRolesFrom } from '../../../chaincode/src/identity';
+import { orgRolesFrom } from './support/chaincode';
 
 describe('chaincode: organisation roles by MSP ID', () => {
   it('defaults to the native network names', () => {

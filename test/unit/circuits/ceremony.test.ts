@@ -9,9 +9,10 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { contributionsFromReport, contributorProblem } from '@flexproof/circuits/dist/setup/contributions';
 import {
   buildDeviationInput,
+  contributionsFromReport,
+  contributorProblem,
   cacheRoot,
   ensureArtifacts,
   loadArtifactsFrom,

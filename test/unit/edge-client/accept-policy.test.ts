@@ -3,9 +3,7 @@
 // `flexproof-edge accept` (acceptByHand) shows the terms and signs only on confirmation,
 // and never terms that differ from the config's commitments.
 import assert from 'node:assert/strict';
-import { decideAutoAccept } from '../../../edge-client/src/accept-policy';
-import { acceptByHand, withdrawByHand } from '../../../edge-client/src/manual-actions';
-import { statusReport } from '../../../edge-client/src/status-report';
+import { acceptByHand, decideAutoAccept, statusReport, withdrawByHand } from '@flexproof/edge-client';
 import type { FakeEnrollment } from './support/fake-gateway';
 import { Harness, T0, prover } from './support/node-harness';
 

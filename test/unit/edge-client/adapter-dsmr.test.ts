@@ -4,10 +4,17 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { SerialPortMock } from 'serialport';
-import { meterDecoder, P1Source, parseDsmrTelegram, TelegramFramer, type SerialPortLike } from '../../../edge-client/src/adapters';
-import { memoryLogger } from '../../../edge-client/src/log';
-import type { ParsedMessage, RejectReason } from '../../../edge-client/src/meter-message';
-import { ReadingLog } from '../../../edge-client/src/reading-log';
+import {
+  memoryLogger,
+  meterDecoder,
+  P1Source,
+  parseDsmrTelegram,
+  ReadingLog,
+  TelegramFramer,
+  type ParsedMessage,
+  type RejectReason,
+  type SerialPortLike,
+} from '@flexproof/edge-client';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/meters');
 const ISKRA = readFileSync(path.join(FIXTURES, 'dsmr-5.0.2-iskra-am550.txt'), 'latin1');

@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { meterDecoder, parseShelly, parseTasmotaSml, zonedTime } from '../../../edge-client/src/adapters';
-import type { ShellyConfig, TasmotaConfig } from '../../../edge-client/src/config';
-import { checkOrder, type MeterReading, type ParsedMessage, type RejectReason } from '../../../edge-client/src/meter-message';
+import {
+  checkOrder,
+  meterDecoder,
+  parseShelly,
+  parseTasmotaSml,
+  zonedTime,
+  type MeterReading,
+  type ParsedMessage,
+  type RejectReason,
+  type ShellyConfig,
+  type TasmotaConfig,
+} from '@flexproof/edge-client';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/meters');
 const lines = (file: string): string[] => readFileSync(path.join(FIXTURES, file), 'utf8').split('\n').filter((l) => l !== '');

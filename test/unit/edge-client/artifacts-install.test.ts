@@ -23,9 +23,15 @@ import {
 } from '@flexproof/circuits';
 import { ChaincodeRefusal, TX } from '@flexproof/gateway-api';
 import { canonicalVerificationKey, canonicalVerificationKeyHash } from '@flexproof/protocol';
-import { INSTALLED_FILE, InstallRefused, installBundle, installedArtifacts, type LedgerKeyRecord } from '../../../edge-client/src/artifacts-install';
-import { main } from '../../../edge-client/src/cli';
-import { CircuitsProver } from '../../../edge-client/src/prover';
+import {
+  CircuitsProver,
+  installBundle,
+  INSTALLED_FILE,
+  installedArtifacts,
+  InstallRefused,
+  runEdgeCli as main,
+  type LedgerKeyRecord,
+} from '@flexproof/edge-client';
 import { buildTestGateway, type TestGateway } from '../gateway-api/support/gateway';
 import { makeSite, type TestSite } from './support/site';
 

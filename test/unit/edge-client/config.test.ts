@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { randomSalt, requestCommitment, requestCommitmentFor } from '@flexproof/circuits';
-import { loadConfig, parseConfig } from '../../../edge-client/src/config';
-import { EdgeError, isEdgeError } from '../../../edge-client/src/errors';
+import { EdgeError, isEdgeError, loadConfig, parseConfig } from '@flexproof/edge-client';
 import { REQUEST_PROFILE } from './support/site';
 
 const salt = randomSalt().toString();

@@ -5,12 +5,9 @@
 import assert from 'node:assert/strict';
 import { decodePublicSignals, fingerprint } from '@flexproof/circuits';
 import { openPeriod } from '@flexproof/protocol';
-import { periodFingerprintSalt } from '../../../edge-client/src/period-proof';
+import { GatewayError, GENESIS_FINGERPRINT, periodFingerprintSalt, STATE_FILE, statusReport } from '@flexproof/edge-client';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { STATE_FILE } from '../../../edge-client/src/edge-node';
-import { GENESIS_FINGERPRINT } from '../../../edge-client/src/enrollment-pipeline';
-import { statusReport } from '../../../edge-client/src/status-report';
 import { Harness, HOUR, T0 } from './support/node-harness';
 
 describe('edge-client: edge node with a fake gateway', function () {
@@ -130,7 +127,6 @@ describe('edge-client: edge node with a fake gateway', function () {
       if (p === 0) {
         // As the chaincode after the deadline: period 0 can no longer settle, period 1 can.
         h!.gateway.missPeriod('enr-1', 0);
-        const { GatewayError } = await import('../../../edge-client/src/gateway-port');
         throw new GatewayError({ status: 422, code: 'DEADLINE_PASSED', message: 'the deadline of period 0 has passed', retryable: false });
       }
       return original(e, p, body);

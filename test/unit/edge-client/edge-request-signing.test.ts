@@ -2,8 +2,7 @@
 // they name the gateway's organisation.
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, verify } from 'node:crypto';
-import { edgeRequestHeaders, edgeSigningString, EDGE_HEADERS } from '../../../edge-client/src/edge-request-signing';
-import { HttpGateway } from '../../../edge-client/src/http-gateway';
+import { EDGE_HEADERS, edgeRequestHeaders, edgeSigningString, HttpGateway } from '@flexproof/edge-client';
 
 describe('edge-client: edge request signing v2', () => {
   it('signs exactly "flexproof.edge.v2", the gateway MSP id, method, path, timestamp, nonce and the body hash', () => {

@@ -8,13 +8,19 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
-import { parseConfig } from '../../../edge-client/src/config';
-import { authenticateAccount, siteBrokerAccounts, startEmbeddedBroker, type BrokerAccount, type EmbeddedBroker } from '../../../edge-client/src/embedded-broker';
-import { isEdgeError } from '../../../edge-client/src/errors';
-import { LoadModel } from '../../../edge-client/src/load-model';
-import { memoryLogger } from '../../../edge-client/src/log';
-import { MeterSimulator } from '../../../edge-client/src/meter-simulator';
-import { MeterSubscription } from '../../../edge-client/src/meter-subscription';
+import {
+  authenticateAccount,
+  isEdgeError,
+  LoadModel,
+  memoryLogger,
+  MeterSimulator,
+  MeterSubscription,
+  parseConfig,
+  siteBrokerAccounts,
+  startEmbeddedBroker,
+  type BrokerAccount,
+  type EmbeddedBroker,
+} from '@flexproof/edge-client';
 import { makeSite } from './support/site';
 
 const M1 = 'flexproof/meters/m1/energy';

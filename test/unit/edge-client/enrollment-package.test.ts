@@ -11,15 +11,15 @@ import path from 'node:path';
 import { randomSalt, requestCommitmentFor } from '@flexproof/circuits';
 import { generateSealingKeyPair, sealEnrollmentPackage, type EnrollmentPackage, type EnrollmentPackageTerms } from '@flexproof/protocol';
 import {
-  EdgeError,
   createSealingKey,
+  EdgeError,
   enrollFromPackage,
   formatEnrollResult,
   loadConfig,
   writeSealingPublicKey,
   type EnrollmentView,
   type SealingKey,
-} from '../../../edge-client/src';
+} from '@flexproof/edge-client';
 
 // Findable values: none may appear in a message or in the printed result.
 const PROFILE = Array.from({ length: 24 }, (_, h) => String(61_234 + h * 41));

@@ -2,13 +2,16 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseConfig } from '../../../edge-client/src/config';
-import { edgeSigningString } from '../../../edge-client/src/edge-request-signing';
-import { FailoverGateway } from '../../../edge-client/src/failover-gateway';
-import { GatewayError } from '../../../edge-client/src/gateway-port';
-import { HttpGateway } from '../../../edge-client/src/http-gateway';
-import type { Logger, LogFields } from '../../../edge-client/src/log';
-import { isEdgeError } from '../../../edge-client/src/errors';
+import {
+  edgeSigningString,
+  FailoverGateway,
+  GatewayError,
+  HttpGateway,
+  isEdgeError,
+  parseConfig,
+  type LogFields,
+  type Logger,
+} from '@flexproof/edge-client';
 import { REQUEST_PROFILE } from './support/site';
 
 const METER = 'meter-1';

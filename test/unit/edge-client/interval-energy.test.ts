@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { exportRegisterAt, intervalEnergies, registerAt } from '../../../edge-client/src/interval-energy';
-import { intervalBoundaries, type PeriodTiming } from '../../../edge-client/src/period-clock';
-import type { MeterReading } from '../../../edge-client/src/meter-message';
+import {
+  exportRegisterAt,
+  intervalBoundaries,
+  intervalEnergies,
+  registerAt,
+  type MeterReading,
+  type PeriodTiming,
+} from '@flexproof/edge-client';
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
 const timing: PeriodTiming = { startMs: T0, periodSeconds: 3600, graceSeconds: 900, intervalsPerPeriod: 4 };

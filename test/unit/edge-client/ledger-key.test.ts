@@ -7,14 +7,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { verificationKeyHash } from '@flexproof/chaincode/client';
+import { verificationKeyHash } from '@flexproof/protocol';
 import { SMALL_CIRCUIT_ID, type VerificationKey } from '@flexproof/circuits';
-import { main } from '../../../edge-client/src/cli';
-import { isEdgeError } from '../../../edge-client/src/errors';
-import { checkLedgerKey } from '../../../edge-client/src/ledger-key';
-import { tamperWith } from '../../../edge-client/src/period-proof';
-import { CircuitsProver, type ProverPort } from '../../../edge-client/src/prover';
-import { statusReport } from '../../../edge-client/src/status-report';
+import {
+  checkLedgerKey,
+  CircuitsProver,
+  isEdgeError,
+  runEdgeCli as main,
+  statusReport,
+  tamperWith,
+  type ProverPort,
+} from '@flexproof/edge-client';
 import { HOUR, Harness, T0, prover, verificationKey } from './support/node-harness';
 
 /** A well-formed key that is not the site's: two IC points swapped. */

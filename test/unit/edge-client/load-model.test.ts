@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { LoadModel } from '../../../edge-client/src/load-model';
+import { LoadModel } from '@flexproof/edge-client';
 
 describe('edge-client: simulated household load', () => {
   it('has a realistic day: a night floor, an evening peak with the EV, a few to tens of kWh a day', () => {

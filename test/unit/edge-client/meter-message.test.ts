@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { checkOrder, formatMeterMessage, maxRegisterIncrease, parseMeterMessage, type RejectReason } from '../../../edge-client/src/meter-message';
+import { checkOrder, formatMeterMessage, maxRegisterIncrease, parseMeterMessage, type RejectReason } from '@flexproof/edge-client';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 const opts = { now: NOW, maxClockSkewMs: 300_000 };

@@ -9,10 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, decodePublicSignals, fingerprint, fingerprintFor, periodDeviationFor } from '@flexproof/circuits';
 import { openPeriod } from '@flexproof/protocol';
-import { READINGS_FILE } from '../../../edge-client/src/edge-node';
-import { periodFingerprintSalt } from '../../../edge-client/src/period-proof';
-import { readRejectCounts } from '../../../edge-client/src/reading-log';
-import { formatStatus, statusReport } from '../../../edge-client/src/status-report';
+import { formatStatus, periodFingerprintSalt, READINGS_FILE, readRejectCounts, statusReport } from '@flexproof/edge-client';
 import { Harness, HOUR, T0 } from './support/node-harness';
 
 /** A solar household's request: import at night, at hours 0 and 1 an export of 600 and 300 Wh asked for (less than it would). */

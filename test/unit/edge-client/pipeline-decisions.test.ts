@@ -2,11 +2,21 @@
 // leads to it: no prover, gateway, file or clock (pipeline-decisions.ts is pure). The
 // node-level tests (edge-node, net-pipeline, sealed-upload) show the runner performs them.
 import assert from 'node:assert/strict';
-import type { EnrollmentConfig } from '../../../edge-client/src/config';
-import type { EnrollmentState, PeriodRecord, PeriodStatus } from '../../../edge-client/src/edge-state';
-import { GatewayError, type EnrollmentView } from '../../../edge-client/src/gateway-port';
-import { PERIOD_COUNT, periodDeadlineMs, periodEndMs, type PeriodTiming } from '../../../edge-client/src/period-clock';
 import {
+  GatewayError,
+  PERIOD_COUNT,
+  periodDeadlineMs,
+  periodEndMs,
+  pipelineDecisions,
+  type EnrollmentConfig,
+  type EnrollmentState,
+  type EnrollmentView,
+  type PeriodRecord,
+  type PeriodStatus,
+  type PeriodTiming,
+} from '@flexproof/edge-client';
+
+const {
   GENESIS_FINGERPRINT,
   KEY_HOLDS,
   MAX_READING,
@@ -43,11 +53,11 @@ import {
   unverifiedProof,
   uploadFailure,
   verifyBeforeSending,
-  type Backoff,
-  type LedgerAction,
-  type OfferTerms,
-  type PipelineSnapshot,
-} from '../../../edge-client/src/pipeline-decisions';
+} = pipelineDecisions;
+type Backoff = pipelineDecisions.Backoff;
+type LedgerAction = pipelineDecisions.LedgerAction;
+type OfferTerms = pipelineDecisions.OfferTerms;
+type PipelineSnapshot = pipelineDecisions.PipelineSnapshot;
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
 const HOUR = 3_600_000;

@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { readRejectCounts, ReadingLog, rejectCountsFile } from '../../../edge-client/src/reading-log';
-import { isEdgeError } from '../../../edge-client/src/errors';
-import { memoryLogger } from '../../../edge-client/src/log';
+import { isEdgeError, memoryLogger, ReadingLog, readRejectCounts, rejectCountsFile } from '@flexproof/edge-client';
 
 const T0 = 1_780_000_000_000;
 

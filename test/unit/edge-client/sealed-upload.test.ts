@@ -7,12 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { generateSealingKeyPair, isSealedDataError, openPeriod, sealPeriod, type SealedPeriodJwe } from '@flexproof/protocol';
-import { main } from '../../../edge-client/src/cli';
-import { isEdgeError } from '../../../edge-client/src/errors';
-import { GatewayError } from '../../../edge-client/src/gateway-port';
-import { HttpGateway } from '../../../edge-client/src/http-gateway';
-import { readOwnPeriod } from '../../../edge-client/src/own-readings';
-import { periodFingerprintSalt } from '../../../edge-client/src/period-proof';
+import { GatewayError, HttpGateway, isEdgeError, periodFingerprintSalt, readOwnPeriod, runEdgeCli as main } from '@flexproof/edge-client';
 import { Harness, HOUR, T0 } from './support/node-harness';
 
 /** A reading value that cannot turn up by chance in short base64url text. */

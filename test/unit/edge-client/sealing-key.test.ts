@@ -7,12 +7,16 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { generateSealingKeyPair, sealingKeyHash, SEALED_LIMITS } from '@flexproof/protocol';
-import { main } from '../../../edge-client/src/cli';
-import { parseConfig } from '../../../edge-client/src/config';
-import { isEdgeError } from '../../../edge-client/src/errors';
-import { memoryLogger } from '../../../edge-client/src/log';
-import { createSealingKey, ensureSealingKey, loadSealingKey } from '../../../edge-client/src/sealing-key';
-import { chooseRecipients } from '../../../edge-client/src/sealing-recipients';
+import {
+  chooseRecipients,
+  createSealingKey,
+  ensureSealingKey,
+  isEdgeError,
+  loadSealingKey,
+  memoryLogger,
+  parseConfig,
+  runEdgeCli as main,
+} from '@flexproof/edge-client';
 import { REQUEST_PROFILE } from './support/site';
 
 function auditor(auditorId: string, status = 'active') {

@@ -2,11 +2,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ACTION_SUBMIT_PERIOD, signPayload, verifyPayloadSignature } from '@flexproof/chaincode/client';
-import { verifyEdgeSignature } from '../../../gateway-api/src/auth/edge-signature';
-import { createSiteKey, loadSiteKey } from '../../../edge-client/src/site-key';
-import { edgeRequestHeaders, EDGE_HEADERS } from '../../../edge-client/src/edge-request-signing';
-import { isEdgeError } from '../../../edge-client/src/errors';
+import { ACTION_SUBMIT_PERIOD, signPayload, verifyEdgeSignature, verifyPayloadSignature } from '@flexproof/protocol';
+import { createSiteKey, EDGE_HEADERS, edgeRequestHeaders, isEdgeError, loadSiteKey } from '@flexproof/edge-client';
 
 describe('edge-client: site key', () => {
   let dir: string;

@@ -2,8 +2,7 @@
 // noon, it follows a signed request additively, and the simulator drives a
 // bidirectional meter from it (import and export registers, both non-decreasing).
 import assert from 'node:assert/strict';
-import { LoadModel } from '../../../edge-client/src/load-model';
-import { MeterSimulator } from '../../../edge-client/src/meter-simulator';
+import { LoadModel, MeterSimulator } from '@flexproof/edge-client';
 
 const SOLAR = { peakW: 4500 };
 

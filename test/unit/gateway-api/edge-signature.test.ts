@@ -20,7 +20,7 @@ import {
   verifyEdgeSignature,
 } from '@flexproof/gateway-api';
 // The edge client's own copy of the signing string (owned by the edge client), read from source.
-import { edgeRequestHeaders, edgeSigningString as edgeClientSigningString } from '../../../edge-client/src/edge-request-signing';
+import { edgeRequestHeaders, edgeSigningString as edgeClientSigningString } from '@flexproof/edge-client';
 import { FakeLedgerForTests } from './support/fake-ledger';
 import { MSP_IDS, buildTestGateway, registerTestMeter, signed, type TestMeter } from './support/gateway';
 

@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { GatewayError } from '@hyperledger/fabric-gateway';
-import { ChaincodeRefusal, LedgerUnavailable, parseChaincodeMessage } from '@flexproof/gateway-api';
-import { FabricLedger, toLedgerError } from '@flexproof/gateway-api/dist/ledger/fabric-ledger';
-import { CommitRejected } from '@flexproof/gateway-api/dist/ledger/ledger-errors';
-import { IdempotencyKeyReused, IdempotentLedger } from '@flexproof/gateway-api/dist/ledger/idempotent-ledger';
+import {
+  ChaincodeRefusal,
+  CommitRejected,
+  FabricLedger,
+  IdempotencyKeyReused,
+  IdempotentLedger,
+  LedgerUnavailable,
+  parseChaincodeMessage,
+  toLedgerError,
+} from '@flexproof/gateway-api';
 import { FakeLedgerForTests } from './support/fake-ledger';
 
 function gatewayError(code: number, detailMessages: string[]): GatewayError {

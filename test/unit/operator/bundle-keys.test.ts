@@ -9,11 +9,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { verificationKeyHash } from '@flexproof/chaincode/client';
 import { SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, ensureArtifacts, writeBundle, type CeremonyBundle, type CircuitId } from '@flexproof/circuits';
 import { ChaincodeRefusal, TX } from '@flexproof/gateway-api';
 import { EXIT, runCli } from '@flexproof/operator';
-import { sealingKeyHash } from '@flexproof/protocol';
+import { sealingKeyHash, verificationKeyHash } from '@flexproof/protocol';
 import { FakeLedgerForTests } from '../gateway-api/support/fake-ledger';
 import { TOKENS, buildTestGateway, type TestGateway } from '../gateway-api/support/gateway';
 

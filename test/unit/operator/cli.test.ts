@@ -11,7 +11,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { verificationKeyHash } from '@flexproof/chaincode/client';
+import { verificationKeyHash } from '@flexproof/protocol';
 import { SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, ensureArtifacts, readVerificationKey } from '@flexproof/circuits';
 import { ChaincodeRefusal, TX } from '@flexproof/gateway-api';
 import { EXIT, runCli } from '@flexproof/operator';

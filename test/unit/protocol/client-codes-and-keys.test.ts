@@ -5,7 +5,7 @@
 // canonical form (what `flexproof keys propose` sends), and not to its hash of the raw file.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CHAINCODE_ERROR_CODES as CHAINCODE_SIDE_CODES, ChaincodeError, verificationKeyHash } from '@flexproof/chaincode/client';
+import { CHAINCODE_ERROR_CODES as CHAINCODE_SIDE_CODES, ChaincodeError } from '@flexproof/chaincode';
 import { PUBLIC_SIGNAL_COUNT, SMALL_CIRCUIT_ID, ensureArtifacts, readVerificationKey, validateVerificationKey } from '@flexproof/circuits';
 import { statusOfChaincodeCode } from '@flexproof/gateway-api';
 import {
@@ -18,6 +18,7 @@ import {
   httpStatusOfChaincodeCode,
   isChaincodeErrorCode,
   parseChaincodeError,
+  verificationKeyHash,
 } from '@flexproof/protocol';
 
 describe('protocol: chaincode error codes', () => {

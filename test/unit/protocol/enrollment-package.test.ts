@@ -6,20 +6,20 @@ import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
 import { GeneralEncrypt } from 'jose';
 import {
-  ENROLLMENT_PACKAGE_CTY,
-  SEALED_PERIOD_ALG,
-  SealedDataError,
   canonicalJson,
+  ENROLLMENT_PACKAGE_CTY,
   enrollmentPackagePlace,
   generateSealingKeyPair,
   openEnrollmentPackage,
+  SEALED_PERIOD_ALG,
+  SealedDataError,
   sealEnrollmentPackage,
-  sealPeriod,
   sealingKeyHash,
+  sealPeriod,
   type EnrollmentPackage,
   type EnrollmentPackageJwe,
   type SealedDataErrorCode,
-} from '../../../protocol/src';
+} from '@flexproof/protocol';
 
 // Findable values: neither may appear in a package in any plain encoding.
 const SALT = '271828182845904523536028747135266249775724709369995957496696762';

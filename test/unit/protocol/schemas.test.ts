@@ -116,6 +116,37 @@ describe('protocol schemas: one definition, the chaincode\'s', () => {
   });
 });
 
+describe('protocol schemas: opaque JSON objects (keys and proofs)', () => {
+  const opaque = {
+    'VerificationKeyRecord.verificationKey': p.VerificationKeyRecord.properties.verificationKey,
+    'ProposeVerificationKeyInput.verificationKey': p.ProposeVerificationKeyInput.properties.verificationKey,
+    'SubmitPeriodInput.proof': p.SubmitPeriodInput.properties.proof,
+    'EdgeVerificationKey.verificationKey': p.EdgeVerificationKey.properties.verificationKey,
+  };
+
+  it('are JSON Schema objects of any members, checked as objects (a string, an array or null is not one)', () => {
+    for (const [name, schema] of Object.entries(opaque)) {
+      const json = JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+      assert.equal(json.type, 'object', name);
+      assert.deepEqual(json.properties, {}, name);
+      assert.equal(json.additionalProperties, true, name);
+      assert.equal(Value.Check(schema, { protocol: 'groth16', nested: { a: [1] } }), true, name);
+      for (const bad of ['{"protocol":"groth16"}', [], null, 7]) assert.equal(Value.Check(schema, bad), false, `${name} ${JSON.stringify(bad)}`);
+    }
+  });
+
+  it('type as a record of unknown members, which a string does not satisfy (checked by tsc -p test)', () => {
+    const key: Static<typeof p.VerificationKeyRecord>['verificationKey'] = { protocol: 'groth16' };
+    // @ts-expect-error a string is not a JSON object (with Type.Object({}) alone it was: `{}`)
+    const notAKey: Static<typeof p.VerificationKeyRecord>['verificationKey'] = 'groth16';
+    // @ts-expect-error the same for a proof
+    const notAProof: Static<typeof p.SubmitPeriodInput>['proof'] = 'proof';
+    assert.equal(key.protocol, 'groth16');
+    assert.equal(typeof notAKey, 'string');
+    assert.equal(typeof notAProof, 'string');
+  });
+});
+
 describe('protocol schemas of the gateway', () => {
   it('a sealed period as sealPeriod makes it is a valid upload; a changed or extra member is not', async () => {
     const keys = [generateSealingKeyPair(), generateSealingKeyPair()];

@@ -7,16 +7,16 @@ import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
 import { GeneralEncrypt } from 'jose';
 import {
-  SEALED_LIMITS,
-  SEALED_PERIOD_CTY,
-  SealedDataError,
   canonicalJson,
   generateSealingKeyPair,
   openPeriod,
-  sealPeriod,
+  SEALED_LIMITS,
+  SEALED_PERIOD_CTY,
+  SealedDataError,
   sealingKeyHash,
+  sealPeriod,
   type PeriodPlace,
-} from '../../../protocol/src';
+} from '@flexproof/protocol';
 
 const PLACE: PeriodPlace = { meterId: 'meter-solar-1', enrollmentId: 'enr-net-1', periodIndex: 12 };
 const IMPORTS = ['41352', '40311', '43377', '42009'];

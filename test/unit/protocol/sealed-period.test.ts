@@ -5,20 +5,20 @@
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import {
-  SEALED_LIMITS,
-  SEALED_PERIOD_CTY,
-  SealedDataError,
   canonicalJson,
   checkSealedShape,
   generateSealingKeyPair,
   openPeriod,
-  sealPeriod,
+  SEALED_LIMITS,
+  SEALED_PERIOD_CTY,
   sealedContentHash,
+  SealedDataError,
   sealingKeyHash,
+  sealPeriod,
   type PeriodPlace,
   type SealedDataErrorCode,
   type SealedPeriodJwe,
-} from '../../../protocol/src';
+} from '@flexproof/protocol';
 
 const PLACE: PeriodPlace = { meterId: 'meter-17', enrollmentId: 'enr-2025-06-01', periodIndex: 13 };
 // Values chosen to be findable: no reading or salt may appear in the document in any plain form.

@@ -7,9 +7,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SealedPeriodJwe } from '@flexproof/protocol';
-import { verifyEdgeSignature } from '../../../../gateway-api/src/auth/edge-signature';
-import { GatewayError } from '../../../../edge-client/src/gateway-port';
+import { verifyEdgeSignature, type SealedPeriodJwe } from '@flexproof/protocol';
+import { GatewayError } from '@flexproof/edge-client';
 import { FakeGateway } from '../../../unit/edge-client/support/fake-gateway';
 
 export interface FakeGatewayServer {

@@ -3,7 +3,7 @@
 // by @flexproof/circuits' `fingerprint`, exactly as the edge and the chaincode make them.
 import { fingerprint, randomSalt } from '@flexproof/circuits';
 import { generateSealingKeyPair, sealPeriod, type SealedPeriodJwe } from '@flexproof/protocol';
-import type { LedgerPeriod } from '../../../../auditor/src/audit';
+import type { LedgerPeriod } from '@flexproof/auditor';
 
 export const ENROLLMENT = { enrollmentId: 'enr-audit-1', meterId: 'meter-audit-1' };
 

@@ -8,3 +8,4 @@ process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'warning';
 export * from '../../../../chaincode/src/index';
 export * as rules from '../../../../chaincode/src/rules/index';
 export * as ledger from '../../../../chaincode/src/ledger';
+export { orgRolesFrom } from '../../../../chaincode/src/identity';

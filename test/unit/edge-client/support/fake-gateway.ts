@@ -10,15 +10,24 @@
  * gateway, never opened: 'created', 'unchanged', 409 for another document) and serves the
  * ledger's auditor keys (`auditorKeys`; `addAuditor` makes a real one, or one that lies).
  */
-import { checkSealedShape, generateSealingKeyPair, sealedContentHash, sealingKeyHash, type SealedPeriodJwe } from '@flexproof/protocol';
+import {
+  DEFAULT_LEDGER_TARGET,
+  checkSealedShape,
+  generateSealingKeyPair,
+  sealedContentHash,
+  sealingKeyHash,
+  verificationKeyHash,
+  verifyPayloadSignature,
+  type EnrollmentTerms,
+  type LedgerTarget,
+  type SealedPeriodJwe,
+} from '@flexproof/protocol';
 import {
   decodePublicSignals,
   submissionHash,
   verifyDeviationProof,
   type VerificationKey,
 } from '@flexproof/circuits';
-import { DEFAULT_LEDGER_TARGET, verificationKeyHash, verifyPayloadSignature, type LedgerTarget } from '@flexproof/chaincode/client';
-import type { EnrollmentTerms } from '@flexproof/chaincode/client';
 import {
   GatewayError,
   type AuditorKeyEntry,
@@ -27,7 +36,7 @@ import {
   type LedgerVerificationKey,
   type PeriodOutcome,
   type StoredSealedPeriod,
-} from '../../../../edge-client/src/gateway-port';
+} from '@flexproof/edge-client';
 
 export interface StoredDocument extends StoredSealedPeriod {
   meterId: string;

@@ -1,8 +1,6 @@
 /** An EdgeNode on a controlled clock with a FakeGateway and the real prover (small circuit). */
 import { readVerificationKey, ensureArtifacts, SMALL_CIRCUIT_ID, type CircuitId, type VerificationKey } from '@flexproof/circuits';
-import { EdgeNode } from '../../../../edge-client/src/edge-node';
-import { memoryLogger } from '../../../../edge-client/src/log';
-import { CircuitsProver, type ProverPort } from '../../../../edge-client/src/prover';
+import { CircuitsProver, EdgeNode, memoryLogger, type ProverPort } from '@flexproof/edge-client';
 import { FakeGateway } from './fake-gateway';
 import { makeSite, type TestSite, type TestSiteOptions } from './site';
 

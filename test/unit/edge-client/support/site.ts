@@ -3,9 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { assertCircuitId, randomSalt, requestCommitmentFor, SMALL_CIRCUIT_ID } from '@flexproof/circuits';
-import { parseConfig, type EdgeConfig } from '../../../../edge-client/src/config';
-import { createSealingKey, type SealingKey } from '../../../../edge-client/src/sealing-key';
-import { createSiteKey, type SiteKey } from '../../../../edge-client/src/site-key';
+import { createSealingKey, createSiteKey, parseConfig, type EdgeConfig, type SealingKey, type SiteKey } from '@flexproof/edge-client';
 import type { FakeEnrollment } from './fake-gateway';
 
 export interface TestSite {
