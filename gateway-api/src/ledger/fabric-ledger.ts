@@ -239,6 +239,10 @@ export function toLedgerError(err: unknown, txId?: string): unknown {
     // behind ("ProposalResponsePayloads do not match"). Nothing was ordered; a retry a
     // moment later succeeds, so the caller gets a 503 with Retry-After rather than a 500.
     if (err.code === GrpcStatus.ABORTED) return new LedgerUnavailable('the peers returned inconsistent endorsements (one is catching up)', id, err);
+    // FAILED_PRECONDITION without a chaincode code: no reachable set of peers satisfies the
+    // endorsement policy (the other organisation's peer is down). Nothing was ordered; the
+    // fault suite saw this answered 500 while the DSO peer restarted.
+    if (err.code === GrpcStatus.FAILED_PRECONDITION) return new LedgerUnavailable('no reachable peers satisfy the endorsement policy (a peer is down)', id, err);
   }
   return err;
 }

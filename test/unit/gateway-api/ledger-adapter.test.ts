@@ -38,6 +38,10 @@ describe('gateway Fabric adapter: error classification and idempotency', () => {
     assert.ok(toLedgerError(gatewayError(4, []), 'tx3') instanceof LedgerUnavailable);
     // Endorsements that do not match (a peer one block behind): retryable, not a 500.
     assert.ok(toLedgerError(gatewayError(10, ['ProposalResponsePayloads do not match']), 'tx4') instanceof LedgerUnavailable);
+    // No reachable peers satisfy the endorsement policy (the other organisation's peer is down): retryable.
+    const down = toLedgerError(gatewayError(9, ['no combination of peers can be derived which satisfy the endorsement policy']), 'tx5');
+    assert.ok(down instanceof LedgerUnavailable);
+    assert.match(down.message, /no reachable peers satisfy the endorsement policy/);
     const other = gatewayError(2, ['access denied']);
     assert.equal(toLedgerError(other), other, 'unclassified errors pass through (a logged 500)');
   });
