@@ -23,13 +23,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { verificationKeyHash, type Enrollment, type PeriodResult } from '@flexproof/chaincode/client';
 import { SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, circuitShape, ensureArtifacts, randomSalt, readVerificationKey, requestCommitmentFor, type CircuitId } from '@flexproof/circuits';
-import { EdgeStateFile, LoadModel, STATE_FILE, loadConfig, startEmbeddedBroker, silentLogger, type EmbeddedBroker } from '@flexproof/edge-client';
+import { EdgeStateFile, LoadModel, STATE_FILE, loadConfig, type BrokerAccount } from '@flexproof/edge-client';
 import { hashToken, readEmbeddedStoreCredentials, tamperWithSealedDocument } from '@flexproof/gateway-api';
-import { generateSealingKeyPair, sealingKeyHash } from '@flexproof/protocol';
-import { ApiError, OrgApi } from './org-api';
-import { ProcessGroup, waitForHttp } from './processes';
+import { GatewayClient, GatewayError, generateSealingKeyPair, sealingKeyHash, verificationKeyHash, type GatewayClientOptions, type schemas, type Submitted } from '@flexproof/protocol';
+
+type Enrollment = schemas.Enrollment;
+type PeriodResult = schemas.PeriodResult;
+import { ProcessGroup, waitForHttp, waitForListener } from './processes';
 import { renderReport } from './report/html-report';
 import type { AuditPeriod, DemoReportModel, LedgerTransaction, PeriodOutcome, ProsumerDay, SettlementRow } from './report/report-model';
 import { verifyReportInBrowser } from './report/verify-report';
@@ -54,7 +55,38 @@ const ALTERED_HOUR = 8;
 const REWARD = 24_000n; // token base units per prosumer-day; penalties are 1 per Wh beyond the tolerance
 const RATE_PER_WH = 1n;
 const TOLERANCE_WH = 100n;
-const PORTS = { aggregatorGateway: 7080, dsoGateway: 9080, aggregatorStore: 7984, dsoStore: 9984, mqtt: Number(process.env.FLEXPROOF_DEMO_MQTT_PORT ?? 1883) };
+/**
+ * FLEXPROOF_DEMO_PORT_OFFSET shifts every port of the demo's own processes, so a demo on
+ * another network (the fault suite's, on network.env's ports + 10000) can run beside one
+ * on the default network.
+ */
+const PORT_OFFSET = Number(process.env.FLEXPROOF_DEMO_PORT_OFFSET ?? 0);
+if (!Number.isInteger(PORT_OFFSET) || PORT_OFFSET < 0 || PORT_OFFSET > 50_000) {
+  throw new Error('FLEXPROOF_DEMO_PORT_OFFSET: an integer from 0 to 50000 (added to every port of the demo\'s own processes)');
+}
+const PORTS = {
+  aggregatorGateway: 7080 + PORT_OFFSET, dsoGateway: 9080 + PORT_OFFSET, aggregatorStore: 7984 + PORT_OFFSET, dsoStore: 9984 + PORT_OFFSET,
+  mqtt: Number(process.env.FLEXPROOF_DEMO_MQTT_PORT ?? 1883 + PORT_OFFSET),
+};
+/** Where each organisation's store keeps its data (and the gateway its nonce log, beside it). */
+const GATEWAY_STATE_DIR = path.resolve(process.env.FLEXPROOF_DEMO_GATEWAY_DIR ?? path.join(ROOT, '.flexproof', 'gateway'));
+const storeDirOf = (org: 'dso' | 'aggregator') => path.join(GATEWAY_STATE_DIR, org, 'store');
+/**
+ * How long one call of the demo's driver keeps retrying (503 after its Retry-After, lost
+ * connections): long enough to ride through a peer, chaincode server, gateway or store
+ * being restarted.
+ */
+const RIDE_THROUGH_MS = 120_000;
+
+function gatewayClient(baseUrl: string, token: string, retry: GatewayClientOptions['retry'] = { deadlineMs: RIDE_THROUGH_MS }): GatewayClient {
+  // Each retry is one line on stderr: the printed figures on stdout stay those of the day.
+  return new GatewayClient({ baseUrl, token, retry, onRetry: (line) => console.error(`[retry] ${line}`) });
+}
+
+/** A write the ledger refused because its outcome is already there: a lost race, or a retry that reached a restarted gateway after the first attempt committed. */
+function alreadyDone(err: unknown): err is GatewayError {
+  return err instanceof GatewayError && err.kind === 'refused' && (err.code === 'CONFLICT' || err.code === 'RULE_VIOLATION');
+}
 
 /** What `network:up` wrote about the running network (channel, chaincode, clock skew). */
 function readNetworkFacts(): { channel: string; chaincode: string; maxClockSkewSeconds: number } {
@@ -74,7 +106,13 @@ const HELP = `usage: npm run demo [-- options]
   --help                 this text
 
 Starts what is missing, runs a demand-response day, prints the settlement and the
-path of the HTML report, and stops everything it started (unless --keep-running).`;
+path of the HTML report, and stops everything it started (unless --keep-running).
+Gateways, stores, broker, edge clients and meters that die are restarted by its
+supervisor ([supervisor] lines).
+
+Environment: FLEXPROOF_DEMO_PORT_OFFSET (added to the ports of its own processes),
+FLEXPROOF_DEMO_MQTT_PORT, FLEXPROOF_DEMO_GATEWAY_DIR (the stores' data, default
+.flexproof/gateway), FLEXPROOF_DEMO_PID_DIR (pid files, and NAME.hold to hold a restart).`;
 
 interface Site {
   name: string;
@@ -171,14 +209,28 @@ export async function main(argv: string[]): Promise<number> {
   const demoDir = path.join(ROOT, '.flexproof', 'demo', runId);
   mkdirSync(demoDir, { recursive: true });
   const stages = new Stages();
-  const processes = new ProcessGroup(path.join(demoDir, 'logs'));
+  const processes = new ProcessGroup(path.join(demoDir, 'logs'), process.env.FLEXPROOF_DEMO_PID_DIR ?? path.join(demoDir, 'run'));
   const transactions: LedgerTransaction[] = [];
   const record = (org: string) => (transaction: string, txId: string, detail: string) =>
     transactions.push({ time: new Date().toISOString().slice(11, 19), org, transaction, txId, detail });
-  let broker: EmbeddedBroker | undefined;
+  /** One transaction, listed in the report once it committed. */
+  const send = async <T>(org: 'DsoMSP' | 'AggregatorMSP', transaction: string, detail: string, call: () => Promise<Submitted<T>>): Promise<Submitted<T>> => {
+    const answer = await call();
+    record(org)(transaction, answer.txId, detail);
+    return answer;
+  };
   let keepRunning = false;
   let networkStartedHere = false;
   const started = Date.now();
+  // Stopped from outside (Ctrl-C, a test's SIGTERM): the children go too, rather than
+  // living on as orphans holding the demo's ports. --keep-running waits for these itself.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (keepRunning) return;
+    console.error(`demo: ${signal}: stopping the gateways, stores, broker, edge clients and meters it started`);
+    void processes.stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     stages.begin('network');
@@ -190,8 +242,29 @@ export async function main(argv: string[]): Promise<number> {
 
     stages.begin('gateways, off-chain store and MQTT broker');
     const tokens = { dso: randomBytes(24).toString('hex'), aggregator: randomBytes(24).toString('hex'), auditor: randomBytes(24).toString('hex') };
+    // Each organisation's store is a process of its own (it can die and restart apart from
+    // the gateway), reached by the gateway as a CouchDB with the admin credentials the
+    // store keeps in its data directory.
+    const stores = {
+      aggregator: processes.start('store-aggregator', process.execPath, [path.join(__dirname, 'store-process.js'), storeDirOf('aggregator'), String(PORTS.aggregatorStore)]),
+      dso: processes.start('store-dso', process.execPath, [path.join(__dirname, 'store-process.js'), storeDirOf('dso'), String(PORTS.dsoStore)]),
+    };
+    await Promise.all([
+      waitForListener(`http://127.0.0.1:${PORTS.aggregatorStore}/`, 30_000, 'aggregator store', () => stores.aggregator.alive()),
+      waitForListener(`http://127.0.0.1:${PORTS.dsoStore}/`, 30_000, 'DSO store', () => stores.dso.alive()),
+    ]);
+    const storePasswordFile = (org: 'dso' | 'aggregator') => {
+      const file = path.join(demoDir, `store-password-${org}`);
+      writeFileSync(file, readEmbeddedStoreCredentials(storeDirOf(org)).password, { mode: 0o600 });
+      return file;
+    };
     const gatewayEnv = (org: 'dso' | 'aggregator') => ({
       FLEXPROOF_GATEWAY_ORG: org,
+      FLEXPROOF_GATEWAY_PORT: String(org === 'dso' ? PORTS.dsoGateway : PORTS.aggregatorGateway),
+      FLEXPROOF_STORE_DIR: storeDirOf(org),
+      COUCHDB_URL: `http://127.0.0.1:${org === 'dso' ? PORTS.dsoStore : PORTS.aggregatorStore}`,
+      COUCHDB_USER: readEmbeddedStoreCredentials(storeDirOf(org)).username,
+      COUCHDB_PASSWORD_FILE: storePasswordFile(org),
       FLEXPROOF_GATEWAY_TOKENS: JSON.stringify([
         { name: `${org}-ops`, role: org, sha256: hashToken(tokens[org]) },
         { name: 'auditor', role: 'auditor', sha256: hashToken(tokens.auditor) },
@@ -205,11 +278,22 @@ export async function main(argv: string[]): Promise<number> {
     const aggUrl = `http://127.0.0.1:${PORTS.aggregatorGateway}`;
     const dsoUrl = `http://127.0.0.1:${PORTS.dsoGateway}`;
     await Promise.all([
-      waitForHttp(`${aggUrl}/readyz`, 60_000, 'aggregator gateway', () => gateways.aggregator.child.exitCode === null),
-      waitForHttp(`${dsoUrl}/readyz`, 60_000, 'DSO gateway', () => gateways.dso.child.exitCode === null),
+      waitForHttp(`${aggUrl}/readyz`, 60_000, 'aggregator gateway', () => gateways.aggregator.alive()),
+      waitForHttp(`${dsoUrl}/readyz`, 60_000, 'DSO gateway', () => gateways.dso.alive()),
     ]);
-    const dso = new OrgApi(dsoUrl, tokens.dso, record('DsoMSP'));
-    const aggregator = new OrgApi(aggUrl, tokens.aggregator, record('AggregatorMSP'));
+    const dso = gatewayClient(dsoUrl, tokens.dso);
+    const aggregator = gatewayClient(aggUrl, tokens.aggregator);
+    // The day's progress is read at the aggregator's gateway, or at the DSO's when the
+    // aggregator's does not answer within a few seconds: the ledger is the same.
+    const aggregatorQuick = gatewayClient(aggUrl, tokens.aggregator, { deadlineMs: 4_000, attemptTimeoutMs: 3_000 });
+    const readEnrollment = async (enrollmentId: string) => {
+      try {
+        return await aggregatorQuick.enrollment(enrollmentId);
+      } catch (err) {
+        if (!(err instanceof GatewayError && err.kind === 'unavailable')) throw err;
+        return dso.enrollment(enrollmentId);
+      }
+    };
     console.log(`gateways ${aggUrl} (aggregator) and ${dsoUrl} (DSO) ready; raw-data store on 127.0.0.1:${PORTS.aggregatorStore}`);
 
     stages.begin('sites: key pairs at the edge, meters registered by the DSO');
@@ -238,7 +322,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const site of sites) {
       const init = spawnSync(process.execPath, [path.join(ROOT, 'edge-client', 'dist', 'cli.js'), 'init', '--config', site.configFile, '--meter-id', site.meterId, '--key-type', 'ec-p256'], { encoding: 'utf8' });
       if (init.status !== 0) throw new Error(`flexproof-edge init for ${site.name} failed: ${init.stderr}`);
-      await dso.post('/v1/meters', { meterId: site.meterId, prosumerId: site.prosumerId, publicKeyPem: init.stdout, congestionPoint }, 'RegisterMeter', site.meterId);
+      await send('DsoMSP', 'RegisterMeter', site.meterId, () => dso.registerMeter({ meterId: site.meterId, prosumerId: site.prosumerId, publicKeyPem: init.stdout, congestionPoint }));
     }
     console.log(`${sites.length} meters registered at congestion point ${congestionPoint}`);
     // The broker authenticates every client (THREATS.md T10): each meter publishes only on
@@ -248,36 +332,35 @@ export async function main(argv: string[]): Promise<number> {
       edge: { username: `edge-${site.name.toLowerCase()}`, password: randomBytes(18).toString('base64url') },
     }]));
     const topicOf = (site: Site) => `flexproof/meters/${site.meterId}/energy`;
-    broker = await startEmbeddedBroker({
-      port: PORTS.mqtt,
-      logger: silentLogger,
-      accounts: sites.flatMap((site) => {
-        const a = mqttAccounts.get(site.name)!;
-        return [{ ...a.meter, publishTopic: topicOf(site) }, { ...a.edge, subscribeTopics: [topicOf(site)] }];
-      }),
-    }).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'EADDRINUSE' ? new Error(`MQTT port ${PORTS.mqtt} is taken: stop what holds it or set FLEXPROOF_DEMO_MQTT_PORT`) : err;
+    // The broker is a process of its own, supervised like the others; it reads the accounts (passwords) from a 0600 file.
+    const brokerAccounts: BrokerAccount[] = sites.flatMap((site) => {
+      const a = mqttAccounts.get(site.name)!;
+      return [{ ...a.meter, publishTopic: topicOf(site) }, { ...a.edge, subscribeTopics: [topicOf(site)] }];
     });
+    const brokerAccountsFile = path.join(demoDir, 'broker-accounts.json');
+    writeFileSync(brokerAccountsFile, JSON.stringify(brokerAccounts), { mode: 0o600 });
+    const broker = processes.start('broker', process.execPath, [path.join(__dirname, 'broker-process.js'), brokerAccountsFile, String(PORTS.mqtt)]);
+    await waitForBroker(PORTS.mqtt, broker.logFile, () => broker.alive());
     console.log(`MQTT broker on 127.0.0.1:${PORTS.mqtt}, one account per meter and per edge client`);
 
     stages.begin('market: tokens, flexibility request, offer, order; verification key');
     const price = 200n * BigInt(sites.length);
-    await dso.post('/v1/tokens/mint', { account: 'org:AggregatorMSP', amount: (REWARD * BigInt(sites.length)).toString() }, 'Mint', 'rewards budget of the aggregator');
-    await dso.post('/v1/tokens/mint', { account: 'org:DsoMSP', amount: price.toString() }, 'Mint', 'flexibility budget of the DSO');
+    await send('DsoMSP', 'Mint', 'rewards budget of the aggregator', () => dso.mint({ account: 'org:AggregatorMSP', amount: (REWARD * BigInt(sites.length)).toString() }));
+    await send('DsoMSP', 'Mint', 'flexibility budget of the DSO', () => dso.mint({ account: 'org:DsoMSP', amount: price.toString() }));
     const offeredWh = Array.from({ length: HOURS }, (_, h) => sites.reduce((sum, s) => sum + s.flexWh[h]!, 0).toString());
     const day = new Date().toISOString().slice(0, 10);
     const requestId = `req-${runId}`;
-    await dso.post('/v1/flex-requests', { requestId, congestionPoint, day, requestedWh: offeredWh }, 'CreateFlexRequest', `${congestionPoint} ${day}`);
-    await onceVisible(() => aggregator.post(`/v1/flex-requests/${requestId}/offers`, { offerId: `offer-${runId}`, offeredWh, price: price.toString() }, 'SubmitFlexOffer', `price ${price}`));
+    await send('DsoMSP', 'CreateFlexRequest', `${congestionPoint} ${day}`, () => dso.createFlexRequest({ requestId, congestionPoint, day, requestedWh: offeredWh }));
+    await onceVisible(() => send('AggregatorMSP', 'SubmitFlexOffer', `price ${price}`, () => aggregator.submitFlexOffer(requestId, { offerId: `offer-${runId}`, offeredWh, price: price.toString() })));
     const orderId = `order-${runId}`;
-    await onceVisible(() => dso.post(`/v1/flex-offers/offer-${runId}/order`, { orderId }, 'AcceptFlexOffer', orderId));
+    await onceVisible(() => send('DsoMSP', 'AcceptFlexOffer', orderId, () => dso.acceptFlexOffer(`offer-${runId}`, orderId)));
     // One key per circuit in use: v1 (consumption) for most, v2 (signed net energy) for the solar household.
     const circuitIds = new Map<CircuitId, string>();
     for (const shape of new Set(sites.map((s) => s.shape))) {
       const verificationKey = readVerificationKey(await ensureArtifacts(shape));
       const id = `${shape}.${runId}`;
-      await dso.post('/v1/verification-keys', { circuitId: id, verificationKey }, 'ProposeVerificationKey', id);
-      await onceVisible(() => aggregator.post(`/v1/verification-keys/${id}/approve`, { keyHash: verificationKeyHash(verificationKey) }, 'ApproveVerificationKey', 'reviewed and approved by the other organisation'));
+      await send('DsoMSP', 'ProposeVerificationKey', id, () => dso.proposeVerificationKey(id, verificationKey));
+      await onceVisible(() => send('AggregatorMSP', 'ApproveVerificationKey', 'reviewed and approved by the other organisation', () => aggregator.approveVerificationKey(id, verificationKeyHash(verificationKey))));
       circuitIds.set(shape, id);
     }
     const circuitOf = (site: Site): string => circuitIds.get(site.shape)!;
@@ -289,9 +372,9 @@ export async function main(argv: string[]): Promise<number> {
     const auditorKeyFile = path.join(demoDir, 'auditor-key.pem');
     writeFileSync(auditorKeyFile, auditorKey.privateKeyPem, { mode: 0o600 });
     const auditorId = `regulator-${runId}`;
-    await dso.post('/v1/auditor-keys', { auditorId, publicKeyPem: auditorKey.publicKeyPem, description: 'the regulator of the demo' }, 'ProposeAuditorKey', auditorId);
-    await visibleTo(aggregator, `/v1/auditor-keys/${auditorId}`);
-    await aggregator.post(`/v1/auditor-keys/${auditorId}/approve`, { keyHash: sealingKeyHash(auditorKey.publicKeyPem) }, 'ApproveAuditorKey', 'reviewed and approved by the other organisation');
+    await send('DsoMSP', 'ProposeAuditorKey', auditorId, () => dso.proposeAuditorKey({ auditorId, publicKeyPem: auditorKey.publicKeyPem, description: 'the regulator of the demo' }));
+    await auditorKeyVisibleTo(aggregator, auditorId);
+    await send('AggregatorMSP', 'ApproveAuditorKey', 'reviewed and approved by the other organisation', () => aggregator.approveAuditorKey(auditorId, sealingKeyHash(auditorKey.publicKeyPem)));
     console.log(`auditor key ${auditorId} active: every hour's raw readings are sealed to it and to the prosumer's own key`);
 
     stages.begin('enrollments: offered, accepted by each edge client, rewards escrowed');
@@ -305,23 +388,27 @@ export async function main(argv: string[]): Promise<number> {
       commitmentSalts.set(site.name, commitmentSalt);
       // v1 commits to a non-negative profile, v2 to a signed one (with its own domain tag).
       const commitment = requestCommitmentFor(site.shape, commitmentSalt, site.requestWh).toString();
-      await onceVisible(() => aggregator.post('/v1/enrollments', {
+      await onceVisible(() => send('AggregatorMSP', 'OfferEnrollment', site.enrollmentId, () => aggregator.offerEnrollment({
         enrollmentId: site.enrollmentId, orderId, meterId: site.meterId, circuitId: circuitOf(site), requestCommitment: commitment,
         reward: REWARD.toString(), ratePerWh: RATE_PER_WH.toString(), toleranceWh: TOLERANCE_WH.toString(),
         flexWh: site.flexWh.map(String), startTime, periodSeconds: S, graceSeconds,
-      }, 'OfferEnrollment', site.enrollmentId));
+      })));
       // The private terms reach the prosumer off-chain: written into its site config.
       const config = JSON.parse(readFileSync(site.configFile, 'utf8')) as Record<string, unknown>;
       // `init` gives a lone site its own embedded broker; the demo's sites share the demo's broker.
       delete config.embeddedBrokerPort;
       delete config.embeddedBroker;
+      // The starter config names one gateway; the demo's sites know both.
+      delete config.gatewayUrl;
+      delete config.gatewayMspId;
       const accounts = mqttAccounts.get(site.name)!;
       const meterPasswordFile = path.join(site.dir, 'meter-mqtt-password');
       writeFileSync(meterPasswordFile, accounts.meter.password, { mode: 0o600 });
       Object.assign(config, {
         prosumerId: site.prosumerId,
-        gatewayUrl: aggUrl,
-        gatewayMspId: 'AggregatorMSP',
+        // Both organisations' gateways: the edge submits through the DSO's when the
+        // aggregator's is down (the prosumer's signature is inside every body).
+        gateways: [{ url: aggUrl, mspId: 'AggregatorMSP' }, { url: dsoUrl, mspId: 'DsoMSP' }],
         ledger: { channel: network.channel, chaincode: network.chaincode },
         mqtt: { url: `mqtt://127.0.0.1:${PORTS.mqtt}`, topic: topicOf(site), username: accounts.edge.username, password: accounts.edge.password },
         // Time runs 3600/S times faster than on a real meter, and so does the power a
@@ -354,9 +441,14 @@ export async function main(argv: string[]): Promise<number> {
     while (funded.size < sites.length) {
       for (const site of sites) {
         if (funded.has(site.enrollmentId)) continue;
-        const view = await aggregator.get<{ enrollment: Enrollment }>(`/v1/enrollments/${site.enrollmentId}`);
+        const view = await aggregator.enrollment(site.enrollmentId);
         if (view.enrollment.status === 'accepted') {
-          await aggregator.post(`/v1/enrollments/${site.enrollmentId}/fund`, {}, 'DepositReward', `${site.enrollmentId}: ${REWARD} into escrow`);
+          try {
+            await send('AggregatorMSP', 'DepositReward', `${site.enrollmentId}: ${REWARD} into escrow`, () => aggregator.fundEnrollment(site.enrollmentId));
+          } catch (err) {
+            // Funded already (a retry after a lost answer): the enrollment says so.
+            if (!(alreadyDone(err) && (await aggregator.enrollment(site.enrollmentId)).enrollment.status === 'active')) throw err;
+          }
           funded.add(site.enrollmentId);
           console.log(`${site.name.padEnd(7)} accepted (signed by its site key); reward ${REWARD} escrowed`);
         }
@@ -370,7 +462,7 @@ export async function main(argv: string[]): Promise<number> {
     stages.begin(`the day: 24 hours of ${S} s, starting ${startTime}`);
     const views = new Map<string, { enrollment: Enrollment; escrow: string }>();
     const refresh = async () => {
-      for (const site of sites) views.set(site.enrollmentId, await aggregator.get(`/v1/enrollments/${site.enrollmentId}`));
+      for (const site of sites) views.set(site.enrollmentId, (await readEnrollment(site.enrollmentId)) as unknown as { enrollment: Enrollment; escrow: string });
     };
     let altered: number | undefined; // the hour whose sealed document the insider replaced
     for (let h = 0; h < HOURS; h++) {
@@ -402,17 +494,27 @@ export async function main(argv: string[]): Promise<number> {
         await sleep(lastDeadline + 1000 - Date.now());
         for (const p of missing) {
           try {
-            await aggregator.post(`/v1/enrollments/${site.enrollmentId}/periods/${p}/claim`, {}, 'ClaimMissedPeriod', `${site.enrollmentId} hour ${p}`);
+            await send('AggregatorMSP', 'ClaimMissedPeriod', `${site.enrollmentId} hour ${p}`, () => aggregator.claimMissedPeriod(site.enrollmentId, p));
           } catch (err) {
-            // A proof that landed just before its deadline won the race: the hour is settled, as it should be.
-            if (!(err instanceof ApiError && err.status === 409 && err.code === 'CONFLICT')) throw err;
+            // A proof that landed just before its deadline won the race (or the claim's
+            // first attempt committed before a restart): the ledger's period says which.
+            const settled = alreadyDone(err) ? (await aggregator.enrollment(site.enrollmentId)).periods[p]?.result : undefined;
+            if (!settled) throw err;
             console.log(`${site.name}: hour ${p} was settled by a late proof before the claim`);
           }
         }
       }
-      await aggregator.post(`/v1/enrollments/${site.enrollmentId}/close`, {}, 'CloseEnrollment', `${site.enrollmentId}: rest released to the prosumer`);
+      try {
+        await send('AggregatorMSP', 'CloseEnrollment', `${site.enrollmentId}: rest released to the prosumer`, () => aggregator.closeEnrollment(site.enrollmentId));
+      } catch (err) {
+        if (!(alreadyDone(err) && (await aggregator.enrollment(site.enrollmentId)).enrollment.status === 'closed')) throw err;
+      }
     }
-    await aggregator.post(`/v1/flex-orders/${orderId}/settle`, {}, 'SettleFlexOrder', orderId);
+    try {
+      await send('AggregatorMSP', 'SettleFlexOrder', orderId, () => aggregator.settleFlexOrder(orderId));
+    } catch (err) {
+      if (!(alreadyDone(err) && (await aggregator.flexOrder(orderId)).order.status === 'settled')) throw err;
+    }
     altered ??= await alterStoredHour(`http://127.0.0.1:${PORTS.aggregatorStore}`, alteredSite, aggregator);
     if (altered === undefined) throw new Error(`${alteredSite.name} has no two consecutive stored hours from hour ${ALTERED_HOUR} on for the insider to swap`);
     const audit = runAudit({ gatewayUrl: aggUrl, token: tokens.auditor, keyFile: auditorKeyFile, enrollmentId: alteredSite.enrollmentId, dir: demoDir });
@@ -450,7 +552,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(`  ${'total'.padEnd(72)} ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s`);
     console.log(`\nreport: ${reportPath}  (checked in headless Chromium; screenshot ${screenshotPath})`);
     if (options.summaryFile) {
-      const meter = await dso.get<{ status: string }>(`/v1/meters/${tamperer.meterId}`);
+      const meter = await dso.meter(tamperer.meterId);
       const solar = solarSite ? await solarSummary(solarSite, circuitOf(solarSite), views, dso, netAudit) : undefined;
       writeFileSync(options.summaryFile, `${JSON.stringify({ ...summaryOf(model, sites, tamperer, alteredSite, meter.status), ...(solar ? { solar } : {}) }, null, 2)}\n`);
     }
@@ -471,8 +573,9 @@ Stop with Ctrl-C (gateways, edge clients, broker), then: npm run network:down`);
     return 0;
   } finally {
     stages.end();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await processes.stopAll();
-    await broker?.close();
     // --keep-running leaves the network up after Ctrl-C; network:down stops it.
     if (!keepRunning && networkStartedHere) spawnSync('bash', [path.join(ROOT, 'network', 'scripts', 'down.sh')], { stdio: 'inherit' });
   }
@@ -485,12 +588,12 @@ Stop with Ctrl-C (gateways, edge clients, broker), then: npm run network:down`);
  * credentials it finds on the store's disk). Returns that hour, or undefined if there is
  * none yet (on a loaded machine an hour may have been missed).
  */
-async function alterStoredHour(storeUrl: string, site: Site, aggregator: OrgApi): Promise<number | undefined> {
-  const { periods } = await aggregator.get<{ periods: { periodIndex: number }[] }>(`/v1/enrollments/${site.enrollmentId}/stored-periods`);
+async function alterStoredHour(storeUrl: string, site: Site, aggregator: GatewayClient): Promise<number | undefined> {
+  const { periods } = await aggregator.storedPeriods(site.enrollmentId);
   const stored = new Set(periods.map((p) => p.periodIndex));
   const hour = Array.from({ length: HOURS }, (_, h) => h).find((h) => h >= ALTERED_HOUR && stored.has(h) && stored.has(h - 1));
   if (hour === undefined) return undefined;
-  const credentials = readEmbeddedStoreCredentials(path.join(ROOT, '.flexproof', 'gateway', 'aggregator', 'store'));
+  const credentials = readEmbeddedStoreCredentials(storeDirOf('aggregator'));
   await tamperWithSealedDocument({ url: storeUrl, credentials }, { meterId: site.meterId, enrollmentId: site.enrollmentId, periodIndex: hour }, { replaceWithPeriod: hour - 1 });
   console.log(`  (an insider at the store replaces ${site.name}'s sealed document of hour ${hour} with a copy of hour ${hour - 1}'s)`);
   return hour;
@@ -506,22 +609,37 @@ async function onceVisible<T>(send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 404) || i >= 50) throw err;
+      if (!(err instanceof GatewayError && err.status === 404) || i >= 50) throw err;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 }
 
-/** Waits until `path` answers at this organisation's gateway: its peer may commit another organisation's block a moment later. */
-async function visibleTo(api: OrgApi, path: string): Promise<void> {
+/** Waits until the auditor key is visible at this organisation's gateway: its peer may commit another organisation's block a moment later. */
+async function auditorKeyVisibleTo(api: GatewayClient, auditorId: string): Promise<void> {
   for (let i = 0; ; i++) {
+    const { keys } = await api.auditorKeys();
+    if (keys.some((k) => k.auditorId === auditorId)) return;
+    if (i >= 50) throw new Error(`auditor key ${auditorId} not visible at the other organisation's gateway after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Waits until the broker process says it listens (an MQTT port answers no HTTP). */
+async function waitForBroker(port: number, logFile: string, alive: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    let log = '';
     try {
-      await api.get(path);
-      return;
-    } catch (err) {
-      if (!(err instanceof ApiError && err.status === 404) || i >= 50) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      log = readFileSync(logFile, 'utf8');
+    } catch {
+      // not written yet
     }
+    if (log.includes(`broker listening on 127.0.0.1:${port}`)) return;
+    if (/EADDRINUSE|address already in use/i.test(log)) throw new Error(`MQTT port ${port} is taken: stop what holds it or set FLEXPROOF_DEMO_MQTT_PORT`);
+    if (!alive() && log.includes('broker-process:')) throw new Error(`the MQTT broker did not start: see ${logFile}`);
+    if (Date.now() > deadline) throw new Error(`the MQTT broker did not start in 30 s: see ${logFile}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
@@ -575,8 +693,8 @@ interface ModelInput {
   runId: string;
   sites: Site[];
   views: Map<string, { enrollment: Enrollment; escrow: string }>;
-  dso: OrgApi;
-  aggregator: OrgApi;
+  dso: GatewayClient;
+  aggregator: GatewayClient;
   orderId: string;
   audit: { periods: { periodIndex: number; verdict: string }[] };
   alteredSite: Site;
@@ -620,7 +738,7 @@ async function buildModel(input: ModelInput): Promise<DemoReportModel> {
       escrow = Number(REWARD) - penalties - forfeited - claimed;
       tokensOverDay.push(escrow);
     }
-    const balance = Number((await dso.get<{ balance: string }>(`/v1/accounts/prosumer:${site.prosumerId}/balance`)).balance);
+    const balance = Number((await dso.balance(`prosumer:${site.prosumerId}`)).balance);
     tokensOverDay[tokensOverDay.length - 1] = enrollment.status === 'closed' ? balance : escrow;
     prosumers.push({
       name: site.name, meterId: site.meterId, prosumerId: site.prosumerId, enrollmentId: site.enrollmentId, compliance: site.compliance,
@@ -635,11 +753,11 @@ async function buildModel(input: ModelInput): Promise<DemoReportModel> {
       if (r) input.transactions.push({ time: r.settledAt.slice(11, 19), txId: r.txId, org: 'edge (relayed)', transaction: r.outcome === 'missed' ? 'ClaimMissedPeriod' : 'SubmitPeriod', detail: `${site.name} hour ${r.periodIndex}: ${r.outcome}` });
     }
   }
-  const order = await dso.get<{ order: { price: string; settlement?: { penalty: string; aggregatorAmount?: string; dsoAmount?: string } } }>(`/v1/flex-orders/${input.orderId}`);
+  const order = (await dso.flexOrder(input.orderId)) as unknown as { order: { price: string; settlement?: { penalty: string; aggregatorAmount?: string; dsoAmount?: string } } };
   const price = Number(order.order.price);
   const penalty = Number(order.order.settlement?.penalty ?? 0);
-  const supply = await dso.get<{ minted: string; burned: string; outstanding: string }>('/v1/tokens/supply');
-  const accounts = await dso.get<{ accounts: { balance: string }[] }>('/v1/accounts');
+  const supply = await dso.supply();
+  const accounts = await dso.balances();
   const audit = auditPeriods(input.audit);
   input.transactions.sort((a, b) => a.time.localeCompare(b.time));
   return {
@@ -717,11 +835,11 @@ async function solarSummary(
   site: Site,
   circuitId: string,
   views: Map<string, { enrollment: Enrollment; escrow: string }>,
-  dso: OrgApi,
+  dso: GatewayClient,
   audit: AuditResult | undefined,
 ): Promise<SolarSummary> {
   const { enrollment } = views.get(site.enrollmentId)!;
-  const key = await dso.get<{ keyHash: string; status: string }>(`/v1/verification-keys/${encodeURIComponent(enrollment.circuitId)}`);
+  const key = await dso.verificationKey(enrollment.circuitId);
   const verdicts: Record<string, number> = {};
   for (const p of audit?.periods ?? []) verdicts[p.verdict] = (verdicts[p.verdict] ?? 0) + 1;
   if (enrollment.circuitId !== circuitId) throw new Error(`${site.name}'s enrollment names circuit ${enrollment.circuitId} on the ledger, not ${circuitId}`);

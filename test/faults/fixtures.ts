@@ -13,6 +13,10 @@ import * as path from 'node:path';
 const ROOT = path.resolve(__dirname, '..', '..');
 process.env.FLEXPROOF_NETWORK_DIR ??= path.join(ROOT, '.flexproof', 'network-faults');
 process.env.ORDERERS ??= '3';
+// The demo's own processes (gateways, stores, broker) on their ports + 10000 too, and the
+// stores' data apart from the default demo's: a demo on the default network can run beside.
+process.env.FLEXPROOF_DEMO_PORT_OFFSET ??= '10000';
+process.env.FLEXPROOF_DEMO_GATEWAY_DIR ??= path.join(ROOT, '.flexproof', 'network-faults-gateway');
 /** Every port variable of network.env (the one place for them) with its default. */
 function networkPorts(): Record<string, number> {
   const script = `source ${JSON.stringify(path.join(ROOT, 'network', 'config', 'network.env'))}; compgen -v | grep '_PORT$' | while read -r v; do echo "$v=\${!v}"; done`;

@@ -18,10 +18,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { DemoSummary } from '../../demo/src/day';
-import { connectOrgs, evaluate, type OrgClients } from '../support/ledger';
-import { NETWORK_JSON, NETWORK_SCRIPTS, NETWORK_STATE_DIR, ROOT_DIR } from '../support/paths';
-
-const PROGRAMS = 'org.flexproof.programs';
+import { connectOrgs, type OrgClients } from '../support/ledger';
+import { NETWORK_JSON, ROOT_DIR } from '../support/paths';
+import { assertDayOnLedger, componentPid, runScript, sleep } from './support';
 /** The hour of the demo's day at which the component is killed. */
 const KILL_AT_HOUR = 3;
 /**
@@ -53,25 +52,6 @@ async function raftLeader(exclude?: string): Promise<string | undefined> {
   return undefined;
 }
 
-function componentPid(name: string): number {
-  return Number(readFileSync(path.join(NETWORK_STATE_DIR, 'run', `${name}.pid`), 'utf8').trim());
-}
-
-function runScript(name: string): Promise<number | null> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [path.join(NETWORK_SCRIPTS, name)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('exit', (code) => {
-      if (code !== 0) console.log(out);
-      resolve(code);
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 interface FaultRun {
   summary: DemoSummary;
   output: string;
@@ -90,7 +70,7 @@ async function dayWithFault(pick: () => Promise<string>, restart: boolean): Prom
   let output = '';
   let fault: Promise<{ killed: string; downtimeMs: number; newLeader?: string }> | undefined;
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT_DIR, 'demo', 'dist', 'day.js'), '--short', '--summary', summaryFile], {
+    const child = spawn(process.execPath, [path.join(ROOT_DIR, 'demo', 'dist', 'day.js'), '--short', '--seconds-per-hour', String(SECONDS_PER_HOUR), '--summary', summaryFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const hourLine = new RegExp(`^hour ${String(KILL_AT_HOUR).padStart(2, '0')} `, 'm');
@@ -133,51 +113,6 @@ async function dayWithFault(pick: () => Promise<string>, restart: boolean): Prom
   }
 }
 
-interface PeriodView {
-  periodIndex: number;
-  deadline: string;
-  result: { outcome: string; settledAt: string; txId: string } | null;
-}
-
-/** The ledger's own account of the day: one result per period, never rewritten. */
-async function assertDayOnLedger(orgs: OrgClients, run: FaultRun, maxSkewSeconds: number): Promise<Record<string, number>> {
-  const outcomes: Record<string, number> = {};
-  for (const site of run.summary.sites) {
-    const view = await evaluate<{ enrollment: { status: string }; periods: PeriodView[] }>(orgs.dso, `${PROGRAMS}:GetEnrollment`, { enrollmentId: site.enrollmentId });
-    assert.equal(view.periods.length, 24);
-    // The tamperer's enrollment ends at its invalid proof: the hours after it have no result.
-    const invalidAt = view.periods.find((p) => p.result?.outcome === 'invalidProof')?.periodIndex;
-    if (invalidAt !== undefined) assert.equal(view.enrollment.status, 'excluded');
-    for (const p of view.periods) {
-      if (invalidAt !== undefined && p.periodIndex > invalidAt) {
-        assert.equal(p.result, null, `${site.name} hour ${p.periodIndex}: nothing after the exclusion`);
-        continue;
-      }
-      assert.ok(p.result, `${site.name} hour ${p.periodIndex} has a result`);
-      outcomes[p.result.outcome] = (outcomes[p.result.outcome] ?? 0) + 1;
-      if (p.result.outcome === 'missed') {
-        assert.ok(Date.parse(p.result.settledAt) > Date.parse(p.deadline) + maxSkewSeconds * 1000, `${site.name} hour ${p.periodIndex} claimed only after deadline + skew`);
-      }
-    }
-    const history = await evaluate<{ history: { value: { results?: (PeriodView['result'])[] } | null }[] }>(
-      orgs.dso, `${PROGRAMS}:GetEnrollmentHistory`, { enrollmentId: site.enrollmentId });
-    const first = new Map<number, string>();
-    for (const version of history.history) {
-      (version.value?.results ?? []).forEach((r, i) => {
-        if (!r) return;
-        const seen = first.get(i);
-        if (seen === undefined) first.set(i, r.txId);
-        else assert.equal(r.txId, seen, `${site.name} hour ${i} was settled once and never rewritten`);
-      });
-    }
-  }
-  const supply = run.summary.supply;
-  assert.equal(supply.minted - supply.burned, supply.outstanding, 'minted - burned = outstanding');
-  assert.equal(supply.outstanding, supply.sumOfAccounts, 'outstanding = every account and escrow');
-  assert.deepEqual(run.summary.audit.flaggedHours, [run.summary.audit.alteredHour], 'the audit flags exactly the altered hour');
-  return outcomes;
-}
-
 describe('faults survived: SIGKILL of a component mid-day on a three-orderer Raft network', function () {
   let orgs: OrgClients;
   let skew: number;
@@ -194,7 +129,7 @@ describe('faults survived: SIGKILL of a component mid-day on a three-orderer Raf
   });
 
   async function record(run: FaultRun): Promise<void> {
-    const outcomes = await assertDayOnLedger(orgs, run, skew);
+    const { outcomes } = await assertDayOnLedger(orgs, run.summary, skew);
     const down = Number.isFinite(run.downtimeMs) ? `${(run.downtimeMs / 1000).toFixed(1)} s` : 'rest of the day';
     table.push(`${run.killed} | ${down} | ${Object.entries(outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }

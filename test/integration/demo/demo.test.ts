@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { DemoSummary } from '../../../demo/src/day';
-import { verificationKeyHash } from '@flexproof/chaincode/client';
+import { verificationKeyHash } from '@flexproof/protocol';
 import { SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, loadArtifacts, readVerificationKey } from '@flexproof/circuits';
 import { EdgeStateFile, loadConfig, periodFingerprintSalt, STATE_FILE } from '@flexproof/edge-client';
 import { NETWORK_STATE_DIR, ROOT_DIR } from '../../support/paths';
