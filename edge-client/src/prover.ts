@@ -82,7 +82,7 @@ export class CircuitsProver implements ProverPort {
       const what = isCircuitError(error, 'ARTIFACTS_MISSING') ? 'missing' : 'corrupt';
       throw new EdgeError(
         'ARTIFACTS_MISSING',
-        `the proving artifacts of ${circuitId} are ${what} in ${dir}: install the consortium's artifacts there ` +
+        `the proving artifacts of ${circuitId} are ${what} in ${dir}: install the consortium's ceremony bundle there with \`flexproof-edge artifacts install BUNDLE\` ` +
           `(they must match the ledger's verification key), or start with --dev-artifacts to build throw-away dev ones (development networks only)`,
         { cause: error, details: { circuitId, dir, flag: '--dev-artifacts' } },
       );

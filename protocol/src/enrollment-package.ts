@@ -31,18 +31,15 @@
  * Errors are SealedDataError (the one error of sealed formats), naming the field and the
  * rule, never a value of the plaintext or a key.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { GeneralEncrypt, type GeneralJWE } from 'jose';
-import { canonicalJson } from './canonical-json';
+import type { KeyObject } from 'node:crypto';
 import {
   SEALED_PERIOD_ALG,
   SEALED_PERIOD_ENC,
   SealedDataError,
+  checkRecipients,
   checkSealingPrivateKey,
   decryptForRecipient,
-  keyHashOf,
-  checkSealingPublicKey,
-  sealingKeyHash,
+  encryptToRecipients,
   type SealedDataErrorCode,
   type SealedPeriodJwe,
   type SealedRecipientEntry,
@@ -216,34 +213,10 @@ function checkDecimal(value: unknown, maxDigits: number, at: string, code: Seale
  */
 export async function sealEnrollmentPackage(pkg: EnrollmentPackage, recipients: SealingRecipient[]): Promise<EnrollmentPackageJwe> {
   const checked = checkEnrollmentPackage(pkg);
-  const max = ENROLLMENT_PACKAGE_LIMITS.maxRecipients;
-  if (!Array.isArray(recipients) || recipients.length < 1 || recipients.length > max) {
-    throw new SealedDataError('MALFORMED', 'recipients', `must list 1 to ${max} keys`);
-  }
-  const keys = recipients.map((r, i) => {
-    if (!isPlainObject(r)) throw new SealedDataError('MALFORMED', `recipients[${i}]`, 'must be { publicKeyPem }');
-    const field = `recipients[${i}].publicKeyPem`;
-    const key = checkSealingPublicKey(r.publicKeyPem, field);
-    return { key, kid: sealingKeyHash(r.publicKeyPem as string), field };
-  });
-  const seen = new Set<string>();
-  for (const k of keys) {
-    if (seen.has(k.kid)) throw new SealedDataError('MALFORMED', k.field, 'must name each key once');
-    seen.add(k.kid);
-  }
+  const keys = checkRecipients(recipients, ENROLLMENT_PACKAGE_LIMITS.maxRecipients);
   const header: EnrollmentPackageHeader = { enc: SEALED_PERIOD_ENC, cty: ENROLLMENT_PACKAGE_CTY, fpm: checked.terms.meterId, fpe: checked.terms.enrollmentId };
   const plaintext = { v: 1, ...checked };
-  const encrypt = new GeneralEncrypt(new TextEncoder().encode(canonicalJson(plaintext))).setProtectedHeader({ ...header });
-  for (const { key, kid } of keys) encrypt.addRecipient(key).setUnprotectedHeader({ alg: SEALED_PERIOD_ALG, kid });
-  // As in sealPeriod: jose puts a lone recipient's epk in the protected header; a throwaway
-  // second recipient, dropped after, keeps one shape (epk per entry) for any count.
-  if (keys.length === 1) {
-    const throwaway = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
-    encrypt.addRecipient(throwaway).setUnprotectedHeader({ alg: SEALED_PERIOD_ALG, kid: keyHashOf(throwaway) });
-  }
-  const made: GeneralJWE = await encrypt.encrypt();
-  made.recipients = made.recipients.slice(0, keys.length);
-  return checkStructure(made, 'MALFORMED').jwe;
+  return checkStructure(await encryptToRecipients(plaintext, { ...header }, keys), 'MALFORMED').jwe;
 }
 
 /**

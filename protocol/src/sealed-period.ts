@@ -267,23 +267,14 @@ function isKeyObject(value: unknown): value is KeyObject {
 // Sealing
 
 /**
- * Seals one period's readings and fingerprint salt to every recipient. The recipients are
- * the prosumer's own sealing key and the auditor keys the edge read from the ledger; each
- * is named by its key hash so an opener finds its own entry.
- * Bad input throws SealedDataError MALFORMED naming the field (`doc.readings[2]`,
- * `recipients[1].publicKeyPem`), never echoing a value.
+ * The recipients of a sealed document, checked: 1 to `max` distinct P-256 public keys,
+ * each with its key hash as `kid`. Bad input: MALFORMED naming `recipients[i]...`.
  */
-export async function sealPeriod(doc: PeriodDocument, recipients: SealingRecipient[]): Promise<SealedPeriodJwe> {
-  if (!isPlainObject(doc)) throw new SealedDataError('MALFORMED', 'doc', 'must be an object');
-  const place = checkPlace(doc, 'doc', 'MALFORMED');
-  const readings = checkReadings(doc.readings, 'doc.readings', 'MALFORMED');
-  const exportReadings = doc.exportReadings === undefined ? undefined : checkExportReadings(doc.exportReadings, readings.length, 'doc.exportReadings', 'MALFORMED');
-  const fingerprintSalt = checkDecimal(doc.fingerprintSalt, SEALED_LIMITS.maxSaltDigits, 'doc.fingerprintSalt', 'MALFORMED');
-
-  if (!Array.isArray(recipients) || recipients.length < 1 || recipients.length > SEALED_LIMITS.maxRecipients) {
-    throw new SealedDataError('MALFORMED', 'recipients', `must list 1 to ${SEALED_LIMITS.maxRecipients} keys`);
+export function checkRecipients(recipients: unknown, max: number): { key: KeyObject; kid: string; field: string }[] {
+  if (!Array.isArray(recipients) || recipients.length < 1 || recipients.length > max) {
+    throw new SealedDataError('MALFORMED', 'recipients', `must list 1 to ${max} keys`);
   }
-  const keys = recipients.map((r, i) => {
+  const keys = recipients.map((r: unknown, i) => {
     const field = `recipients[${i}].publicKeyPem`;
     if (!isPlainObject(r)) throw new SealedDataError('MALFORMED', `recipients[${i}]`, 'must be { publicKeyPem }');
     const key = checkSealingPublicKey(r.publicKeyPem, field);
@@ -294,15 +285,14 @@ export async function sealPeriod(doc: PeriodDocument, recipients: SealingRecipie
     if (seen.has(k.kid)) throw new SealedDataError('MALFORMED', k.field, 'must name each key once');
     seen.add(k.kid);
   }
+  return keys;
+}
 
-  const plaintext: PeriodPlaintext = { v: 1, ...place, readings, ...(exportReadings !== undefined ? { exportReadings } : {}), fingerprintSalt };
-  const header: SealedProtectedHeader = {
-    enc: SEALED_PERIOD_ENC,
-    cty: SEALED_PERIOD_CTY,
-    fpm: place.meterId,
-    fpe: place.enrollmentId,
-    fpp: place.periodIndex,
-  };
+/**
+ * A general JWE of `plaintext` (canonical JSON) under `header`, one ECDH-ES+A256KW entry
+ * per key, named by its kid: the one encryption of sealed periods and enrollment packages.
+ */
+export async function encryptToRecipients(plaintext: unknown, header: Record<string, unknown>, keys: readonly { key: KeyObject; kid: string }[]): Promise<GeneralJWE> {
   const encrypt = new GeneralEncrypt(new TextEncoder().encode(canonicalJson(plaintext))).setProtectedHeader({ ...header });
   for (const { key, kid } of keys) encrypt.addRecipient(key).setUnprotectedHeader({ alg: SEALED_PERIOD_ALG, kid });
   // jose writes a lone recipient's ephemeral key (epk) into the protected header instead of
@@ -316,6 +306,34 @@ export async function sealPeriod(doc: PeriodDocument, recipients: SealingRecipie
   }
   const made: GeneralJWE = await encrypt.encrypt();
   made.recipients = made.recipients.slice(0, keys.length);
+  return made;
+}
+
+/**
+ * Seals one period's readings and fingerprint salt to every recipient. The recipients are
+ * the prosumer's own sealing key and the auditor keys the edge read from the ledger; each
+ * is named by its key hash so an opener finds its own entry.
+ * Bad input throws SealedDataError MALFORMED naming the field (`doc.readings[2]`,
+ * `recipients[1].publicKeyPem`), never echoing a value.
+ */
+export async function sealPeriod(doc: PeriodDocument, recipients: SealingRecipient[]): Promise<SealedPeriodJwe> {
+  if (!isPlainObject(doc)) throw new SealedDataError('MALFORMED', 'doc', 'must be an object');
+  const place = checkPlace(doc, 'doc', 'MALFORMED');
+  const readings = checkReadings(doc.readings, 'doc.readings', 'MALFORMED');
+  const exportReadings = doc.exportReadings === undefined ? undefined : checkExportReadings(doc.exportReadings, readings.length, 'doc.exportReadings', 'MALFORMED');
+  const fingerprintSalt = checkDecimal(doc.fingerprintSalt, SEALED_LIMITS.maxSaltDigits, 'doc.fingerprintSalt', 'MALFORMED');
+
+  const keys = checkRecipients(recipients, SEALED_LIMITS.maxRecipients);
+
+  const plaintext: PeriodPlaintext = { v: 1, ...place, readings, ...(exportReadings !== undefined ? { exportReadings } : {}), fingerprintSalt };
+  const header: SealedProtectedHeader = {
+    enc: SEALED_PERIOD_ENC,
+    cty: SEALED_PERIOD_CTY,
+    fpm: place.meterId,
+    fpe: place.enrollmentId,
+    fpp: place.periodIndex,
+  };
+  const made = await encryptToRecipients(plaintext, { ...header }, keys);
   // Our own output passes our own checker, or we find out here rather than at the gateway.
   return checkSealedShape(made, place);
 }
