@@ -276,6 +276,32 @@ export interface BundleSource {
 }
 
 /**
+ * Builds a directory beside `target` with `build(dir)` and only then puts it in target's
+ * place, so nothing ever sees half a directory. No platform exchanges two directories
+ * atomically: the old one is moved aside, the new one renamed in, then the old one
+ * removed; on any failure the new one is removed and the old one put back.
+ */
+export async function replaceDirectory<T>(target: string, label: string, build: (dir: string) => Promise<T>): Promise<T> {
+  const parent = path.dirname(target);
+  mkdirSync(parent, { recursive: true });
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = path.join(parent, `.${path.basename(target)}.${label}-${tag}`);
+  const old = path.join(parent, `.${path.basename(target)}.old-${tag}`);
+  mkdirSync(tmp);
+  try {
+    const result = await build(tmp);
+    if (existsSync(target)) renameSync(target, old);
+    renameSync(tmp, target);
+    rmSync(old, { recursive: true, force: true });
+    return result;
+  } catch (error) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (existsSync(old) && !existsSync(target)) renameSync(old, target);
+    throw error;
+  }
+}
+
+/**
  * Writes a bundle directory `out` from `source`: into a temporary directory beside it,
  * checked with readBundle, then renamed into place, so `out` is never half written.
  * `out` must not exist, or (with `force`) must be an earlier bundle (holding bundle.json),
@@ -295,13 +321,7 @@ export async function writeBundle(out: string, source: BundleSource, options: { 
       throw new CircuitError('CEREMONY_FAILED', `the output ${target} holds an input (${resolved}): write the bundle elsewhere`, { details: { out: target } });
     }
   }
-  mkdirSync(path.dirname(target), { recursive: true });
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${tag}`);
-  const old = path.join(path.dirname(target), `.${path.basename(target)}.old-${tag}`);
-  mkdirSync(tmp);
-  let checked: CeremonyBundle;
-  try {
+  const checked = await replaceDirectory(target, 'tmp', async (tmp) => {
     const files = {} as Record<BundleFileName, string>;
     for (const [role, name] of Object.entries(BUNDLE_FILES) as [BundleRole, BundleFileName][]) {
       copyFileSync(source.files[role], path.join(tmp, name));
@@ -323,15 +343,8 @@ export async function writeBundle(out: string, source: BundleSource, options: { 
       createdAt: new Date().toISOString(),
     };
     writeFileSync(path.join(tmp, BUNDLE_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-    checked = await readBundle(tmp);
-    if (existsSync(target)) renameSync(target, old);
-    renameSync(tmp, target);
-    rmSync(old, { recursive: true, force: true });
-  } catch (error) {
-    rmSync(tmp, { recursive: true, force: true });
-    if (existsSync(old) && !existsSync(target)) renameSync(old, target);
-    throw error;
-  }
+    return readBundle(tmp);
+  });
   const paths = Object.fromEntries(Object.entries(BUNDLE_FILES).map(([role, name]) => [role, path.join(target, name)])) as Record<BundleRole, string>;
   return { ...checked, dir: target, paths };
 }

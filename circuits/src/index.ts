@@ -76,6 +76,7 @@ export {
   BUNDLE_MANIFEST_FILE,
   BUNDLE_FILES,
   readBundle,
+  replaceDirectory,
   writeBundle,
   bundleCheckoutProblems,
   verificationKeyOfZkey,

@@ -16,8 +16,7 @@
  * keyHash is the bundle's canonical verificationKeyHash. A proof made with other
  * artifacts is found invalid on the ledger and costs the escrow.
  */
-import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   BUNDLE_FILES,
@@ -33,6 +32,7 @@ import {
   loadArtifacts,
   loadArtifactsFrom,
   readBundle,
+  replaceDirectory,
   sha256File,
   type ArtifactManifest,
   type CeremonyBundle,
@@ -207,13 +207,7 @@ export async function installBundle(options: InstallOptions): Promise<InstallRes
     }
   }
 
-  const parent = path.dirname(target);
-  mkdirSync(parent, { recursive: true });
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const tmp = path.join(parent, `.${path.basename(target)}.install-${tag}`);
-  const old = path.join(parent, `.${path.basename(target)}.old-${tag}`);
-  mkdirSync(tmp);
-  try {
+  await replaceDirectory(target, 'install', async (tmp) => {
     for (const [role, name] of Object.entries(BUNDLE_FILES) as [keyof typeof BUNDLE_FILES, string][]) copyFileSync(bundle.paths[role], path.join(tmp, name));
     copyFileSync(path.join(bundle.dir, BUNDLE_MANIFEST_FILE), path.join(tmp, BUNDLE_MANIFEST_FILE));
     const entry = async (file: string) => ({ file, sha256: await sha256File(path.join(tmp, file)), bytes: statSync(path.join(tmp, file)).size });
@@ -250,16 +244,7 @@ export async function installBundle(options: InstallOptions): Promise<InstallRes
     };
     writeFileSync(path.join(tmp, INSTALLED_FILE), `${JSON.stringify(installed, null, 2)}\n`);
     await checkArtifactIntegrity(loadArtifactsFrom(tmp));
-    // No atomic exchange of two directories on every platform: the old one is moved
-    // aside, the new one renamed in, then the old one removed (put back on a failure).
-    if (existsSync(target)) renameSync(target, old);
-    renameSync(tmp, target);
-    rmSync(old, { recursive: true, force: true });
-  } catch (error) {
-    rmSync(tmp, { recursive: true, force: true });
-    if (existsSync(old) && !existsSync(target)) renameSync(old, target);
-    throw error;
-  }
+  });
   const loaded = loadArtifacts(shape, cache);
   await checkArtifactIntegrity(loaded);
   return { circuitId, shape, dir: target, keyHash: ledger.keyHash, files: fileList(loaded.manifest), replaced, unchanged: false };
