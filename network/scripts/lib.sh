@@ -120,18 +120,24 @@ pid_file() { echo "$RUN_DIR/$1.pid"; }
 # The pid recorded for a component, if that process is still alive and still the
 # program we started (a recycled pid after a crash must not be mistaken for ours).
 live_pid() {
-  local f pid expect
+  local f pid
   f="$(pid_file "$1")"
   [ -f "$f" ] || return 1
   pid="$(cat "$f")"
   [ -n "$pid" ] && running_pid "$pid" || return 1
+  runs_program "$1" "$pid" || return 1
+  echo "$pid"
+}
+
+# True if process PID runs the program of component NAME (its command line names it).
+runs_program() {
+  local expect
   case "$1" in
     orderer*) expect=orderer ;;
     peer-*) expect=peer ;;
     chaincode-*) expect=fabric-chaincode-node ;;
   esac
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$expect" || return 1
-  echo "$pid"
+  tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null | grep -q -- "$expect"
 }
 
 # Starts a component in its own session so that `down` can stop it and everything it
@@ -140,7 +146,17 @@ start_component() {
   local name="$1"; shift
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 < /dev/null &
-  echo $! >"$(pid_file "$name")"
+  local pid=$! i
+  echo "$pid" >"$(pid_file "$name")"
+  # Until the forked shell has exec'd the program, its command line is this script's, and
+  # live_pid would call the component exited (seen on a loaded machine: "peer-dso exited"
+  # with an empty log). Wait for the exec, at most 10 s; a program that dies is left to the
+  # caller's readiness check.
+  for i in $(seq 100); do
+    running_pid "$pid" || break
+    runs_program "$name" "$pid" && break
+    sleep 0.1
+  done
 }
 
 # True while a process exists and has not exited (an exited child of ours may linger
