@@ -2,6 +2,7 @@
 # Shared by the native network scripts: paths, names and ports, logging, process and
 # port bookkeeping. Sourced, never run.
 # shellcheck disable=SC2034  # variables are used by the scripts that source this file
+FLEXPROOF_NETWORK_LIB=1
 
 NETWORK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT_DIR="$(cd "$NETWORK_DIR/.." && pwd)"
