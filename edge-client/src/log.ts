@@ -1,9 +1,12 @@
 /**
  * Structured logs: one JSON object per line (time, level, event, fields), to stderr by
- * default, so a site's supervisor (systemd, docker) keeps them. Call sites log ids,
- * counts, codes and hashes only; as a second line of defence, fields whose names are
- * known to carry secrets are replaced by "[redacted]".
+ * default, so a site's supervisor (systemd, docker) keeps them. Written by pino, the
+ * gateway's logger too, so one log pipeline reads both. Call sites log ids, counts,
+ * codes and hashes only; as a second line of defence, fields whose names are known to
+ * carry secrets are replaced by "[redacted]" at any depth and in any letter case (pino's
+ * own `redact` takes fixed paths, so this check runs as its log formatter).
  */
+import pino from 'pino';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export type LogFields = Record<string, unknown>;
@@ -53,19 +56,28 @@ export interface JsonLoggerOptions {
 }
 
 export function jsonLogger(options: JsonLoggerOptions = {}): Logger {
-  const min = LEVELS[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stderr.write(line));
-  const base = options.base ?? {};
-  const emit = (level: LogLevel, event: string, fields?: LogFields): void => {
-    if (LEVELS[level] < min) return;
-    const record = { time: new Date().toISOString(), level, event, ...base, ...(redact(fields ?? {}) as LogFields) };
-    write(`${JSON.stringify(record)}\n`);
-  };
+  const logger = pino(
+    {
+      level: options.level ?? 'info',
+      messageKey: 'event',
+      base: redact(options.base ?? {}) as LogFields,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // An error is logged as name, message and code (redact below), never with its stack.
+      serializers: { err: (e: unknown) => e },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (fields) => redact(fields) as Record<string, unknown>,
+      },
+    },
+    // Synchronous, line by line, so a crash loses no line already logged.
+    { write },
+  );
   return {
-    debug: (e, f) => emit('debug', e, f),
-    info: (e, f) => emit('info', e, f),
-    warn: (e, f) => emit('warn', e, f),
-    error: (e, f) => emit('error', e, f),
+    debug: (e, f) => logger.debug(f ?? {}, e),
+    info: (e, f) => logger.info(f ?? {}, e),
+    warn: (e, f) => logger.warn(f ?? {}, e),
+    error: (e, f) => logger.error(f ?? {}, e),
   };
 }
 
