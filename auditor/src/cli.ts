@@ -9,9 +9,17 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkSealingPrivateKey, generateSealingKeyPair, isSealedDataError, sealingKeyHash } from '@flexproof/protocol';
+import {
+  checkSealingPrivateKey,
+  GatewayClient,
+  GatewayError,
+  generateSealingKeyPair,
+  isSealedDataError,
+  parseGatewayUrl,
+  sealingKeyHash,
+} from '@flexproof/protocol';
 import { auditPassed, auditSealedEnrollment, circuitShapeOf, VERDICTS, type AuditCircuits, type EnrollmentAudit } from './audit';
-import { AuditGateway, AuditGatewayError } from './gateway-client';
+import { AUDIT_RETRY, readEnrollmentView, readSealedPeriods } from './ledger-answers';
 
 export const EXIT_PASSED = 0;
 export const EXIT_FAILED = 1;
@@ -53,7 +61,7 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
-  /** For tests: the gateway client's fetch and sleep. */
+  /** For tests: the gateway client's fetch and sleep (the protocol's GatewayClient). */
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -103,7 +111,7 @@ export async function runAuditCli(argv: readonly string[], io: CliIo): Promise<n
       io.stderr(`flexproof-audit: ${(error as Error).message}\n(see flexproof-audit --help)\n`);
       return EXIT_USAGE;
     }
-    if (error instanceof AuditGatewayError) {
+    if (error instanceof GatewayError) {
       io.stderr(`flexproof-audit: ${error.message}\n`);
       return EXIT_USAGE;
     }
@@ -133,18 +141,24 @@ async function audit(options: AuditOptions, io: CliIo): Promise<number> {
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(enrollment)) throw new UsageError('--enrollment must be an enrollment id');
 
+  try {
+    parseGatewayUrl(gateway);
+  } catch (error) {
+    throw new UsageError(`--gateway ${(error as Error).message.replace(/^gatewayUrl: /, '')}`);
+  }
   const token = readToken(tokenFile);
   const privateKey = readPrivateKey(keyFile, io);
-  const client = new AuditGateway({
+  const client = new GatewayClient({
     baseUrl: gateway,
     token,
-    fetch: io.fetch,
-    sleep: io.sleep,
-    notice: (line) => io.stderr(`flexproof-audit: ${line}\n`),
+    retry: AUDIT_RETRY,
+    ...(io.fetch ? { fetch: io.fetch } : {}),
+    ...(io.sleep ? { sleep: io.sleep } : {}),
+    onRetry: (line) => io.stderr(`flexproof-audit: ${line}\n`),
   });
 
   const requestFile = options.requestFile !== undefined ? readRequestFile(options.requestFile) : undefined;
-  const view = await client.enrollmentView(enrollment);
+  const view = await readEnrollmentView(client, enrollment);
   // Loaded here, not at start: @flexproof/circuits brings snarkjs, which --help and usage
   // errors do not need.
   const circuits = await import('@flexproof/circuits');
@@ -152,7 +166,7 @@ async function audit(options: AuditOptions, io: CliIo): Promise<number> {
   const circuitId = view.enrollment.circuitId ?? circuits.SMALL_CIRCUIT_ID;
   const shape = circuitShapeOf(circuitId);
   if (!circuits.isCircuitId(shape)) {
-    throw new AuditGatewayError('BAD_ANSWER', `the enrollment's circuit ${circuitId} is not one this auditor knows (${circuits.CIRCUIT_IDS.join(', ')}): update flexproof-audit`);
+    throw new GatewayError('unexpected', 200, 'BAD_ANSWER', `the enrollment's circuit ${circuitId} is not one this auditor knows (${circuits.CIRCUIT_IDS.join(', ')}): update flexproof-audit`);
   }
   let request: { requestProfile: readonly string[] } | undefined;
   if (requestFile !== undefined) {
@@ -168,7 +182,7 @@ async function audit(options: AuditOptions, io: CliIo): Promise<number> {
     }
     request = { requestProfile: requestFile.requestProfile };
   }
-  const stored = await client.sealedPeriods(view.enrollment.meterId, enrollment);
+  const stored = await readSealedPeriods(client, view.enrollment.meterId, enrollment);
   const result = await auditSealedEnrollment({
     enrollment: { ...view.enrollment, circuitId },
     ledgerPeriods: view.periods,

@@ -13,7 +13,8 @@ export type {
   SealedAuditInput,
   UnreadableReason,
 } from './audit';
-export { AuditGateway, AuditGatewayError, parseGatewayUrl } from './gateway-client';
-export type { AuditGatewayOptions, AuditGatewayErrorCode, EnrollmentLedgerView, StoredSealedPeriod } from './gateway-client';
+// The two reads of an audit, through the protocol's GatewayClient, with their answers checked.
+export { AUDIT_RETRY, readEnrollmentView, readSealedPeriods, enrollmentViewOf, sealedPeriodsOf } from './ledger-answers';
+export type { EnrollmentLedgerView, StoredSealedPeriod } from './ledger-answers';
 export { runAuditCli, formatAudit, HELP, EXIT_PASSED, EXIT_FAILED, EXIT_USAGE } from './cli';
 export type { CliIo } from './cli';

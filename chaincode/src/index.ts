@@ -2,9 +2,10 @@
  * Entry point loaded by `fabric-chaincode-node server` (package.json "main"): the
  * contracts this chaincode serves. The first one is the default contract.
  *
- * It also re-exports the names of the former client surface (client.ts, the protocol's
- * names) and the chaincode's own helpers, for the chaincode's tests; clients import
- * `@flexproof/protocol`, which does not load Fabric.
+ * It also exports the chaincode's own helpers (its error class, sealing-key checks,
+ * proof-verifier port, settings), for the chaincode's tests. Every name a client needs
+ * (record types, prosumer signing, error codes, settings parsers) is
+ * `@flexproof/protocol`'s, which does not load Fabric: import it from there.
  */
 import { AuditorsContract } from './contracts/auditors-contract';
 import { MarketContract } from './contracts/market-contract';
@@ -21,7 +22,7 @@ export { MarketContract } from './contracts/market-contract';
 export { ProgramsContract } from './contracts/programs-contract';
 export { VerifiersContract } from './contracts/verifiers-contract';
 export { AuditorsContract } from './contracts/auditors-contract';
-export * from './client';
+export { ChaincodeError, parseErrorCode } from './errors';
 export { canonicalSealingKeyPem, sealingKeyHash } from './sealing-keys';
 // The schemas the contracts check with (the protocol's, through schemas.ts).
 export { schemas } from './schemas';

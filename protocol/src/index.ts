@@ -77,8 +77,9 @@ export {
 export type { EnrollmentPackage, EnrollmentPackageTerms, EnrollmentPackageJwe, EnrollmentPackageHeader } from './enrollment-package';
 
 // ---- issue 15 (schemas): every record, view, transaction input and output and event
-// payload as a TypeBox schema (types via Static<>), under one namespace because the
-// client's interfaces (client/types.ts) still carry some of the same names.
+// payload as a TypeBox schema (types via Static<>), under one namespace: the client's
+// types (client/types.ts) are these schemas' Static types, some under the same names
+// (EnrollmentView), some under the client's (MeterRecord is schemas.Meter).
 export * as schemas from './schemas/index';
 export { CONTRACTS, TRANSACTIONS, TX, transactionById } from './transactions';
 export type { ContractName, TransactionIds, TransactionKey, TransactionKind, TransactionName, TransactionSpec, Transactions } from './transactions';

@@ -15,12 +15,15 @@ import { readEventStream } from './sse';
 import { JsonText, Transport, type HttpCall, type TransportOptions } from './transport';
 import type {
   AccountBalance,
+  AuditorKeyList,
   AuditorKeyRecord,
   BurnInput,
   ClaimedPeriod,
+  Compaction,
   CreateFlexRequestInput,
   EdgeAuditorKey,
   EdgeVerificationKey,
+  EnrollmentList,
   EnrollmentRecord,
   EnrollmentView,
   EventFilter,
@@ -30,15 +33,16 @@ import type {
   FlexRequestRecord,
   FlexRequestView,
   GatewayEvent,
-  LedgerRecord,
   MeterRecord,
   MintInput,
   OfferEnrollmentInput,
   PeriodSettlement,
   ProposeAuditorKeyInput,
   Readiness,
+  Redemption,
   RegisterMeterInput,
   SealedPeriodDocuments,
+  SealedUploadAnswer,
   StoredPeriods,
   SignedAction,
   SubmitFlexOfferInput,
@@ -47,7 +51,9 @@ import type {
   SupplyAudit,
   TokenMovement,
   TokenSupply,
+  TokenTransfer,
   TransferInput,
+  VerificationKeyList,
   VerificationKeyRecord,
 } from './types';
 
@@ -136,7 +142,7 @@ export class GatewayClient extends BaseClient {
   burn(input: BurnInput, options?: WriteOptions): Promise<Submitted<TokenMovement>> {
     return this.post('/v1/tokens/burn', input, options);
   }
-  transfer(input: TransferInput, options?: WriteOptions): Promise<Submitted<TokenMovement>> {
+  transfer(input: TransferInput, options?: WriteOptions): Promise<Submitted<TokenTransfer>> {
     return this.post('/v1/tokens/transfer', input, options);
   }
   supply(): Promise<TokenSupply> {
@@ -149,7 +155,7 @@ export class GatewayClient extends BaseClient {
    * Folds the delta records of one organisation account (or of every one and of the
    * supply) into their base records. A concurrent credit makes it contend (503, retried).
    */
-  compactBalances(accountId?: string, options?: WriteOptions): Promise<Submitted<{ compacted: LedgerRecord<{ deltas: number }>[] }>> {
+  compactBalances(accountId?: string, options?: WriteOptions): Promise<Submitted<Compaction>> {
     return this.post('/v1/tokens/compact', accountId === undefined ? {} : { accountId }, options);
   }
   balance(accountId: string): Promise<AccountBalance> {
@@ -203,13 +209,13 @@ export class GatewayClient extends BaseClient {
   offerEnrollment(input: OfferEnrollmentInput, options?: WriteOptions): Promise<Submitted<EnrollmentRecord>> {
     return this.post('/v1/enrollments', input, options);
   }
-  offerEnrollments(offers: readonly OfferEnrollmentInput[], options?: WriteOptions): Promise<Submitted<{ enrollments: EnrollmentRecord[] }>> {
+  offerEnrollments(offers: readonly OfferEnrollmentInput[], options?: WriteOptions): Promise<Submitted<EnrollmentList>> {
     return this.post('/v1/enrollments/batch', { offers }, options);
   }
   fundEnrollment(enrollmentId: string, options?: WriteOptions): Promise<Submitted<EnrollmentRecord>> {
     return this.post(`/v1/enrollments/${seg(enrollmentId)}/fund`, undefined, options);
   }
-  fundEnrollments(enrollmentIds: readonly string[], options?: WriteOptions): Promise<Submitted<{ enrollments: EnrollmentRecord[] }>> {
+  fundEnrollments(enrollmentIds: readonly string[], options?: WriteOptions): Promise<Submitted<EnrollmentList>> {
     return this.post('/v1/enrollments/deposits', { enrollmentIds }, options);
   }
   cancelEnrollment(enrollmentId: string, options?: WriteOptions): Promise<Submitted<EnrollmentRecord>> {
@@ -240,7 +246,8 @@ export class GatewayClient extends BaseClient {
   approveVerificationKeyRetirement(circuitId: string, options?: WriteOptions): Promise<Submitted<VerificationKeyRecord>> {
     return this.post(`/v1/verification-keys/${seg(circuitId)}/retire/approve`, undefined, options);
   }
-  verificationKeys(): Promise<{ keys: VerificationKeyRecord[] }> {
+  /** Every key record without its key (verificationKey(circuitId) for the key). */
+  verificationKeys(): Promise<VerificationKeyList> {
     return this.get('/v1/verification-keys');
   }
   verificationKey(circuitId: string): Promise<VerificationKeyRecord> {
@@ -255,7 +262,7 @@ export class GatewayClient extends BaseClient {
   approveAuditorKey(auditorId: string, keyHash: string, options?: WriteOptions): Promise<Submitted<AuditorKeyRecord>> {
     return this.post(`/v1/auditor-keys/${seg(auditorId)}/approve`, { keyHash }, options);
   }
-  auditorKeys(): Promise<{ keys: AuditorKeyRecord[] }> {
+  auditorKeys(): Promise<AuditorKeyList> {
     return this.get('/v1/auditor-keys');
   }
   auditorKey(auditorId: string): Promise<AuditorKeyRecord> {
@@ -385,14 +392,14 @@ export class EdgeGatewayClient extends BaseClient {
   submitPeriod(enrollmentId: string, periodIndex: number, body: SignedBody<SubmitPeriodBody>): Promise<PeriodSettlement> {
     return this.postAnswering(`/v1/edge/enrollments/${seg(enrollmentId)}/periods/${periodIndex}`, body, {}, '{ outcome, txId, ... }', (a) => typeof a.outcome === 'string' && typeof a.txId === 'string');
   }
-  withdraw(body: SignedBody<SignedAction>): Promise<Submitted<Record<string, unknown>>> {
+  withdraw(body: SignedBody<SignedAction>): Promise<Submitted<Redemption>> {
     return this.post('/v1/edge/withdrawals', body);
   }
   /**
    * Stores a period's sealed document (ciphertext) once: 'created', or 'unchanged' for the
    * very document stored; another document for the period is refused (409 CONFLICT).
    */
-  uploadSealedPeriod(enrollmentId: string, periodIndex: number, jwe: unknown): Promise<{ stored: 'created' | 'unchanged' }> {
+  uploadSealedPeriod(enrollmentId: string, periodIndex: number, jwe: unknown): Promise<SealedUploadAnswer> {
     return this.put(`/v1/edge/meters/${seg(this.#meterId)}/periods/${periodIndex}/sealed?enrollmentId=${seg(enrollmentId)}`, { jwe });
   }
   /** This meter's sealed documents of one enrollment, as stored. */

@@ -201,7 +201,8 @@ export class Transport {
         retryAfterMs,
       );
     }
-    this.#onRetry(`${route}: ${reason}; retrying in ${seconds(wait)} (attempt ${attempt + 1})`);
+    const of = Number.isFinite(this.#policy.maxAttempts) ? ` of ${this.#policy.maxAttempts}` : '';
+    this.#onRetry(`${route}: ${reason}; retrying in ${seconds(wait)} (attempt ${attempt + 1}${of})`);
     await this.#sleep(wait, signal);
     if (signal?.aborted) throw signal.reason;
   }

@@ -1,189 +1,95 @@
 /**
- * Requests and answers of the gateway routes the client calls, as the gateway's route
- * schemas declare them (gateway-api/src/routes, schemas/http.ts; transaction inputs are
- * the chaincode's schemas). Ledger records carry more fields than the ones named here
- * (the chaincode's model.ts); the named ones are those the routes guarantee.
- * Amounts and energies are decimal strings: token base units and Wh, never floats.
+ * Requests and answers of the gateway routes the client calls, each the TypeScript type of
+ * the protocol schema the route declares (gateway-api/src/routes: `body` and `response`),
+ * so the client, the gateway and the chaincode read one definition. The names are the
+ * client's own (EnrollmentRecord is schemas.Enrollment, MeterRecord schemas.Meter, ...),
+ * kept so callers compile unchanged. Amounts and energies are decimal strings: token base
+ * units and Wh, never floats.
+ *
+ * The gateway relays a ledger answer as the ledger gave it (its response schemas are
+ * opened up, see gateway-api/src/schemas/http.ts `relayed`), so a record from a newer
+ * chaincode may carry fields not named here; the ones named are the protocol's.
  */
+import type { Static, TUnsafe } from '@sinclair/typebox';
+import type * as schemas from '../schemas/index';
 
-/** A ledger record: the named fields, and whatever else the chaincode's model holds. */
+/**
+ * @deprecated A ledger record with fields beyond the named ones; every answer is now a
+ * protocol schema's type (see the names below). Kept for callers that still name it.
+ */
 export type LedgerRecord<T> = T & { [field: string]: unknown };
 
-/** Answer of every route that submits a transaction. */
-export interface Submitted<T> {
-  txId: string;
-  result: T;
-}
+/** Answer of every route that submits a transaction: `{ txId, result }` (schemas.Submitted). */
+export type Submitted<T> = Static<ReturnType<typeof schemas.Submitted<TUnsafe<T>>>>;
 
 // ---- tokens -----------------------------------------------------------------------
 
-export interface MintInput {
-  /** `org:<MSP id>`, or a prosumer or escrow account. */
-  account: string;
-  /** Positive integer, token base units. */
-  amount: string;
-}
-export type BurnInput = MintInput;
-export interface TransferInput {
-  to: string;
-  amount: string;
-}
-export type TokenMovement = LedgerRecord<{ amount: string }>;
-export type AccountBalance = LedgerRecord<{ accountId: string; balance: string }>;
-export type TokenSupply = LedgerRecord<{ minted: string; burned: string; outstanding: string }>;
-export type SupplyAudit = LedgerRecord<{ minted: string; burned: string; balances: string; accounts: number; imbalance: string }>;
+export type MintInput = Static<typeof schemas.MintInput>;
+export type BurnInput = Static<typeof schemas.BurnInput>;
+export type TransferInput = Static<typeof schemas.TransferInput>;
+/** Mint's and Burn's answer: the account and the amount. */
+export type TokenMovement = Static<typeof schemas.TokenMovement>;
+/** Transfer's answer: both accounts and the amount. */
+export type TokenTransfer = Static<typeof schemas.TokenTransfer>;
+export type AccountBalance = Static<typeof schemas.Account>;
+export type TokenSupply = Static<typeof schemas.SupplyView>;
+export type SupplyAudit = Static<typeof schemas.SupplyAudit>;
+/** CompactBalances' answer: which accounts (or the supply) were folded, and how many deltas. */
+export type Compaction = Static<typeof schemas.Compaction>;
 
 // ---- meters -----------------------------------------------------------------------
 
-export interface RegisterMeterInput {
-  meterId: string;
-  prosumerId: string;
-  /** The prosumer's public key (SPKI PEM, Ed25519 or EC P-256). */
-  publicKeyPem: string;
-  congestionPoint: string;
-  authorization?: { payload: Record<string, unknown>; signature: string };
-}
-export type MeterRecord = LedgerRecord<{
-  meterId: string;
-  prosumerId: string;
-  publicKeyPem: string;
-  keyType: string;
-  congestionPoint: string;
-  /** active, suspended or excluded */
-  status: string;
-  /** Last nonce accepted from the prosumer. */
-  nonce: string;
-}>;
+export type RegisterMeterInput = Static<typeof schemas.RegisterMeterInput>;
+export type MeterRecord = Static<typeof schemas.Meter>;
 
 // ---- market -----------------------------------------------------------------------
 
-export interface CreateFlexRequestInput {
-  requestId: string;
-  congestionPoint: string;
-  /** YYYY-MM-DD */
-  day: string;
-  /** 24 values, Wh per hourly period. */
-  requestedWh: string[];
-}
-export interface SubmitFlexOfferInput {
-  offerId: string;
-  offeredWh: string[];
-  /** Token base units. */
-  price: string;
-}
-export type FlexRequestRecord = LedgerRecord<{ requestId: string; status: string }>;
-export type FlexOfferRecord = LedgerRecord<{ offerId: string; requestId: string; status: string }>;
-export type FlexOrderRecord = LedgerRecord<{ orderId: string; offerId: string; status: string }>;
-export interface FlexRequestView {
-  request: FlexRequestRecord;
-  offers: FlexOfferRecord[];
-  orders: FlexOrderRecord[];
-  [field: string]: unknown;
-}
-export interface FlexOrderView {
-  order: FlexOrderRecord;
-  enrollments: LedgerRecord<Record<string, never>>[];
-  [field: string]: unknown;
-}
+export type CreateFlexRequestInput = Static<typeof schemas.CreateFlexRequestInput>;
+/** The body of POST /v1/flex-requests/:requestId/offers: the transaction's input without the request id, which is in the path. */
+export type SubmitFlexOfferInput = Omit<Static<typeof schemas.SubmitFlexOfferInput>, 'requestId'>;
+export type FlexRequestRecord = Static<typeof schemas.FlexRequest>;
+export type FlexOfferRecord = Static<typeof schemas.FlexOffer>;
+export type FlexOrderRecord = Static<typeof schemas.FlexOrder>;
+export type FlexRequestView = Static<typeof schemas.FlexRequestView>;
+export type FlexOrderView = Static<typeof schemas.FlexOrderView>;
 
 // ---- enrollments ------------------------------------------------------------------
 
-export interface OfferEnrollmentInput {
-  enrollmentId: string;
-  orderId: string;
-  meterId: string;
-  circuitId: string;
-  /** Poseidon commitment to the request profile and its salt, a field element (decimal). */
-  requestCommitment: string;
-  reward: string;
-  ratePerWh: string;
-  toleranceWh: string;
-  flexWh: string[];
-  /** ISO 8601 UTC. */
-  startTime: string;
-  periodSeconds?: number;
-  graceSeconds?: number;
-}
-export type EnrollmentRecord = LedgerRecord<{
-  enrollmentId: string;
-  orderId: string;
-  meterId: string;
-  prosumerId: string;
-  circuitId: string;
-  requestCommitment: string;
-  reward: string;
-  ratePerWh: string;
-  toleranceWh: string;
-  flexWh: string[];
-  startTime: string;
-  periodSeconds: number;
-  graceSeconds: number;
-  /** offered, accepted, active, excluded, closed or cancelled */
-  status: string;
-  chainHead: string;
-}>;
-export type PeriodResult = LedgerRecord<{ outcome: string; periodIndex: number; txId: string }>;
-export interface EnrollmentView {
-  enrollment: EnrollmentRecord;
-  periods: LedgerRecord<{ periodIndex: number; endTime: string; deadline: string; result: PeriodResult | null }>[];
-  escrow: string;
-  nextPeriod: number | null;
-  [field: string]: unknown;
-}
-export type ClaimedPeriod = LedgerRecord<{ outcome: string; periodIndex: number }>;
+export type OfferEnrollmentInput = Static<typeof schemas.OfferEnrollmentInput>;
+export type EnrollmentRecord = Static<typeof schemas.Enrollment>;
+export type EnrollmentList = Static<typeof schemas.EnrollmentList>;
+export type PeriodResult = Static<typeof schemas.PeriodResult>;
+export type EnrollmentView = Static<typeof schemas.EnrollmentView>;
+export type ClaimedPeriod = Static<typeof schemas.ClaimedPeriod>;
 
 // ---- verification keys -------------------------------------------------------------
 
-export type VerificationKeyRecord = LedgerRecord<{
-  circuitId: string;
-  keyHash: string;
-  /** proposed, active or retired */
-  status: string;
-}>;
-
+export type VerificationKeyRecord = Static<typeof schemas.VerificationKeyRecord>;
+/** GET /v1/verification-keys: every record without its key (fetch one for the key). */
+export type VerificationKeyList = Static<typeof schemas.VerificationKeyList>;
 /**
  * What the edge routes answer for a verification key: the ledger's record reduced to the
  * four fields the edge checks (it recomputes keyHash from verificationKey).
  */
-export interface EdgeVerificationKey {
-  circuitId: string;
-  /** proposed, active or retired: only an active key verifies submissions. */
-  status: string;
-  /** sha256 hex of the key's canonical JSON (canonicalVerificationKeyHash). */
-  keyHash: string;
-  verificationKey: Record<string, unknown>;
-}
+export type EdgeVerificationKey = Static<typeof schemas.EdgeVerificationKey>;
 
 // ---- auditor keys -------------------------------------------------------------------
 
-export interface ProposeAuditorKeyInput {
-  auditorId: string;
-  publicKeyPem: string;
-  description?: string;
-}
-export type AuditorKeyRecord = LedgerRecord<{ auditorId: string; publicKeyPem: string; keyHash: string; status: string }>;
-/** An auditor key as the edge route lists it: active ones only, these four fields. */
-export interface EdgeAuditorKey {
-  auditorId: string;
-  /** EC P-256, SPKI PEM. */
-  publicKeyPem: string;
-  /** sha256 hex of the DER SPKI, as the ledger holds it (the edge recomputes it). */
-  keyHash: string;
-  status: 'active';
-}
+export type ProposeAuditorKeyInput = Static<typeof schemas.ProposeAuditorKeyInput>;
+export type AuditorKeyRecord = Static<typeof schemas.AuditorKeyRecord>;
+export type AuditorKeyList = Static<typeof schemas.AuditorKeyList>;
+/** An auditor key as the edge route lists it: active ones only, four fields. */
+export type EdgeAuditorKey = Static<typeof schemas.EdgeAuditorKeys>['keys'][number];
 
 // ---- events ---------------------------------------------------------------------------
 
-export interface EventFilter {
-  enrollmentId?: string;
-  meterId?: string;
-  /** Replay from this block (the `id` of an earlier event). */
-  fromBlock?: string;
-}
+export type EventFilter = Static<typeof schemas.EventStreamQuery>;
 
 /**
  * One server-sent event: `ready` first (the ledger stream is open), then one per chaincode
- * event, `id` its block number and `data` its payload with `txId`.
+ * event, `id` its block number and `data` its payload with `txId`. The stream's framing
+ * is no JSON schema's (the route declares text/event-stream); each chaincode event's
+ * payload is `schemas.CHAINCODE_EVENTS[event]`.
  */
 export interface GatewayEvent {
   event: string;
@@ -193,49 +99,31 @@ export interface GatewayEvent {
 
 // ---- edge routes ------------------------------------------------------------------------
 
-/** A prosumer-signed action, relayed as signed: the client never reads the payload. */
-export interface SignedAction {
-  payload: object;
-  signature: string;
-}
-export interface SubmitPeriodBody extends SignedAction {
-  /** The Groth16 proof (snarkjs form), relayed as the site made it. */
-  proof: object;
-  publicSignals: readonly string[];
-}
+/** A prosumer-signed action as AcceptEnrollment or Withdraw takes it, relayed as signed. */
+export type SignedAction = Static<typeof schemas.AcceptEnrollmentInput> | Static<typeof schemas.WithdrawInput>;
+/**
+ * The body of a period submission: the signed payload, the Groth16 proof and its public
+ * signals. The proof is relayed as the site made it, so any object type is taken (snarkjs'
+ * Groth16Proof is an interface, which an index-signature record does not accept).
+ */
+export type SubmitPeriodBody = Omit<Static<typeof schemas.SubmitPeriodInput>, 'proof'> & { proof: object };
 /** The answer of a period submission: the settlement (or, `replayed`, the one recorded for this same body). */
-export interface PeriodSettlement extends Submitted<Record<string, unknown>> {
-  /** verified or invalidProof */
-  outcome: string;
-  enrollmentId: string;
-  periodIndex: number;
-  replayed: boolean;
-}
+export type PeriodSettlement = Static<typeof schemas.EdgePeriodOutcome>;
+/** Withdraw's answer: the redemption recorded. */
+export type Redemption = Static<typeof schemas.Redemption>;
 /** A sealed period document as the store keeps it (the gateway never decrypts it). */
-export interface SealedPeriodDocument {
-  enrollmentId: string;
-  periodIndex: number;
-  /** The JWE (General JSON Serialization) as uploaded. */
-  jwe: unknown;
-  /** sha256 hex of the canonical JSON of jwe. */
-  contentHash: string;
-  uploadedAt: string;
-}
-export interface SealedPeriodDocuments {
-  meterId: string;
-  enrollmentId: string;
-  periods: SealedPeriodDocument[];
-}
-export interface StoredPeriods {
-  enrollmentId: string;
-  meterId: string;
-  periods: { periodIndex: number; contentHash: string; uploadedAt: string }[];
+export type SealedPeriodDocument = Static<typeof schemas.SealedDocument>;
+export type SealedPeriodDocuments = Static<typeof schemas.SealedDocuments>;
+export type StoredPeriods = Static<typeof schemas.StoredPeriods>;
+/**
+ * The answer of a sealed upload: 201 created, or 200 unchanged for the very document
+ * stored. (The route declares it inline, gateway-api/src/routes/edge.ts: no protocol
+ * schema yet.)
+ */
+export interface SealedUploadAnswer {
+  stored: 'created' | 'unchanged';
 }
 
 // ---- health ---------------------------------------------------------------------------
 
-export interface Readiness {
-  status: 'ready' | 'not ready';
-  /** `up` or `down` per dependency. */
-  checks: { ledger: string; store: string };
-}
+export type Readiness = Static<typeof schemas.Readiness>;

@@ -241,7 +241,7 @@ describe('auditor: flexproof-audit command', () => {
     const r = await runInProcess(args());
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.sleeps, [0, 0]);
-    assert.match(r.stderr, /answered 503; retrying in 0\.0s \(attempt 2 of 4\)/);
+    assert.match(r.stderr, /GET \/v1\/enrollments\/enr-audit-1: the gateway answered 503 LEDGER_UNAVAILABLE; retrying in 0\.0 s \(attempt 2 of 4\)/);
     assert.equal(gateway.requests.length, 4);
   });
 
@@ -249,7 +249,7 @@ describe('auditor: flexproof-audit command', () => {
     gateway.busy = 10;
     const r = await runInProcess(args());
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /GET \/v1\/enrollments\/enr-audit-1 answered 503 LEDGER_UNAVAILABLE/);
+    assert.match(r.stderr, /GET \/v1\/enrollments\/enr-audit-1: the gateway answered 503 LEDGER_UNAVAILABLE: the ledger is busy; gave up after 4 attempts/);
     assert.equal(gateway.requests.length, 4);
   });
 
@@ -260,7 +260,7 @@ describe('auditor: flexproof-audit command', () => {
     const r = await runInProcess(['--gateway', url, '--token-file', tokenFile, '--key-file', keyFile, '--enrollment', ENROLLMENT.enrollmentId]);
     assert.equal(r.code, 2);
     assert.deepEqual(r.sleeps, [500, 1000, 2000]);
-    assert.match(r.stderr, /cannot reach the gateway at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+    assert.match(r.stderr, /GET \/v1\/enrollments\/enr-audit-1: connection failed \(ECONNREFUSED\); gave up after 4 attempts in [0-9.]+ s at http:\/\/127\.0\.0\.1:\d+\n$/);
   });
 
   it('a wrong token: exit 2 with the gateway’s code', async () => {

@@ -16,7 +16,7 @@ import {
   type Json,
 } from './support/harness';
 import { badSealingKeys } from './support/sealing-keys';
-import type { ChaincodeErrorCode } from './support/chaincode';
+import type { ChaincodeErrorCode } from '@flexproof/protocol';
 
 /** Runs a call that must be refused with `code`, and asserts it left the state and the events as they were. */
 async function refused(h: ChaincodeHarness, code: ChaincodeErrorCode, call: () => Promise<unknown>) {

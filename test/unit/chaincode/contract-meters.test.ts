@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { KeyObject } from 'node:crypto';
-import { ACTION_AUTHORIZE_METER, ACTION_WITHDRAW, signPayload, type AuthorizeMeterPayload, type LedgerTarget, type WithdrawPayload } from './support/chaincode';
+import { ACTION_AUTHORIZE_METER, ACTION_WITHDRAW, signPayload, type AuthorizeMeterPayload, type LedgerTarget, type WithdrawPayload } from '@flexproof/protocol';
 import { AGGREGATOR, ChaincodeHarness, DSO, expectCode, newProsumer, OUTSIDER, registerMeter, TARGET, type Prosumer } from './support/harness';
 
 /** The owner's consent to `meterId` with `publicKeyPem` under its prosumer id, signed with `key`. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { signPayload } from '@flexproof/protocol';
 import {
   activeEnrollment,
   AGGREGATOR,
@@ -162,7 +163,6 @@ describe('contract org.flexproof.programs', () => {
     const short = await submission(h, p, 'enr-1', 0, '0');
     short.publicSignals.pop();
     short.payload.submissionHash = await h.verifier.submissionHash(short.proof, short.publicSignals);
-    const { signPayload } = await import('./support/chaincode');
     short.signature = signPayload(short.payload, p.privateKey);
     await expectCode(h.call(DSO, 'programs', 'SubmitPeriod', short), 'BAD_INPUT');
     assert.deepEqual(h.stub.snapshot(), before, 'refused submissions leave the ledger untouched');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ACTION_WITHDRAW, signPayload, type WithdrawPayload } from './support/chaincode';
+import { ACTION_WITHDRAW, signPayload, type WithdrawPayload } from '@flexproof/protocol';
 import { AGGREGATOR, ChaincodeHarness, DSO, expectCode, newProsumer, OUTSIDER, registerMeter, TARGET, tokenImbalance, type Prosumer } from './support/harness';
 
 function withdraw(p: Prosumer, amount: string, nonce: string, key = p.privateKey, target = TARGET) {

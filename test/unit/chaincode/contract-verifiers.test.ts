@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { canonicalVerificationKeyHash } from '@flexproof/protocol';
+import { canonicalVerificationKeyHash, verificationKeyHash } from '@flexproof/protocol';
 import { SMALL_CIRCUIT_ID, ensureArtifacts, readVerificationKey } from '@flexproof/circuits';
 import { twistPointFromSeed, twistPointJson } from '../circuits/reference';
-import { verificationKeyHash } from './support/chaincode';
 import { AGGREGATOR, ChaincodeHarness, DSO, expectCode, G1_GENERATOR, OUTSIDER, VKEY } from './support/harness';
 
 describe('contract org.flexproof.verifiers', () => {

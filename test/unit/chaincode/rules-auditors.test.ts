@@ -4,7 +4,10 @@
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
-import { canonicalSealingKeyPem, ChaincodeError, rules, sealingKeyHash, type AuditorKeyRecord } from './support/chaincode';
+import type { schemas } from '@flexproof/protocol';
+import { canonicalSealingKeyPem, ChaincodeError, rules, sealingKeyHash } from './support/chaincode';
+
+type AuditorKeyRecord = schemas.AuditorKeyRecord;
 import { badSealingKeys } from './support/sealing-keys';
 
 const DSO = 'DsoMSP';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ChaincodeError, chaincodeNameFrom, DEFAULT_MAX_CLOCK_SKEW_SECONDS, maxClockSkewSecondsFrom, rules } from './support/chaincode';
+import { chaincodeNameFrom, DEFAULT_MAX_CLOCK_SKEW_SECONDS, maxClockSkewSecondsFrom } from '@flexproof/protocol';
+import { ChaincodeError, rules } from './support/chaincode';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ChaincodeError, rules, type PeriodResult } from './support/chaincode';
+import type { schemas } from '@flexproof/protocol';
+import { ChaincodeError, rules } from './support/chaincode';
+
+type PeriodResult = schemas.PeriodResult;
 
 const verified = (p: number, deviationWh: string): PeriodResult => ({
   outcome: 'verified', periodIndex: p, deviationWh, direction: '0', prevFingerprint: '0', newFingerprint: '1', penalty: '0', submissionHash: 'h', txId: 't', settledAt: 'x',

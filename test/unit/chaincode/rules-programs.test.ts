@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ChaincodeError, rules, type PeriodResult } from './support/chaincode';
+import type { schemas } from '@flexproof/protocol';
+import { ChaincodeError, rules } from './support/chaincode';
+
+type PeriodResult = schemas.PeriodResult;
 
 const parties = { escrowAccount: 'escrow:enrollment:e1', aggregatorAccount: 'org:AggregatorMSP', prosumerAccount: 'prosumer:p1' };
 const timing = { startMs: 1_000_000, periodSeconds: 3600, graceSeconds: 900, periodCount: 24 };

@@ -7,14 +7,14 @@ import {
   ACTION_WITHDRAW,
   canonicalEncoding,
   CHAINCODE_ERROR_CODES,
-  contracts,
   DEFAULT_LEDGER_TARGET,
   prosumerKeyType,
   samePublicKey,
   signPayload,
   verifyPayloadSignature,
   type WithdrawPayload,
-} from './support/chaincode';
+} from '@flexproof/protocol';
+import { contracts } from './support/chaincode';
 
 const payload: WithdrawPayload = { type: ACTION_WITHDRAW, ...DEFAULT_LEDGER_TARGET, meterId: 'm1', prosumerId: 'p1', amount: '10', nonce: '1' };
 

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { ESLint } from 'eslint';
+import ts from 'typescript';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const RULE = 'flexproof/package-boundaries';
@@ -48,13 +49,25 @@ describe('lint: package boundaries', function () {
   it('lets entry points, declared subpaths, a package\'s own files and test helpers through', async () => {
     const code = [
       "import { parseConfig } from '@flexproof/edge-client';",
-      "import { signPayload } from '@flexproof/chaincode/client';",
+      "import manifest from '@flexproof/chaincode/package.json';",
       "import { Harness } from './support/node-harness';",
-      "export { parseConfig, signPayload, Harness };",
+      "export { parseConfig, manifest, Harness };",
     ].join('\n');
     assert.deepEqual(await reached('test/unit/edge-client/boundary-probe.test.ts', code), []);
     const own = "import { EdgeError } from './errors';\nimport { parseConfig } from '../src/config';\nexport { EdgeError, parseConfig };\n";
     assert.deepEqual(await reached('edge-client/src/boundary-probe.ts', own), []);
+  });
+
+  it('a retired entry is refused where lint cannot see it: @flexproof/chaincode/client resolves neither for tsc nor for node', () => {
+    const { options } = ts.convertCompilerOptionsFromJson(
+      (ts.readConfigFile(path.join(ROOT, 'tsconfig.base.json'), ts.sys.readFile).config as { compilerOptions: unknown }).compilerOptions,
+      ROOT,
+    );
+    const from = path.join(ROOT, 'test/unit/chaincode/boundary-probe.test.ts');
+    const resolved = (spec: string) => ts.resolveModuleName(spec, from, options, ts.sys).resolvedModule?.resolvedFileName;
+    assert.ok(resolved('@flexproof/chaincode'), 'the entry point resolves');
+    assert.equal(resolved('@flexproof/chaincode/client'), undefined);
+    assert.throws(() => require.resolve('@flexproof/chaincode/client'), (e: NodeJS.ErrnoException) => e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
 
   it('keeps its exceptions narrow: the chaincode harness reaches the listed internals only', async () => {

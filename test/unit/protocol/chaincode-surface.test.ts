@@ -1,17 +1,19 @@
 /**
- * What the chaincode's former client entry held now lives in the protocol, once: the
- * deprecated `@flexproof/chaincode/client` and the chaincode itself hand out the
- * protocol's own functions and constants (identity, so no second copy can drift), and the
- * account names the protocol builds are the ones the chaincode's rules accept.
+ * What the chaincode's former client entry (`@flexproof/chaincode/client`) held lives in
+ * the protocol, once, and the entry is gone: importing it fails to resolve, and neither
+ * the built chaincode entry nor its sources hand out a second copy of a protocol name.
+ * The account names the protocol builds are the ones the chaincode's rules accept.
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
+import * as chaincodeEntry from '@flexproof/chaincode';
 import * as chaincode from '../chaincode/support/chaincode';
 import { AGGREGATOR, ChaincodeHarness, DSO } from '../chaincode/support/harness';
-import * as deprecatedClient from '@flexproof/chaincode/client';
 import * as protocol from '@flexproof/protocol';
 
+/** The names the client entry re-exported from the protocol (each the protocol's). */
 const MOVED = [
   'ACTION_ACCEPT_ENROLLMENT',
   'ACTION_AUTHORIZE_METER',
@@ -28,7 +30,6 @@ const MOVED = [
   'GENESIS_FINGERPRINT',
   'DEFAULT_PERIOD_SECONDS',
   'DEFAULT_GRACE_SECONDS',
-  'schemas',
   'stableStringify',
   'verificationKeyHash',
   'DEFAULT_CHAINCODE_NAME',
@@ -42,21 +43,31 @@ const MOVED = [
   'CHAINCODE_ERROR_CODES',
 ] as const;
 
-describe('protocol: the chaincode client entry, moved', () => {
-  it('the deprecated entry holds the protocol\'s own objects, plus only the chaincode\'s error class and parser', () => {
-    const client = deprecatedClient as unknown as Record<string, unknown>;
-    const p = protocol as unknown as Record<string, unknown>;
-    for (const name of MOVED) {
-      assert.ok(p[name] !== undefined, `${name} is exported by the protocol`);
-      assert.equal(client[name], p[name], name);
-    }
-    assert.deepEqual(Object.keys(client).filter((k) => !(MOVED as readonly string[]).includes(k)).sort(), ['ChaincodeError', 'parseErrorCode']);
+/** Names that contract-batch-real-proofs.test.ts still takes through the harness (support/chaincode.ts says so). */
+const HARNESS_STOPGAP = new Set(['ACTION_SUBMIT_PERIOD', 'signPayload']);
+
+describe('protocol: the chaincode client entry, moved here and gone', () => {
+  it('the client entry is gone: its specifier does not resolve, in code or from the package', () => {
+    assert.throws(() => require.resolve('@flexproof/chaincode/client'), (e: NodeJS.ErrnoException) => e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED');
+    const manifest = JSON.parse(readFileSync(require.resolve('@flexproof/chaincode/package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    assert.deepEqual(Object.keys(manifest.exports).sort(), ['.', './package.json']);
   });
 
-  it('the chaincode signs, hashes, names accounts and parses settings with the protocol\'s functions', () => {
-    const cc = chaincode as unknown as Record<string, unknown>;
-    const p = protocol as unknown as Record<string, unknown>;
-    for (const name of MOVED) assert.equal(cc[name], p[name], name);
+  it('the chaincode hands out no protocol name again: its entry and its sources export none of the moved ones', () => {
+    const built = chaincodeEntry as unknown as Record<string, unknown>;
+    const sources = chaincode as unknown as Record<string, unknown>;
+    for (const name of MOVED) {
+      assert.ok((protocol as unknown as Record<string, unknown>)[name] !== undefined, `${name} is exported by the protocol`);
+      assert.equal(built[name], undefined, `@flexproof/chaincode still exports ${name}`);
+      if (!HARNESS_STOPGAP.has(name)) assert.equal(sources[name], undefined, `chaincode/src/index.ts still exports ${name}`);
+    }
+    // Its own error class and parser stay; the schemas it checks with are the protocol's objects.
+    assert.equal(typeof built.ChaincodeError, 'function');
+    assert.equal(typeof built.parseErrorCode, 'function');
+    assert.equal(built.schemas, protocol.schemas);
+  });
+
+  it('the chaincode\'s rules name accounts with the protocol\'s functions', () => {
     for (const name of ['orgAccount', 'prosumerAccount', 'enrollmentEscrow', 'orderEscrow'] as const) {
       assert.equal(chaincode.rules[name], protocol[name], `rules.${name}`);
     }

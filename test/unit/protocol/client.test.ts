@@ -7,6 +7,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  ACTION_SUBMIT_PERIOD,
+  DEFAULT_LEDGER_TARGET,
   EDGE_HEADERS,
   EdgeGatewayClient,
   GatewayClient,
@@ -286,7 +288,8 @@ describe('protocol: EdgeGatewayClient', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const edge = new EdgeGatewayClient({ baseUrl: server.url, meterId: 'meter-1', privateKey, gatewayMspId: 'AggregatorMSP', sleep: noSleep });
     server.script = [busy('0'), drop, ok({ outcome: 'verified', enrollmentId: 'e1', periodIndex: 2, result: {}, txId: 'tx', replayed: false })];
-    const body = { payload: { enrollmentId: 'e1', periodIndex: 2 }, signature: 'c2lnbmF0dXJlLXNpZ25hdHVyZQ==', proof: {}, publicSignals: ['1'] };
+    const payload = { type: ACTION_SUBMIT_PERIOD, ...DEFAULT_LEDGER_TARGET, enrollmentId: 'e1', meterId: 'meter-1', prosumerId: 'p1', circuitId: 'c1', periodIndex: 2, submissionHash: 'ab' } as const;
+    const body = { payload, signature: 'c2lnbmF0dXJlLXNpZ25hdHVyZQ==', proof: {}, publicSignals: ['1'] };
     await edge.submitPeriod('e1', 2, body);
     assert.equal(server.seen.length, 3);
     const nonces = new Set<string>();

@@ -9,8 +9,7 @@
 import assert from 'node:assert/strict';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
-import { CONTRACTS, schemas, TRANSACTIONS, type TransactionKey } from '@flexproof/protocol';
-import { ACTION_WITHDRAW, signPayload } from '../chaincode/support/chaincode';
+import { ACTION_WITHDRAW, CONTRACTS, schemas, signPayload, TRANSACTIONS, type TransactionKey } from '@flexproof/protocol';
 import {
   AGGREGATOR,
   ChaincodeHarness,

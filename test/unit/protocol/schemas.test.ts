@@ -52,7 +52,7 @@ describe('protocol schemas: one definition, the chaincode\'s', () => {
   it('the chaincode\'s schemas are the protocol\'s own objects, not a copy', () => {
     // Identity, not equality: a copy equal rule for rule would fail this.
     assert.equal(contractSchemas, p);
-    assert.equal(chaincodeSchemas, p, 'the deprecated client entry hands out the same');
+    assert.equal(chaincodeSchemas, p, 'the built chaincode entry hands out the same');
   });
 
   const BATCHES = new Set<TransactionKey>(['offerEnrollments', 'depositRewards', 'submitPeriods']);

@@ -7,13 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { canonicalVerificationKey, canonicalVerificationKeyHash, stableStringify, verificationKeyHash } from '@flexproof/protocol';
+import { canonicalVerificationKey, canonicalVerificationKeyHash, stableStringify, verificationKeyHash, type schemas } from '@flexproof/protocol';
 import { AGGREGATOR, ChaincodeHarness, VKEY } from '../chaincode/support/harness';
-import type { VerificationKeyRecord } from '../chaincode/support/chaincode';
 
-// Checked by tsc: the chaincode's record holds its key as a JSON object, not any value.
+
+// Checked by tsc: the ledger's record (the protocol's, which the chaincode's model is) holds its key as a JSON object, not any value.
 // @ts-expect-error a string is not a verification key
-const notAKey: VerificationKeyRecord['verificationKey'] = 'a string';
+const notAKey: schemas.VerificationKeyRecord['verificationKey'] = 'a string';
 void notAKey;
 
 describe('protocol: verificationKeyHash and canonicalVerificationKeyHash', () => {

@@ -5,9 +5,9 @@
  * key it was given, so tests can show the key comes from the ledger.
  */
 import { createHash } from 'node:crypto';
+import { stableStringify } from '@flexproof/protocol';
 import {
   ProofInputError,
-  stableStringify,
   type DecodedPublicSignals,
   type ProofBatchItem,
   type ProofBatchVerdict,

@@ -13,25 +13,27 @@ import type { ClientIdentity } from 'fabric-shim-api';
 import {
   ACTION_ACCEPT_ENROLLMENT,
   ACTION_SUBMIT_PERIOD,
-  AuditorsContract,
-  ChaincodeError,
   DEFAULT_LEDGER_TARGET,
   enrollmentTerms,
+  signPayload,
+  type AcceptEnrollmentPayload,
+  type ChaincodeErrorCode,
+  type LedgerTarget,
+  type schemas,
+  type SubmitPeriodPayload,
+} from '@flexproof/protocol';
+import {
+  AuditorsContract,
+  ChaincodeError,
   MarketContract,
   MetersContract,
   parseErrorCode,
   ProgramsContract,
-  signPayload,
   SystemContract,
   TokensContract,
   VerifiersContract,
-  type AcceptEnrollmentPayload,
-  type ChaincodeErrorCode,
-  type Enrollment,
-  type LedgerTarget,
   type PeerClock,
   type ProofVerifier,
-  type SubmitPeriodPayload,
 } from './chaincode';
 import { FakeProofVerifier } from './fake-proof-verifier';
 import { InMemoryStubForTests } from './in-memory-stub';
@@ -267,7 +269,7 @@ export function offerInput(enrollmentId: string, orderId: string, p: Prosumer, o
 
 export function signedAccept(
   p: Prosumer,
-  enrollment: Enrollment,
+  enrollment: schemas.Enrollment,
   nonce: string,
   key: KeyObject = p.privateKey,
   target: LedgerTarget = TARGET,
@@ -283,8 +285,8 @@ export async function activeEnrollment(
   enrollmentId: string,
   orderId: string,
   o: EnrollmentTermsOverrides = {},
-): Promise<Enrollment> {
-  const offered: Enrollment = await h.call(AGGREGATOR, 'programs', 'OfferEnrollment', offerInput(enrollmentId, orderId, p, o));
+): Promise<schemas.Enrollment> {
+  const offered: schemas.Enrollment = await h.call(AGGREGATOR, 'programs', 'OfferEnrollment', offerInput(enrollmentId, orderId, p, o));
   const nonce = String(h.nowMs + h.stub.events.length);
   await h.call(DSO, 'programs', 'AcceptEnrollment', signedAccept(p, offered, nonce));
   return h.call(AGGREGATOR, 'programs', 'DepositReward', { enrollmentId });
