@@ -525,6 +525,23 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     group: 'auditor-keys',
+    action: 'retire',
+    summary: "Propose retiring an active auditor key (--approve: approve the other organisation's proposal)",
+    options: { ...AUDITOR, approve: { type: 'boolean', description: 'approve a proposed retirement instead of proposing one' } },
+    details:
+      'Once the retirement is approved, edges stop sealing new periods to this key; what was sealed to it before stays readable by its holder. The other organisation approves with --approve.',
+    run: async (ctx) => {
+      const client = await ctx.client();
+      const auditorId = str(ctx, 'auditor');
+      return record(
+        ctx.values.approve === true
+          ? await client.approveAuditorKeyRetirement(auditorId, ctx.write)
+          : await client.proposeAuditorKeyRetirement(auditorId, ctx.write),
+      );
+    },
+  },
+  {
+    group: 'auditor-keys',
     action: 'list',
     summary: 'Every auditor key with its status and hash (edges seal to the active ones)',
     run: async (ctx) => {

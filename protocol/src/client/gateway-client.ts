@@ -262,6 +262,12 @@ export class GatewayClient extends BaseClient {
   approveAuditorKey(auditorId: string, keyHash: string, options?: WriteOptions): Promise<Submitted<AuditorKeyRecord>> {
     return this.post(`/v1/auditor-keys/${seg(auditorId)}/approve`, { keyHash }, options);
   }
+  proposeAuditorKeyRetirement(auditorId: string, options?: WriteOptions): Promise<Submitted<AuditorKeyRecord>> {
+    return this.post(`/v1/auditor-keys/${seg(auditorId)}/retire`, undefined, options);
+  }
+  approveAuditorKeyRetirement(auditorId: string, options?: WriteOptions): Promise<Submitted<AuditorKeyRecord>> {
+    return this.post(`/v1/auditor-keys/${seg(auditorId)}/retire/approve`, undefined, options);
+  }
   auditorKeys(): Promise<AuditorKeyList> {
     return this.get('/v1/auditor-keys');
   }

@@ -1,5 +1,5 @@
 // `flexproof keys hash|propose|review|approve` with a ceremony bundle (--bundle DIR), and
-// `flexproof auditor-keys hash|propose|approve|list`, against the real gateway app on the
+// `flexproof auditor-keys hash|propose|approve|retire|list`, against the real gateway app on the
 // gateway tests' fake ledger. A bundle is checked whole before anything is sent; its key
 // is proposed in canonical form and approved only by the hash computed here; an auditor
 // key is approved only when the local public key file is the proposal's.
@@ -115,6 +115,19 @@ describe('operator: keys with a ceremony bundle, and auditor keys', function () 
         const record = auditors.get(String(auditorId)) as Record<string, unknown>;
         if (record.keyHash !== keyHash) throw new ChaincodeRefusal('RULE_VIOLATION', 'keyHash is not the proposed key\'s');
         record.status = 'active';
+        return record;
+      })
+      .on(TX.proposeAuditorKeyRetirement, ({ auditorId }) => {
+        const record = auditors.get(String(auditorId));
+        if (!record || record.status !== 'active') throw new ChaincodeRefusal('CONFLICT', `auditor ${String(auditorId)} is not active`);
+        record.retirementProposedBy = 'AggregatorMSP';
+        return record;
+      })
+      .on(TX.approveAuditorKeyRetirement, ({ auditorId }) => {
+        const record = auditors.get(String(auditorId));
+        if (!record || record.retirementProposedBy === undefined) throw new ChaincodeRefusal('CONFLICT', `no retirement of auditor ${String(auditorId)} is pending`);
+        record.status = 'retired';
+        record.retiredBy = 'DsoMSP';
         return record;
       })
       .on(TX.listAuditorKeys, () => ({ keys: [...auditors.values()] }));
@@ -239,6 +252,24 @@ describe('operator: keys with a ceremony bundle, and auditor keys', function () 
       const listed = await run(['auditor-keys', 'list']);
       assert.equal(listed.code, EXIT.ok, listed.stderr);
       assert.match(listed.stdout, new RegExp(`audit-1\\s+active\\s+${sealingKeyHash(key)}\\s+AggregatorMSP\\s+Acme Audit BV`));
+    });
+
+    it('retire proposes a retirement; retire --approve approves it; a refusal by the ledger is exit 1', async () => {
+      const key = pem();
+      auditors.set('audit-9', { auditorId: 'audit-9', publicKeyPem: key, keyHash: sealingKeyHash(key), status: 'active', proposedBy: 'AggregatorMSP' });
+      const early = await run(['auditor-keys', 'retire', '--auditor', 'audit-9', '--approve']);
+      assert.equal(early.code, EXIT.refused);
+      assert.match(early.stderr, /CONFLICT.*no retirement of auditor audit-9 is pending/);
+      const proposed = await run(['auditor-keys', 'retire', '--auditor', 'audit-9', '--json'], asAggregator);
+      assert.equal(proposed.code, EXIT.ok, proposed.stderr);
+      assert.deepEqual(submitted(TX.proposeAuditorKeyRetirement), [{ auditorId: 'audit-9' }]);
+      assert.equal(JSON.parse(proposed.stdout).result.retirementProposedBy, 'AggregatorMSP');
+      const approved = await run(['auditor-keys', 'retire', '--auditor', 'audit-9', '--approve', '--json']);
+      assert.equal(approved.code, EXIT.ok, approved.stderr);
+      // The early approval above reached the ledger and was refused there; this one committed.
+      assert.deepEqual(submitted(TX.approveAuditorKeyRetirement), [{ auditorId: 'audit-9' }, { auditorId: 'audit-9' }]);
+      assert.equal(JSON.parse(approved.stdout).result.status, 'retired');
+      assert.equal((await run(['auditor-keys', 'retire'])).code, EXIT.usage, '--auditor is required');
     });
 
     it('a file that is not an EC P-256 public key is refused naming the flag, never quoting the file', async () => {
