@@ -13,7 +13,9 @@ import { EdgeError } from './errors';
  * proven: proof and signed body ready, not sent yet;
  * submitted: sent at least once, no final answer yet (the same body is resent);
  * settled: the ledger recorded a result for the period (see `outcome`);
- * rejected: the gateway refused it with a final 4xx (kept for the operator, not retried);
+ * rejected: the gateway refused it with a final 4xx, or the edge left it for the aggregator's
+ *   claim (`lastError.code` LEFT_FOR_CLAIM: its proof could no longer land before the
+ *   deadline); kept, not retried;
  * failed: the period could not be proven (e.g. a reading out of range).
  */
 export type PeriodStatus = 'proven' | 'submitted' | 'settled' | 'rejected' | 'failed';

@@ -11,9 +11,12 @@
  *    import minus export against a signed request);
  * 3. submit: the lowest proven period, only when every earlier one is resolved, so the
  *    fingerprint chain grows in order; retried with exponential backoff while the
- *    gateway or ledger is down, always with the same body;
+ *    gateway or ledger is down, always with the same body; a period whose proof could
+ *    no longer land before its deadline (end + grace, less the proof estimate and the
+ *    submission allowance) is neither proven nor sent but left for the aggregator's
+ *    claim (LEFT_FOR_CLAIM), its readings kept and uploaded like any other's;
  * 4. upload: the interval readings (import, and for a v2 net energy enrollment the
- *    export too) and the fingerprint salt of each settled period,
+ *    export too) and the fingerprint salt of each period with a final answer,
  *    sealed at the site (JWE, @flexproof/protocol) to the site's own sealing key and to
  *    the auditor keys the ledger holds as active, checked and filtered by the config's
  *    `auditors` allowlist (sealing-recipients.ts); the sealed document is recorded before
@@ -41,7 +44,7 @@ import type { EdgeStateFile, HoldCode, PeriodRecord } from './edge-state';
 import { EdgeError } from './errors';
 import { GatewayError, type EnrollmentView, type GatewayPort } from './gateway-port';
 import type { Logger } from './log';
-import { periodEndMs, periodStartMs, type PeriodTiming } from './period-clock';
+import { periodDeadlineMs, periodEndMs, periodStartMs, type PeriodTiming } from './period-clock';
 import { periodFingerprintSalt, provePeriod } from './period-proof';
 import type { ProverPort } from './prover';
 import { localKeyHash, lookUpLedgerKey } from './ledger-key';
@@ -63,8 +66,10 @@ import {
   holdToClear,
   keyHeldOnStart,
   nextBackoff,
+  LEFT_FOR_CLAIM,
   nextWakeMs,
   proofFailure,
+  reproveOrLeave,
   readLedgerDue,
   readingOutOfRange,
   recheckHeldKey,
@@ -77,6 +82,7 @@ import {
   unverifiedProof,
   verifyBeforeSending,
   type Backoff,
+  type ClosedPeriod,
   type HoldAction,
   type LedgerAction,
   type PipelineSnapshot,
@@ -385,7 +391,8 @@ export class EnrollmentPipeline {
     let keyChecked = false;
     let proved: number | undefined;
     for (;;) {
-      const decision = decideClose(this.#snapshot(now), keyChecked);
+      // The time is read again for the deadline: proving the previous period took some of it.
+      const decision = decideClose(this.#snapshot(now), keyChecked, this.#clock());
       if (decision.kind === 'wait') return;
       if (decision.kind === 'check-key') {
         keyChecked = true;
@@ -396,24 +403,69 @@ export class EnrollmentPipeline {
       // the same period asked for twice would mean neither happened: left to the next step.
       if (proved === decision.periodIndex) return;
       proved = decision.periodIndex;
-      await this.#prove(decision.periodIndex, decision.prevFingerprint, now);
+      if (decision.kind === 'skip') await this.#skip(decision.periodIndex, decision.prevFingerprint, decision.marginMs);
+      else await this.#prove(decision.periodIndex, decision.prevFingerprint, now);
     }
   }
 
-  async #prove(p: number, prevFingerprint: string, now: number): Promise<void> {
-    const net = this.#net;
+  /** Period p's readings as the period closes them (the registers chain on from the previous period's close). */
+  #close(p: number): ClosedPeriod & { messageCount: number } {
     const messageCount = this.#ctx.readings.between(periodStartMs(this.#timing, p), periodEndMs(this.#timing, p)).length;
-    const { importWh, exportWh, base } = closedPeriod(
+    const closed = closedPeriod(
       {
         readings: this.#ctx.readings.readings,
         messageCount,
         timing: this.#timing,
         periodIndex: p,
         previous: p > 0 ? this.#ctx.state.period(this.enrollmentId, p - 1) : undefined,
-        net,
+        net: this.#net,
       },
       this.#isoNow(),
     );
+    return { ...closed, messageCount };
+  }
+
+  /**
+   * A period whose proof could no longer land before its deadline: its readings are
+   * recorded like any other's (uploaded sealed; the next period opens at its closing
+   * register), nothing is proven or signed, and it is left for the aggregator's claim.
+   */
+  async #skip(p: number, prevFingerprint: string, marginMs: number): Promise<void> {
+    const { base, messageCount } = this.#close(p);
+    const deadline = new Date(periodDeadlineMs(this.#timing, p)).toISOString();
+    const message = `not proven: a proof started now (estimated with the submission at ${marginMs} ms) would land after the deadline ${deadline}; left for the aggregator's ClaimMissedPeriod`;
+    this.#ctx.logger.warn('period.skipped', { enrollmentId: this.enrollmentId, periodIndex: p, messages: messageCount, deadline, marginMs, leftFor: 'ClaimMissedPeriod' });
+    await this.#record(p, { ...base, status: 'rejected', prevFingerprint, newFingerprint: '', deviationWh: '', submissionHash: '', body: '', provingMs: 0, lastError: { code: LEFT_FOR_CLAIM, message, at: this.#isoNow() } });
+  }
+
+  /**
+   * A period proven again (the chain head moved, other artifacts, a refused head) keeps
+   * the readings and registers it was closed with: readings that arrived since would
+   * interpolate its closing register differently, and the next period may already have
+   * opened at the recorded one (energy would be counted twice or lost between them).
+   */
+  #recorded(r: PeriodRecord): ClosedPeriod & { messageCount: number } {
+    const importWh = r.readings.map((v) => BigInt(v));
+    const exportWh = (r.exportReadings ?? r.readings.map(() => '0')).map((v) => BigInt(v));
+    const base: ClosedPeriod['base'] = {
+      periodIndex: r.periodIndex,
+      messageCount: r.messageCount,
+      readings: r.readings,
+      ...(r.exportReadings !== undefined ? { exportReadings: r.exportReadings } : {}),
+      ...(r.openingRegisterWh !== undefined ? { openingRegisterWh: r.openingRegisterWh } : {}),
+      ...(r.closingRegisterWh !== undefined ? { closingRegisterWh: r.closingRegisterWh } : {}),
+      ...(r.openingExportRegisterWh !== undefined ? { openingExportRegisterWh: r.openingExportRegisterWh } : {}),
+      ...(r.closingExportRegisterWh !== undefined ? { closingExportRegisterWh: r.closingExportRegisterWh } : {}),
+      provenAt: this.#isoNow(),
+      attempts: r.attempts,
+    };
+    return { importWh, exportWh, base, messageCount: r.messageCount };
+  }
+
+  async #prove(p: number, prevFingerprint: string, now: number): Promise<void> {
+    const net = this.#net;
+    const recorded = this.#ctx.state.period(this.enrollmentId, p);
+    const { importWh, exportWh, base, messageCount } = recorded && recorded.readings.length > 0 ? this.#recorded(recorded) : this.#close(p);
     if (!net && !this.#exportIgnoredLogged && exportWh.some((e) => e > 0n)) {
       this.#exportIgnoredLogged = true;
       this.#ctx.logger.warn('period.export-not-proven', {
@@ -529,9 +581,13 @@ export class EnrollmentPipeline {
         case 'none':
           return;
         case 'expire':
-          await this.#expired(this.#recordOf(decision.periodIndex));
+          await this.#expired(this.#recordOf(decision.periodIndex), decision.reason);
           continue;
         case 'reprove':
+          // Proven again only once a gateway answers (the key check before sending): while
+          // none does, nothing can be sent and the head may move again before one does, so
+          // a proof now would most likely be made twice, and slow the catch-up.
+          if (sendKeyCheck(this.#snapshot(now)) === 'wait' || (await this.#checkLedgerKey(now)) !== 'ok') return;
           this.#ctx.logger.warn('period.reproving', { enrollmentId: this.enrollmentId, periodIndex: decision.periodIndex, reason: 'the chain head moved' });
           await this.#prove(decision.periodIndex, decision.prevFingerprint, now);
           continue;
@@ -550,6 +606,10 @@ export class EnrollmentPipeline {
     if (verifyBeforeSending(record) && !(await this.#verifies(JSON.parse(record.body) as DeviationProof))) {
       const next = unverifiedProof(record);
       if (next.kind === 'reprove') {
+        if (reproveOrLeave(this.#snapshot(now), p, this.#clock()) === 'leave') {
+          await this.#expired(record, 'reprove');
+          return true;
+        }
         // Proven with other artifacts (replaced since) and never sent: prove it again, verified before signing.
         this.#ctx.logger.warn('period.reproving', { enrollmentId: this.enrollmentId, periodIndex: p, reason: "the proof does not verify against the ledger's key" });
         await this.#prove(p, next.prevFingerprint, now);
@@ -596,11 +656,14 @@ export class EnrollmentPipeline {
     if (settlementExcludes(outcome)) await this.#markExcluded(`invalid proof at period ${p}`);
   }
 
-  /** A proven period whose deadline passed before it was sent: left to the aggregator's claim. */
-  async #expired(record: PeriodRecord): Promise<void> {
-    const message = `the deadline of period ${record.periodIndex} passed before its proof was sent`;
-    this.#ctx.logger.warn('period.expired', { enrollmentId: this.enrollmentId, periodIndex: record.periodIndex, message });
-    await this.#patch(record.periodIndex, { status: 'rejected', lastError: { code: 'DEADLINE_PASSED', message, at: this.#isoNow() } });
+  /** A proven period without a settlement that can no longer land before its deadline: left to the aggregator's claim. */
+  async #expired(record: PeriodRecord, reason: 'send' | 'reprove'): Promise<void> {
+    const p = record.periodIndex;
+    const deadline = new Date(periodDeadlineMs(this.#timing, p)).toISOString();
+    const why = reason === 'send' ? 'its proof was not sent before' : 'it had to be proven again (the chain head moved) and a new proof would land after';
+    const message = `${why} the deadline ${deadline}; left for the aggregator's ClaimMissedPeriod`;
+    this.#ctx.logger.warn('period.expired', { enrollmentId: this.enrollmentId, periodIndex: p, deadline, reason, leftFor: 'ClaimMissedPeriod', message });
+    await this.#patch(p, { status: 'rejected', lastError: { code: LEFT_FOR_CLAIM, message, at: this.#isoNow() } });
   }
 
   async #rejected(record: PeriodRecord, error: GatewayError): Promise<void> {
@@ -643,6 +706,10 @@ export class EnrollmentPipeline {
         await this.#patch(p, { lastError: this.#errorRecord(error) });
         return true;
       case 'reprove':
+        if (reproveOrLeave(this.#snapshot(now), p, this.#clock()) === 'leave') {
+          await this.#expired(record, 'reprove');
+          return true;
+        }
         this.#ctx.logger.warn('period.reproving', { enrollmentId: this.enrollmentId, periodIndex: p, reason: 'the ledger chain head differs' });
         await this.#prove(p, decision.prevFingerprint, now);
         return false;

@@ -107,6 +107,74 @@ export function chainHeadBefore(enrollment: Readonly<EnrollmentState>, p: number
   return GENESIS_FINGERPRINT;
 }
 
+// ---- the deadline, before proving ----
+
+/**
+ * What a proof is assumed to take before this enrollment timed one: the small circuits
+ * prove in a second or two, the full ones in tens of seconds on a small board; the
+ * estimate is replaced by the measured duration from the first proof on.
+ */
+export const DEFAULT_PROOF_ESTIMATE_MS = 10_000;
+/**
+ * What a submission is given to land before its deadline: the gateway's endorsement by
+ * both organisations, ordering and commit (about 2 s on the Raft network under load).
+ * A proof sent with less than this left is not sent: the ledger would most likely refuse it.
+ */
+export const SUBMIT_ALLOWANCE_MS = 3_000;
+/** How many of the latest timed proofs the estimate looks at (the longest of them counts). */
+export const RECENT_PROOFS = 3;
+
+/** The code a period left for the aggregator's claim carries in its record (never sent, nothing signed for the ledger). */
+export const LEFT_FOR_CLAIM = 'LEFT_FOR_CLAIM';
+
+/**
+ * What proving a period is assumed to take: the longest of this enrollment's latest
+ * RECENT_PROOFS measured proofs (a machine that got slower counts at once), or the
+ * default before any.
+ */
+export function proofEstimateMs(enrollment: Readonly<EnrollmentState>): number {
+  const timed: number[] = [];
+  for (let p = PERIOD_COUNT - 1; p >= 0 && timed.length < RECENT_PROOFS; p--) {
+    const ms = periodOf(enrollment, p)?.provingMs ?? 0;
+    if (ms > 0) timed.push(ms);
+  }
+  return timed.length > 0 ? Math.max(...timed) : DEFAULT_PROOF_ESTIMATE_MS;
+}
+
+/** The margin a period's proof must leave before its deadline: the proof estimate plus the submission allowance. */
+export function provingMarginMs(enrollment: Readonly<EnrollmentState>): number {
+  return proofEstimateMs(enrollment) + SUBMIT_ALLOWANCE_MS;
+}
+
+/** Proving period p now could not land before its deadline (end + grace, less the margin): it is left for the claim. */
+export function tooLateToProve(s: Pick<PipelineSnapshot, 'timing' | 'enrollment'>, p: number, clockNow: number): boolean {
+  return clockNow > periodDeadlineMs(s.timing, p) - provingMarginMs(s.enrollment);
+}
+
+/** A proof of period p sent now, for the first time, could not land before its deadline. */
+export function tooLateToSend(timing: PeriodTiming, p: number, clockNow: number): boolean {
+  return clockNow > periodDeadlineMs(timing, p) - SUBMIT_ALLOWANCE_MS;
+}
+
+/**
+ * Period p to be proven again (its stored proof unusable: the head moved, or other
+ * artifacts): proven only if the new proof can still land, else left for the claim.
+ */
+export function reproveOrLeave(s: Pick<PipelineSnapshot, 'timing' | 'enrollment'>, p: number, clockNow: number): 'reprove' | 'leave' {
+  return tooLateToProve(s, p, clockNow) ? 'leave' : 'reprove';
+}
+
+/**
+ * Readings the store should hold: every period the edge closed with a final answer,
+ * settled (verified and invalidProof: the auditor's evidence; missed: claimed by the
+ * aggregator) or left unsettled (left for the claim, or refused); a period that could not
+ * be proven (failed) holds no valid interval energies.
+ */
+export function readingsUploadable(r: Pick<PeriodRecord, 'status' | 'outcome'>): boolean {
+  if (r.status === 'rejected') return true;
+  return r.status === 'settled' && (r.outcome === 'verified' || r.outcome === 'invalidProof' || r.outcome === 'missed');
+}
+
 /** The lowest period still to be sent, if every earlier one is resolved (a gap stops the search). */
 export function firstPending(enrollment: Readonly<EnrollmentState>): PeriodRecord | undefined {
   for (let p = 0; p < PERIOD_COUNT; p++) {
@@ -194,6 +262,12 @@ export function recheckHeldKey(s: Pick<PipelineSnapshot, 'keyHeld' | 'backoff' |
 
 export type CloseDecision =
   | { kind: 'prove'; periodIndex: number; prevFingerprint: string; tamper: boolean }
+  /**
+   * Ended, and its proof could no longer land before the deadline (the edge was off or
+   * behind): not proven; its readings are recorded (and uploaded) and the period is left
+   * for the aggregator's ClaimMissedPeriod. The chain head stays where it was.
+   */
+  | { kind: 'skip'; periodIndex: number; prevFingerprint: string; marginMs: number }
   /** Check the ledger key before the round's first proof: nothing is signed against a key known to be wrong. */
   | { kind: 'check-key' }
   | { kind: 'wait'; reason: 'key-held' | 'not-ended' | 'day-over' };
@@ -201,13 +275,19 @@ export type CloseDecision =
 /**
  * The next period to close and prove. `keyChecked`: the key was checked in this round
  * already. With the gateway out of reach (the check's retry not due) the site proves on,
- * verified against its own key, and checks again before sending.
+ * verified against its own key, and checks again before sending. `clockNow`: the time
+ * read again just before deciding (proving the previous period took some of it), for
+ * the deadline: a period whose proof could no longer land is skipped, not proven, so an
+ * edge that was off or fell behind catches up at once instead of proving in vain.
  */
-export function decideClose(s: PipelineSnapshot, keyChecked: boolean): CloseDecision {
+export function decideClose(s: PipelineSnapshot, keyChecked: boolean, clockNow: number = s.now): CloseDecision {
   const p = nextUnclosedPeriod(s.enrollment);
   if (p === undefined) return { kind: 'wait', reason: 'day-over' };
   if (s.keyHeld) return { kind: 'wait', reason: 'key-held' };
   if (s.now < periodEndMs(s.timing, p) + s.closeDelayMs) return { kind: 'wait', reason: 'not-ended' };
+  if (tooLateToProve(s, p, Math.max(s.now, clockNow))) {
+    return { kind: 'skip', periodIndex: p, prevFingerprint: chainHeadBefore(s.enrollment, p), marginMs: provingMarginMs(s.enrollment) };
+  }
   if (!keyChecked && isDue(s.backoff, 'key', s.now)) return { kind: 'check-key' };
   return { kind: 'prove', periodIndex: p, prevFingerprint: chainHeadBefore(s.enrollment, p), tamper: s.tamperPeriod === p };
 }
@@ -385,8 +465,12 @@ export function holdToClear(current: Pick<EnrollmentHold, 'code'> | undefined, c
 
 export type SubmitDecision =
   | { kind: 'none'; reason: 'nothing-pending' | 'key-held' | 'excluded' | 'terms-mismatch' | 'not-active' | 'backing-off' }
-  /** Proven, never sent, and its deadline passed: the ledger would answer DEADLINE_PASSED, so it is not re-proven or sent. */
-  | { kind: 'expire'; periodIndex: number }
+  /**
+   * Proven, never sent, and it could no longer land before its deadline ('send': less
+   * than the submission allowance left; 'reprove': it must be proven again and the proof
+   * would come too late): the ledger would answer DEADLINE_PASSED, so it is left for the claim.
+   */
+  | { kind: 'expire'; periodIndex: number; reason: 'send' | 'reprove' }
   /** Never sent and proven on a head that moved (an earlier period did not verify): prove again on the real head. */
   | { kind: 'reprove'; periodIndex: number; prevFingerprint: string }
   | { kind: 'send'; periodIndex: number };
@@ -408,9 +492,12 @@ export function decideSubmit(s: PipelineSnapshot, clockNow: number): SubmitDecis
   const p = record.periodIndex;
   if (s.ledgerStatus !== 'active' && s.now <= periodDeadlineMs(s.timing, p)) return { kind: 'none', reason: 'not-active' };
   if (!isDue(s.backoff, `submit/${p}`, s.now)) return { kind: 'none', reason: 'backing-off' };
-  if (record.firstSentAt === undefined && clockNow > periodDeadlineMs(s.timing, p)) return { kind: 'expire', periodIndex: p };
+  if (record.firstSentAt === undefined && tooLateToSend(s.timing, p, clockNow)) return { kind: 'expire', periodIndex: p, reason: 'send' };
   const head = chainHeadBefore(s.enrollment, p);
-  if (record.prevFingerprint !== head && record.firstSentAt === undefined) return { kind: 'reprove', periodIndex: p, prevFingerprint: head };
+  if (record.prevFingerprint !== head && record.firstSentAt === undefined) {
+    if (reproveOrLeave(s, p, clockNow) === 'leave') return { kind: 'expire', periodIndex: p, reason: 'reprove' };
+    return { kind: 'reprove', periodIndex: p, prevFingerprint: head };
+  }
   return { kind: 'send', periodIndex: p };
 }
 
@@ -479,8 +566,9 @@ export type UploadDecision =
   | { kind: 'stop'; reason: 'unclosed-period' | 'backing-off' | 'auditor-keys-backing-off' | 'day-over' };
 
 /**
- * The next settled period, from `fromPeriod` on, whose readings the store lacks.
- * Only verified and invalidProof periods are sealed (the auditor's evidence), a period
+ * The next period with a final answer, from `fromPeriod` on, whose readings the store
+ * lacks (readingsUploadable: settled, claimed or left for the claim, so every reading
+ * the edge took in reaches the store). A period whose upload was
  * refused for good in this run is passed over, and an unclosed period or a retry not
  * due yet ends the round. `seal`: the document is not made yet, which needs the
  * auditor keys (read at most once per round, at their own retry pace).
@@ -489,8 +577,7 @@ export function decideUpload(s: PipelineSnapshot, fromPeriod: number): UploadDec
   for (let p = fromPeriod; p < PERIOD_COUNT; p++) {
     const r = periodOf(s.enrollment, p);
     if (!r) return { kind: 'stop', reason: 'unclosed-period' };
-    if (r.status !== 'settled' || r.readingsUploaded || s.uploadBlocked.has(p)) continue;
-    if (r.outcome !== 'verified' && r.outcome !== 'invalidProof') continue;
+    if (!readingsUploadable(r) || r.readingsUploaded || s.uploadBlocked.has(p)) continue;
     if (!isDue(s.backoff, `upload/${p}`, s.now)) return { kind: 'stop', reason: 'backing-off' };
     if (!r.sealed && !isDue(s.backoff, 'auditor-keys', s.now)) return { kind: 'stop', reason: 'auditor-keys-backing-off' };
     return { kind: 'upload', periodIndex: p, seal: !r.sealed };

@@ -11,10 +11,15 @@ import { READINGS_FILE, STATE_FILE } from './edge-node';
 import { PERIOD_COUNT, periodEndMs, type PeriodTiming } from './period-clock';
 import { readRejectCounts, type RejectCounts } from './reading-log';
 import { circuitShape } from '@flexproof/circuits';
+import { LEFT_FOR_CLAIM } from './pipeline-decisions';
 
 export interface PeriodStatusLine {
   periodIndex: number;
-  /** open (not ended), closing (waiting for its close delay), proven, submitted, settled, rejected, failed. */
+  /**
+   * open (not ended), closing (waiting for its close delay), proven, submitted, settled,
+   * claimable (not sent: its proof could no longer land before the deadline; left for the
+   * aggregator's claim, its readings uploaded like any other's), rejected, failed.
+   */
   status: string;
   outcome?: string;
   deviationWh?: string;
@@ -86,7 +91,8 @@ export async function statusReport(config: EdgeConfig, now = Date.now()): Promis
 function lineOf(r: PeriodRecord): PeriodStatusLine {
   return {
     periodIndex: r.periodIndex,
-    status: r.status,
+    // The state file keeps such a period as rejected (nothing more is done for it); the operator sees why.
+    status: r.status === 'rejected' && r.lastError?.code === LEFT_FOR_CLAIM ? 'claimable' : r.status,
     ...(r.outcome ? { outcome: r.outcome } : {}),
     ...(r.deviationWh ? { deviationWh: r.deviationWh } : {}),
     attempts: r.attempts,

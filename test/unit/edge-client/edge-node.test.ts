@@ -102,7 +102,30 @@ describe('edge-client: edge node with a fake gateway', function () {
     assert.ok(h.logger.lines.some((l) => l.event === 'period.reproving'));
   });
 
-  it('catches up after falling behind: periods whose deadline passed before they were sent are not sent, the current one is', async () => {
+  it('a period proven again keeps the readings and registers it was closed with, so the next period still opens at its close', async () => {
+    h = await Harness.create({ verify: true, graceSeconds: 86_400 });
+    h.gateway.down = true;
+    // Readings 7 minutes off every boundary: a register at a boundary is interpolated, and
+    // a reading arriving after a period closed would interpolate its closing register anew.
+    await h.feed(T0 + 7 * 60_000, T0 + 3 * HOUR - 8 * 60_000);
+    await h.advance(T0 + 3 * HOUR, 1);
+    const before = h.period(2);
+    assert.equal(before?.status, 'proven');
+    await h.feed(T0 + 3 * HOUR + 7 * 60_000, T0 + 4 * HOUR - 8 * 60_000);
+    await h.advance(T0 + 4 * HOUR, 1);
+    assert.equal(h.period(3)?.openingRegisterWh, before?.closingRegisterWh);
+    // The aggregator claimed period 1 meanwhile: periods 2 and 3 are proven again on the real head.
+    h.gateway.missPeriod('enr-1', 1);
+    h.gateway.down = false;
+    await h.stepUntil(() => h!.period(3)?.status === 'settled');
+    const after = h.period(2);
+    assert.notEqual(after?.prevFingerprint, before?.prevFingerprint, 'proven again on another head');
+    assert.deepEqual([after?.readings, after?.openingRegisterWh, after?.closingRegisterWh, after?.messageCount], [before?.readings, before?.openingRegisterWh, before?.closingRegisterWh, before?.messageCount]);
+    assert.equal(h.period(3)?.openingRegisterWh, after?.closingRegisterWh, 'no energy between periods 2 and 3');
+    assert.deepEqual([2, 3].map((p) => h!.period(p)?.outcome), ['verified', 'verified']);
+  });
+
+  it('catches up after falling behind: periods past their last chance are skipped before proving, the current one is proven and sent', async () => {
     h = await Harness.create({ verify: true, graceSeconds: 900 });
     // The node was stalled (a submission hanging while an orderer died): it sees three
     // hours of readings only at T0 + 3 h, when the deadlines of periods 0 and 1 (end + 15 min) are gone.
@@ -112,11 +135,56 @@ describe('edge-client: edge node with a fake gateway', function () {
     h.gateway.missPeriod('enr-1', 1);
     await h.advance(T0 + 3 * HOUR, 1);
     await h.stepUntil(() => h!.period(2)?.status === 'settled');
-    assert.deepEqual([0, 1].map((p) => [h!.period(p)?.status, h!.period(p)?.lastError?.code]), [['rejected', 'DEADLINE_PASSED'], ['rejected', 'DEADLINE_PASSED']]);
-    assert.deepEqual(h.gateway.submitted().map((s) => s.periodIndex), [2], 'nothing was sent for the expired periods');
+    assert.deepEqual([0, 1].map((p) => [h!.period(p)?.status, h!.period(p)?.lastError?.code, h!.period(p)?.body]), [['rejected', 'LEFT_FOR_CLAIM', ''], ['rejected', 'LEFT_FOR_CLAIM', '']]);
+    assert.deepEqual(h.logger.lines.filter((l) => l.event === 'period.proven').map((l) => l.fields.periodIndex), [2], 'nothing proven for the periods past their deadline');
+    assert.deepEqual(h.logger.lines.filter((l) => l.event === 'period.skipped').map((l) => l.fields.periodIndex), [0, 1]);
+    assert.equal(h.logger.lines.filter((l) => l.event === 'period.expired').length, 0, 'nothing proven and then found late');
+    assert.deepEqual(h.gateway.submitted().map((s) => s.periodIndex), [2], 'nothing was sent for the skipped periods');
     assert.equal(h.period(2)?.outcome, 'verified');
-    assert.equal(h.period(2)?.prevFingerprint, GENESIS_FINGERPRINT, 'proven again on the ledger head, which never moved');
-    assert.equal(h.logger.lines.filter((l) => l.event === 'period.expired').length, 2);
+    assert.equal(h.period(2)?.prevFingerprint, GENESIS_FINGERPRINT, 'proven on the ledger head, which the skipped periods never moved');
+    // The skipped periods' readings are kept like any other's (period 2 opens at period 1's close) and uploaded sealed.
+    assert.deepEqual(h.period(1)?.readings, ['250', '250', '250', '250']);
+    assert.equal(h.period(2)?.openingRegisterWh, h.period(1)?.closingRegisterWh);
+    await h.stepUntil(() => h!.gateway.uploads.size === 3);
+    for (const p of [0, 1]) {
+      const stored = h.gateway.uploads.get(`meter-17/enr-1/${p}`);
+      assert.ok(stored, `period ${p}'s sealed readings are in the store`);
+      const opened = await openPeriod(stored.jwe, h.site.sealingKey.privateKey, { meterId: 'meter-17', enrollmentId: 'enr-1', periodIndex: p });
+      assert.deepEqual(opened.readings, ['250', '250', '250', '250']);
+    }
+    // status shows them left for the claim; no log line carries a reading or the salt.
+    const report = await statusReport(h.site.config, h.now);
+    assert.deepEqual(report.enrollments[0]?.periods.slice(0, 3).map((l) => l.status), ['claimable', 'claimable', 'settled']);
+    assert.equal(report.enrollments[0]?.counts.claimable, 2);
+    assert.match(report.enrollments[0]?.periods[0]?.lastError ?? '', /LEFT_FOR_CLAIM .*ClaimMissedPeriod/);
+    const skipped = JSON.stringify(h.logger.lines.filter((l) => l.event === 'period.skipped'));
+    assert.ok(!skipped.includes('"250"') && !skipped.includes(h.site.config.siteSecret), 'no reading or secret in the skip lines');
+  });
+
+  it('gateways out of reach past the deadlines: the late outbox periods are left for the claim, the rest re-proven on the real head and sent in order', async () => {
+    h = await Harness.create({ verify: true, graceSeconds: 3 * 3600 });
+    h.gateway.down = true;
+    // Proven on time, hour by hour, while no gateway answers (on optimistic chain heads).
+    for (let p = 0; p < 6; p++) {
+      await h.feed(T0 + p * HOUR + (p === 0 ? 0 : HOUR / 4), T0 + (p + 1) * HOUR);
+      await h.advance(T0 + (p + 1) * HOUR, 2);
+    }
+    // By T0 + 6 h periods 0 and 1 (deadline end + 3 h) are past it: left for the claim with no gateway to tell; 2 (deadline now) and 3-5 wait in the outbox.
+    assert.deepEqual([0, 1, 2, 3, 4, 5].map((p) => h!.period(p)?.status), ['rejected', 'rejected', 'proven', 'proven', 'proven', 'proven']);
+    assert.equal(h.gateway.submitted().length, 0);
+    // Back at T0 + 6 h + 30 min.
+    for (const p of [0, 1, 2]) h.gateway.missPeriod('enr-1', p);
+    h.gateway.down = false;
+    await h.advance(T0 + 6 * HOUR + 30 * 60_000, 1);
+    await h.stepUntil(() => h!.period(5)?.status === 'settled');
+    assert.deepEqual([0, 1, 2].map((p) => [h!.period(p)?.status, h!.period(p)?.lastError?.code]), Array.from({ length: 3 }, () => ['rejected', 'LEFT_FOR_CLAIM']));
+    assert.deepEqual(h.gateway.submitted().map((s) => [s.periodIndex, s.ok]), [[3, true], [4, true], [5, true]], 'only the periods inside their deadline, in order, each once');
+    assert.deepEqual([3, 4, 5].map((p) => h!.period(p)?.outcome), ['verified', 'verified', 'verified']);
+    assert.equal(h.period(3)?.prevFingerprint, GENESIS_FINGERPRINT, 're-proven on the head the expired periods never moved');
+    assert.equal(h.period(4)?.prevFingerprint, h.period(3)?.newFingerprint);
+    assert.deepEqual(h.logger.lines.filter((l) => l.event === 'period.expired').map((l) => [l.fields.periodIndex, l.fields.reason]), [[0, 'send'], [1, 'send'], [2, 'send']]);
+    await h.stepUntil(() => h!.gateway.uploads.size === 6);
+    assert.equal(h.gateway.uploads.size, 6, 'every period\'s readings are in the store, the expired ones too');
   });
 
   it('keeps a period refused for good as rejected, logs it loudly and goes on with the next', async () => {

@@ -17,8 +17,12 @@ import {
 } from '@flexproof/edge-client';
 
 const {
+  DEFAULT_PROOF_ESTIMATE_MS,
   GENESIS_FINGERPRINT,
   KEY_HOLDS,
+  LEFT_FOR_CLAIM,
+  RECENT_PROOFS,
+  SUBMIT_ALLOWANCE_MS,
   MAX_READING,
   OFFER_HOLDS,
   afterAccepted,
@@ -39,8 +43,12 @@ const {
   nextBackoff,
   nextUnclosedPeriod,
   nextWakeMs,
+  proofEstimateMs,
   proofFailure,
+  provingMarginMs,
   readLedgerDue,
+  readingsUploadable,
+  reproveOrLeave,
   readingOutOfRange,
   recheckHeldKey,
   rejectionExcludes,
@@ -50,6 +58,8 @@ const {
   settlementExcludes,
   stepSkipped,
   submitFailure,
+  tooLateToProve,
+  tooLateToSend,
   unverifiedProof,
   uploadFailure,
   verifyBeforeSending,
@@ -180,7 +190,7 @@ describe('edge-client: pipeline decisions (pure core)', () => {
     });
 
     it('closes periods in order, each on the head its predecessors leave', () => {
-      const s = snapshot({ now: periodEndMs(timing, 5), enrollment: enrollment([record(0, 'settled', { outcome: 'verified' }), record(1, 'failed')]) });
+      const s = snapshot({ now: periodEndMs(timing, 2), enrollment: enrollment([record(0, 'settled', { outcome: 'verified' }), record(1, 'failed')]) });
       assert.deepEqual(decideClose(s, true), { kind: 'prove', periodIndex: 2, prevFingerprint: 'fp0', tamper: false });
       assert.deepEqual(decideClose(snapshot({ now: periodEndMs(timing, 1) - 1, enrollment: enrollment([record(0, 'proven')]) }), true), { kind: 'wait', reason: 'not-ended' });
     });
@@ -194,6 +204,56 @@ describe('edge-client: pipeline decisions (pure core)', () => {
       const at = (p: number) => decideClose(snapshot({ tamperPeriod: 1, now: periodEndMs(timing, p), enrollment: enrollment(p === 1 ? [record(0, 'proven')] : []) }), true);
       assert.equal((at(0) as { tamper: boolean }).tamper, false);
       assert.equal((at(1) as { tamper: boolean }).tamper, true);
+    });
+
+    it('the proof estimate: the longest of the latest timed proofs, the default before any; the margin adds the submission allowance', () => {
+      assert.equal(proofEstimateMs(enrollment([])), DEFAULT_PROOF_ESTIMATE_MS);
+      assert.equal(proofEstimateMs(enrollment([record(0, 'failed', { provingMs: 0 })])), DEFAULT_PROOF_ESTIMATE_MS, 'a period not proven is not timed');
+      assert.equal(proofEstimateMs(enrollment([record(0, 'settled', { provingMs: 1500 }), record(1, 'settled', { provingMs: 900 })])), 1500);
+      // Only the latest RECENT_PROOFS count: a slow proof long ago no longer does, a slow one now does at once.
+      const old = [record(0, 'settled', { provingMs: 9000 }), ...[1, 2, 3].map((p) => record(p, 'settled', { provingMs: 1000 + p }))];
+      assert.equal(RECENT_PROOFS, 3);
+      assert.equal(proofEstimateMs(enrollment(old)), 1003);
+      assert.equal(proofEstimateMs(enrollment([...old, record(4, 'rejected', { provingMs: 0 }), record(5, 'settled', { provingMs: 4000 })])), 4000);
+      assert.equal(provingMarginMs(enrollment([record(0, 'settled', { provingMs: 1500 })])), 1500 + SUBMIT_ALLOWANCE_MS);
+    });
+
+    it('skips, without proving, an ended period whose proof could no longer land before its deadline; the head stays', () => {
+      const timed = enrollment([record(0, 'settled', { outcome: 'verified', provingMs: 2000 })]);
+      const margin = 2000 + SUBMIT_ALLOWANCE_MS;
+      const lastChance = periodDeadlineMs(timing, 1) - margin;
+      assert.deepEqual(decideClose(snapshot({ now: lastChance, enrollment: timed }), true), { kind: 'prove', periodIndex: 1, prevFingerprint: 'fp0', tamper: false }, 'exactly the margin left: proven');
+      assert.deepEqual(decideClose(snapshot({ now: lastChance + 1, enrollment: timed }), true), { kind: 'skip', periodIndex: 1, prevFingerprint: 'fp0', marginMs: margin });
+      assert.deepEqual(decideClose(snapshot({ now: lastChance + 1, enrollment: timed }), false), { kind: 'skip', periodIndex: 1, prevFingerprint: 'fp0', marginMs: margin }, 'no key check needed to skip');
+      // The step began in time, but proving the previous period ran past the last chance (the clock read again).
+      assert.equal(decideClose(snapshot({ now: lastChance - 10, enrollment: timed }), true, lastChance + 1).kind, 'skip');
+      assert.equal(tooLateToProve(snapshot({ enrollment: timed }), 1, lastChance), false);
+      assert.equal(tooLateToProve(snapshot({ enrollment: timed }), 1, lastChance + 1), true);
+      // Before any proof the default estimate counts.
+      const untimed = periodDeadlineMs(timing, 0) - DEFAULT_PROOF_ESTIMATE_MS - SUBMIT_ALLOWANCE_MS;
+      assert.equal(decideClose(snapshot({ now: untimed }), true).kind, 'prove');
+      assert.equal(decideClose(snapshot({ now: untimed + 1 }), true).kind, 'skip');
+      // A held key still holds everything; a period not ended is still waited for.
+      assert.deepEqual(decideClose(snapshot({ now: lastChance + 1, enrollment: timed, keyHeld: true }), true), { kind: 'wait', reason: 'key-held' });
+    });
+
+    it('after a long outage of the edge itself: the periods past their last chance are skipped in order, the rest proven, each on the real head', () => {
+      // Off from the start; back two hours after period 5 ended (a 15-minute grace).
+      const back = periodEndMs(timing, 5) + 10 * 60_000;
+      let e = enrollment([]);
+      const seen: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const d = decideClose(snapshot({ now: back, enrollment: e }), true);
+        if (d.kind === 'wait') break;
+        assert.ok(d.kind === 'skip' || d.kind === 'prove');
+        seen.push(`${d.periodIndex}:${d.kind}:${d.prevFingerprint}`);
+        const r = d.kind === 'skip'
+          ? record(d.periodIndex, 'rejected', { prevFingerprint: d.prevFingerprint, newFingerprint: '', provingMs: 0, lastError: { code: LEFT_FOR_CLAIM, message: 'm', at: 'x' } })
+          : record(d.periodIndex, 'proven', { prevFingerprint: d.prevFingerprint, provingMs: 1000 });
+        e = enrollment([...Object.values(e.periods), r]);
+      }
+      // Period 5 (deadline end + 15 min) is still inside it less the default margin; 0-4 are not; 6 has not ended.
+      assert.deepEqual(seen, ['0:skip:0', '1:skip:0', '2:skip:0', '3:skip:0', '4:skip:0', '5:prove:0'].map((x) => x.replace(/:0$/, `:${GENESIS_FINGERPRINT}`)));
     });
 
     it("a closed period's energies come from the readings, opening at the previous period's close; a v1 circuit records no export", () => {
@@ -370,12 +430,16 @@ describe('edge-client: pipeline decisions (pure core)', () => {
       assert.deepEqual(decideSubmit(snapshot({ ledgerStatus: undefined, now: deadline0 + 1, enrollment: e }), deadline0 + 1), { kind: 'send', periodIndex: 0 });
     });
 
-    it('the catch-up rule: a proven period never sent whose deadline has passed is marked expired, not sent', () => {
+    it('the catch-up rule: a proven period never sent that could no longer land before its deadline is marked expired, not sent', () => {
       const e = enrollment([record(0, 'proven')]);
-      assert.deepEqual(decideSubmit(snapshot({ now: deadline0 + 1, enrollment: e }), deadline0 + 1), { kind: 'expire', periodIndex: 0 });
-      assert.deepEqual(decideSubmit(snapshot({ now: deadline0, enrollment: e }), deadline0), { kind: 'send', periodIndex: 0 }, 'at the deadline itself it is still sent');
+      const lastSend = deadline0 - SUBMIT_ALLOWANCE_MS;
+      assert.deepEqual(decideSubmit(snapshot({ now: deadline0 + 1, enrollment: e }), deadline0 + 1), { kind: 'expire', periodIndex: 0, reason: 'send' });
+      assert.deepEqual(decideSubmit(snapshot({ now: lastSend, enrollment: e }), lastSend), { kind: 'send', periodIndex: 0 }, 'with the submission allowance left it is still sent');
+      assert.deepEqual(decideSubmit(snapshot({ now: lastSend + 1, enrollment: e }), lastSend + 1), { kind: 'expire', periodIndex: 0, reason: 'send' }, 'less than that left: not sent');
+      assert.equal(tooLateToSend(timing, 0, lastSend), false);
+      assert.equal(tooLateToSend(timing, 0, lastSend + 1), true);
       // The step began before the deadline but proving the previous period ran past it.
-      assert.deepEqual(decideSubmit(snapshot({ now: deadline0 - 10, enrollment: e }), deadline0 + 1), { kind: 'expire', periodIndex: 0 });
+      assert.deepEqual(decideSubmit(snapshot({ now: deadline0 - 10, enrollment: e }), deadline0 + 1), { kind: 'expire', periodIndex: 0, reason: 'send' });
       const sentOnce = enrollment([record(0, 'submitted', { firstSentAt: 'x' })]);
       assert.deepEqual(decideSubmit(snapshot({ now: deadline0 + 1, enrollment: sentOnce }), deadline0 + 1), { kind: 'send', periodIndex: 0 }, 'a period sent before its deadline is resent, its answer is owed');
       // Expiring period 0 resolves it: the next decision moves to period 1.
@@ -389,6 +453,49 @@ describe('edge-client: pipeline decisions (pure core)', () => {
       assert.deepEqual(decideSubmit(snapshot({ now, enrollment: moved }), now), { kind: 'reprove', periodIndex: 1, prevFingerprint: GENESIS_FINGERPRINT });
       const sent = enrollment([record(0, 'rejected'), record(1, 'submitted', { prevFingerprint: 'fp0', firstSentAt: 'x' })]);
       assert.deepEqual(decideSubmit(snapshot({ now, enrollment: sent }), now), { kind: 'send', periodIndex: 1 });
+    });
+
+    it('a period that must be proven again is left for the claim when the new proof could not land in time', () => {
+      const moved = enrollment([record(0, 'rejected', { provingMs: 0 }), record(1, 'proven', { prevFingerprint: 'fp0', provingMs: 2500 })]);
+      const lastChance = periodDeadlineMs(timing, 1) - 2500 - SUBMIT_ALLOWANCE_MS;
+      assert.deepEqual(decideSubmit(snapshot({ now: lastChance, enrollment: moved }), lastChance), { kind: 'reprove', periodIndex: 1, prevFingerprint: GENESIS_FINGERPRINT });
+      assert.deepEqual(decideSubmit(snapshot({ now: lastChance, enrollment: moved }), lastChance + 1), { kind: 'expire', periodIndex: 1, reason: 'reprove' });
+      assert.equal(reproveOrLeave(snapshot({ enrollment: moved }), 1, lastChance), 'reprove');
+      assert.equal(reproveOrLeave(snapshot({ enrollment: moved }), 1, lastChance + 1), 'leave');
+      // Its own stored proof needs no new proof: sendable until the submission allowance.
+      const onHead = enrollment([record(0, 'rejected'), record(1, 'proven', { prevFingerprint: GENESIS_FINGERPRINT, provingMs: 2500 })]);
+      assert.deepEqual(decideSubmit(snapshot({ now: lastChance + 1, enrollment: onHead }), lastChance + 1), { kind: 'send', periodIndex: 1 });
+    });
+
+    it('after a 24-hour outage of the gateways, with every period proven on the way: the late ones expire, the rest go in order, re-proven on the real head', () => {
+      // Six-hour grace: back at the end of the day, periods 18-23 are still inside their deadline.
+      const t: PeriodTiming = { ...timing, graceSeconds: 6 * 3600 };
+      const back = periodEndMs(t, 23) + 60_000;
+      let e = enrollment(Array.from({ length: PERIOD_COUNT }, (_, p) => record(p, 'proven', { provingMs: 2000 })));
+      const seen: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        const d = decideSubmit(snapshot({ timing: t, now: back, enrollment: e }), back);
+        if (d.kind === 'none') break;
+        const r = e.periods[String(d.periodIndex)]!;
+        if (d.kind === 'expire') {
+          seen.push(`${d.periodIndex}:expire`);
+          e = enrollment([...Object.values(e.periods).filter((x) => x.periodIndex !== d.periodIndex), { ...r, status: 'rejected', lastError: { code: LEFT_FOR_CLAIM, message: 'm', at: 'x' } }]);
+        } else if (d.kind === 'reprove') {
+          seen.push(`${d.periodIndex}:reprove`);
+          e = enrollment([...Object.values(e.periods).filter((x) => x.periodIndex !== d.periodIndex), { ...r, prevFingerprint: d.prevFingerprint, newFingerprint: `new${d.periodIndex}` }]);
+        } else {
+          seen.push(`${d.periodIndex}:send`);
+          e = enrollment([...Object.values(e.periods).filter((x) => x.periodIndex !== d.periodIndex), { ...r, status: 'settled', outcome: 'verified' }]);
+        }
+      }
+      const expected = [
+        ...Array.from({ length: 18 }, (_, p) => `${p}:expire`),
+        '18:reprove', '18:send',
+        ...[19, 20, 21, 22, 23].flatMap((p) => [`${p}:reprove`, `${p}:send`]),
+      ];
+      assert.deepEqual(seen, expected);
+      assert.equal(e.periods['18']?.prevFingerprint, GENESIS_FINGERPRINT, 'the first period sent chains on the head the expired ones never moved');
+      assert.equal(e.periods['19']?.prevFingerprint, 'new18');
     });
 
     it('retries after an unavailable gateway at the backoff pace, and a refusal at the slowest pace', () => {
@@ -468,9 +575,21 @@ describe('edge-client: pipeline decisions (pure core)', () => {
       assert.deepEqual(decideUpload(snapshot({ enrollment: enrollment([settled(0, { outcome: 'invalidProof' })]) }), 0), { kind: 'upload', periodIndex: 0, seal: true });
     });
 
-    it('passes over periods not settled, uploaded, blocked in this run or with another outcome; stops at an unclosed one', () => {
+    it('uploads the readings of periods left for the claim, refused, or claimed by the aggregator too: every closed period but an unprovable one', () => {
+      const left = record(0, 'rejected', { lastError: { code: LEFT_FOR_CLAIM, message: 'm', at: 'x' } });
+      assert.deepEqual(decideUpload(snapshot({ enrollment: enrollment([left]) }), 0), { kind: 'upload', periodIndex: 0, seal: true });
+      assert.deepEqual(decideUpload(snapshot({ enrollment: enrollment([settled(0, { outcome: 'missed' })]) }), 0), { kind: 'upload', periodIndex: 0, seal: true });
+      assert.deepEqual(decideUpload(snapshot({ enrollment: enrollment([record(0, 'failed'), record(1, 'proven'), record(2, 'submitted'), { ...left, periodIndex: 3 }]) }), 0), { kind: 'upload', periodIndex: 3, seal: true });
+      assert.equal(readingsUploadable(record(0, 'rejected')), true);
+      assert.equal(readingsUploadable(record(0, 'failed')), false);
+      assert.equal(readingsUploadable(record(0, 'proven')), false);
+      assert.equal(readingsUploadable(record(0, 'submitted')), false);
+      assert.equal(readingsUploadable(settled(0, { outcome: 'deviation' })), false, 'an outcome the ledger does not give');
+    });
+
+    it('passes over periods not final, uploaded, blocked in this run or with another outcome; stops at an unclosed one', () => {
       const e = enrollment([
-        record(0, 'rejected'),
+        record(0, 'failed'),
         settled(1, { readingsUploaded: true }),
         settled(2),
         settled(3, { outcome: 'deviation' }),
