@@ -93,3 +93,18 @@ export async function assertDayOnLedger(
   assert.deepEqual(summary.audit.flaggedHours, [summary.audit.alteredHour], 'the audit flags exactly the altered hour');
   return { outcomes, views };
 }
+
+/** Each period of an enrollment was given its result once and never rewritten, across every version of the record. */
+export async function assertResultsNeverRewritten(orgs: OrgClients, enrollmentId: string, label: string): Promise<void> {
+  const history = await evaluate<{ history: { value: { results?: (PeriodView['result'])[] } | null }[] }>(
+    orgs.dso, `${PROGRAMS}:GetEnrollmentHistory`, { enrollmentId });
+  const first = new Map<number, string>();
+  for (const version of history.history) {
+    (version.value?.results ?? []).forEach((r, i) => {
+      if (!r) return;
+      const seen = first.get(i);
+      if (seen === undefined) first.set(i, r.txId);
+      else assert.equal(r.txId, seen, `${label} period ${i} was settled once and never rewritten`);
+    });
+  }
+}
