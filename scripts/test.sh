@@ -30,7 +30,7 @@ node_modules/.bin/mocha --config test/unit/.mocharc.json
 step "integration suites (real Fabric network)"
 node_modules/.bin/mocha --config test/integration/.mocharc.json
 
-step "fault suite: one day, seven faults in sequence (a network of its own, three Raft orderers, ports + 10000)"
+step "fault suites: one day, seven faults in sequence; a 24-hour edge outage (a network of their own, three Raft orderers, ports + 10000)"
 node_modules/.bin/mocha --config test/faults/.mocharc.ci.json
 
 step "all suites passed in $(( $(date +%s) - _t0 ))s"
