@@ -171,6 +171,37 @@ export async function readRecord<T>(ctx: Context, type: string, attrs: readonly 
   return JSON.parse(bytes.toString('utf8')) as T;
 }
 
+/** Bound of the parsed-record cache of readSharedRecord (records read by every settlement: a handful of verification keys). */
+export const SHARED_RECORD_CACHE_LIMIT = 64;
+
+const sharedRecords = new Map<string, { bytes: Buffer; value: unknown }>();
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * readRecord for a record many transactions read and few write (a verification key, read
+ * twice per item of every settlement batch): the bytes are still read through this
+ * transaction (so its read set is what Fabric checks), but parsed once per process for as
+ * long as they stay the same bytes. The value is frozen, since every reader shares it.
+ */
+export async function readSharedRecord<T>(ctx: Context, type: string, attrs: readonly string[]): Promise<Readonly<T> | undefined> {
+  const k = key(ctx, type, attrs);
+  const bytes = await getBytes(ctx, k);
+  if (bytes === undefined) return undefined;
+  const cached = sharedRecords.get(k);
+  if (cached && cached.bytes.equals(bytes)) return cached.value as T;
+  const value = deepFreeze(JSON.parse(bytes.toString('utf8')) as T);
+  if (!cached && sharedRecords.size >= SHARED_RECORD_CACHE_LIMIT) sharedRecords.clear();
+  sharedRecords.set(k, { bytes: Buffer.from(bytes), value });
+  return value;
+}
+
 export async function requireRecord<T>(ctx: Context, type: string, attrs: readonly string[], what: string): Promise<T> {
   const record = await readRecord<T>(ctx, type, attrs);
   if (record === undefined) throw new ChaincodeError('NOT_FOUND', `${what} not found`);

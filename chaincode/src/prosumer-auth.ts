@@ -1,8 +1,9 @@
 import { ChaincodeError } from './errors';
 import type { Meter, ProsumerKeyType, ProsumerRecord } from './model';
 import { assertFreshNonce } from './rules/nonces';
+import { verifyPayloadSignatureCached } from './public-keys';
 import { CHAINCODE_NAME } from './server-settings';
-import { samePublicKey, verifyPayloadSignature, type AuthorizeMeterPayload, type LedgerTarget } from '@flexproof/protocol';
+import { samePublicKey, type AuthorizeMeterPayload, type LedgerTarget } from '@flexproof/protocol';
 
 /**
  * Refuses (BAD_SIGNATURE) a signed payload made for another channel or another
@@ -36,7 +37,7 @@ export function requireProsumerSignature(
   if (payload.meterId !== meter.meterId || payload.prosumerId !== meter.prosumerId) {
     throw new ChaincodeError('FORBIDDEN', `meter ${meter.meterId} does not belong to prosumer ${payload.prosumerId}`);
   }
-  if (!verifyPayloadSignature(payload, signature, meter.publicKeyPem)) {
+  if (!verifyPayloadSignatureCached(payload, signature, meter.publicKeyPem)) {
     throw new ChaincodeError('BAD_SIGNATURE', `signature does not verify with the key of meter ${meter.meterId}`);
   }
 }
@@ -108,7 +109,7 @@ export function authorizeMeterKey(
   if (!samePublicKey(payload.publicKeyPem, meter.publicKeyPem)) {
     throw new ChaincodeError('FORBIDDEN', 'authorization.payload.publicKeyPem: authorises another key than publicKeyPem');
   }
-  if (!verifyPayloadSignature(payload, signature, prosumer.publicKeyPem)) {
+  if (!verifyPayloadSignatureCached(payload, signature, prosumer.publicKeyPem)) {
     throw new ChaincodeError(
       'BAD_SIGNATURE',
       `authorization.signature: does not verify with the key prosumer ${meter.prosumerId} is bound to`,

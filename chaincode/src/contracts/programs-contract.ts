@@ -10,6 +10,7 @@ import {
   KEY,
   readBalance,
   readRecord,
+  readSharedRecord,
   recordExists,
   recordHistory,
   requireRecord,
@@ -36,6 +37,7 @@ import {
   assertEnrollmentStatus,
   assertSubmissionWindow,
   claimMissedPeriod,
+  isSettled,
   nextSubmittablePeriod,
   periodDeadlineMs,
   periodEndMs,
@@ -260,13 +262,20 @@ async function checkSubmission(
     requireProsumerSignature(meter, payload, signature, ctx.stub.getChannelID());
     memo.signedBy = signer;
   }
+  // A settled period is refused CONFLICT first, whatever became of the enrollment since
+  // (excluded by this very period's invalid proof, closed): the gateway submits without
+  // reading first and answers a resubmission from the record when it sees CONFLICT, and
+  // the refusal costs no proof verification.
+  if (isSettled(e.results, payload.periodIndex)) {
+    throw new ChaincodeError('CONFLICT', `period ${payload.periodIndex} is already settled`);
+  }
   assertEnrollmentStatus(e.status, ['active'], 'SubmitPeriod');
   if (meter.status === 'excluded') throw new ChaincodeError('EXCLUDED', `meter ${meter.meterId} is excluded`);
   if (payload.circuitId !== e.circuitId) {
     throw new ChaincodeError('RULE_VIOLATION', `payload.circuitId: the enrollment uses circuit ${e.circuitId}`);
   }
   const vkey = assertKeyActive(
-    await readRecord<VerificationKeyRecord>(ctx, KEY.verificationKey, [e.circuitId]),
+    await readSharedRecord<VerificationKeyRecord>(ctx, KEY.verificationKey, [e.circuitId]),
     e.circuitId,
   );
   const p = payload.periodIndex;
@@ -276,13 +285,17 @@ async function checkSubmission(
   if (memo.hash !== payload.submissionHash) {
     throw new ChaincodeError('BAD_SIGNATURE', 'the signed submissionHash does not match the proof and signals');
   }
-  memo.signals ??= await viaVerifier(() => verifier.decodePublicSignals(publicSignals));
-  const signals = memo.signals;
-  for (const [name, value] of Object.entries(signals)) {
-    if (typeof value !== 'string' || !FIELD_DECIMAL.test(value)) {
-      throw new ChaincodeError('BAD_INPUT', `publicSignals.${name}: must be a canonical decimal field element`);
+  if (!memo.signals) {
+    const decoded = await viaVerifier(() => verifier.decodePublicSignals(publicSignals));
+    for (const [name, value] of Object.entries(decoded)) {
+      if (typeof value !== 'string' || !FIELD_DECIMAL.test(value)) {
+        throw new ChaincodeError('BAD_INPUT', `publicSignals.${name}: must be a canonical decimal field element`);
+      }
     }
+    // Kept only once checked: the second pass of a batch skips a check that cannot change.
+    memo.signals = decoded;
   }
+  const signals = memo.signals;
   if (signals.requestCommitment !== e.requestCommitment) {
     throw new ChaincodeError('RULE_VIOLATION', 'publicSignals.requestCommitment: differs from the enrollment');
   }

@@ -1,0 +1,59 @@
+/**
+ * Prosumer public keys parsed once per chaincode process. Parsing a PEM (createPublicKey,
+ * OpenSSL 3's decoders) costs about 0.7 ms, as much as the signature check itself, and
+ * every settlement checks one signature under a meter key that does not change from one
+ * period to the next. The cache is keyed by the exact PEM text, so a different PEM (a
+ * re-keyed meter, another prosumer) is never answered with another's key; a PEM that does
+ * not parse is not cached.
+ */
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { canonicalEncoding } from '@flexproof/protocol';
+
+/** More meters than one chaincode process settles for in a day; beyond it the least recently used key goes. */
+export const PUBLIC_KEY_CACHE_LIMIT = 20_000;
+
+const keys = new Map<string, KeyObject>();
+
+/** The parsed key of a PEM (throws as createPublicKey does when it is not a key). */
+export function publicKeyOf(publicKeyPem: string): KeyObject {
+  const cached = keys.get(publicKeyPem);
+  if (cached) {
+    // Map order is insertion order: re-inserting makes it the most recently used.
+    keys.delete(publicKeyPem);
+    keys.set(publicKeyPem, cached);
+    return cached;
+  }
+  const key = createPublicKey(publicKeyPem);
+  if (keys.size >= PUBLIC_KEY_CACHE_LIMIT) {
+    const oldest = keys.keys().next().value;
+    if (oldest !== undefined) keys.delete(oldest);
+  }
+  keys.set(publicKeyPem, key);
+  return key;
+}
+
+/** How many keys the cache holds (for tests). */
+export function cachedPublicKeys(): number {
+  return keys.size;
+}
+
+/** Empties the cache (for tests). */
+export function clearPublicKeyCache(): void {
+  keys.clear();
+}
+
+/**
+ * The prosumer's signature over the payload's canonical encoding, as @flexproof/protocol's
+ * verifyPayloadSignature checks it (canonical base64, SHA-256 for ECDSA, none for
+ * Ed25519; anything unparsable is false), with the key from the cache.
+ */
+export function verifyPayloadSignatureCached(payload: unknown, signature: string, publicKeyPem: string): boolean {
+  try {
+    const sig = Buffer.from(signature, 'base64');
+    if (sig.length === 0 || sig.toString('base64') !== signature) return false;
+    const key = publicKeyOf(publicKeyPem);
+    return verify(key.asymmetricKeyType === 'ed25519' ? null : 'sha256', canonicalEncoding(payload), key, sig);
+  } catch {
+    return false;
+  }
+}
