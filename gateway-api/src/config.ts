@@ -108,7 +108,7 @@ export const SETTINGS: readonly { name: string; default: string; meaning: string
   {
     name: 'FLEXPROOF_BATCH_MAX_IN_FLIGHT',
     default: String(DEFAULT_PERIOD_BATCHING.maxInFlight),
-    meaning: `below this many settlement transactions in flight, waiting periods go at once (a lone one as a plain SubmitPeriod), 1 to ${MAX_BATCH_IN_FLIGHT}`,
+    meaning: `below this many settlement transactions in flight, waiting periods go at once (a lone one as a plain SubmitPeriod; 1: only when none is in flight, so under load periods wait for N or the window), 1 to ${MAX_BATCH_IN_FLIGHT}`,
   },
   { name: 'FLEXPROOF_LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug or trace' },
 ];

@@ -8,7 +8,7 @@ const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 24, 32, 48, 64, 128, 256];
 
 /**
  * Why the period coalescer sent a submission transaction: `immediate` (fewer than the
- * in-flight limit were in flight), `full` (N items waited), `window` (the first waiting
+ * in-flight limit were in flight; by default none), `full` (N items waited), `window` (the first waiting
  * item's window ended), `close` (the app is closing), `unbatched` (N = 1: batching off).
  */
 export const FLUSH_REASONS = ['immediate', 'full', 'window', 'close', 'unbatched'] as const;

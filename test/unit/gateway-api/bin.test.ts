@@ -34,7 +34,7 @@ describe('gateway-api: the flexproof-gateway bin', () => {
     // The coalescing settings, with their defaults.
     assert.match(stdout, /FLEXPROOF_BATCH_MAX_ITEMS +N: most periods .*\[default: 32\]/);
     assert.match(stdout, /FLEXPROOF_BATCH_WINDOW_MS +.*\[default: 20\]/);
-    assert.match(stdout, /FLEXPROOF_BATCH_MAX_IN_FLIGHT +.*\[default: 4\]/);
+    assert.match(stdout, /FLEXPROOF_BATCH_MAX_IN_FLIGHT +.*\[default: 1\]/);
   });
 
   it('hash-token prints labelled lines, or JSON with --json; a given token (argument or stdin) is hashed', () => {

@@ -130,8 +130,8 @@ describe('gateway configuration', () => {
     assert.throws(() => loadConfig({ ...env, FLEXPROOF_EDGE_NONCE_LIMIT: '0' }), /FLEXPROOF_EDGE_NONCE_LIMIT: must be an integer from 1000/);
   });
 
-  it('reads the period coalescing settings from the environment or the file (defaults 32, 20 ms, 4), refusing out-of-range values', () => {
-    assert.deepEqual(loadConfig(env).periodBatching, { maxItems: 32, windowMs: 20, maxInFlight: 4 });
+  it('reads the period coalescing settings from the environment or the file (defaults 32, 20 ms, 1), refusing out-of-range values', () => {
+    assert.deepEqual(loadConfig(env).periodBatching, { maxItems: 32, windowMs: 20, maxInFlight: 1 });
     const file = path.join(dir, 'batching.json');
     writeFileSync(file, JSON.stringify({ FLEXPROOF_BATCH_MAX_ITEMS: 16, FLEXPROOF_BATCH_WINDOW_MS: 50, FLEXPROOF_BATCH_MAX_IN_FLIGHT: 2 }));
     assert.deepEqual(loadConfig({ ...env, FLEXPROOF_GATEWAY_CONFIG: file }).periodBatching, { maxItems: 16, windowMs: 50, maxInFlight: 2 });

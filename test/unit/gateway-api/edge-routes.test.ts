@@ -153,7 +153,7 @@ describe('gateway edge routes (fake ledger): signed requests, periods, sealed do
       assert.equal(retry.statusCode, 200);
       assert.equal(retry.json().replayed, true);
       assert.equal(retry.json().txId, first.json().txId);
-      assert.equal(calls, 1, 'the retry reads the recorded outcome, no second transaction');
+      assert.equal(calls, 2, 'the retry is submitted (no read first), refused CONFLICT and answered from the record');
     });
 
     it('shares one transaction between concurrent identical submissions', async () => {

@@ -1,7 +1,7 @@
 /**
  * The period coalescer (services/period-submissions.ts) on the fake ledger: a lone period
  * goes at once as a plain SubmitPeriod; at the in-flight limit periods wait for N or the
- * window; a batch never holds two periods of one enrollment; every request gets its own
+ * window; a period is submitted without a read first (the record is read on CONFLICT); a batch never holds two periods of one enrollment; every request gets its own
  * item's answer, as SubmitPeriod would give it; a batch failing as a whole is answered or
  * resent as single submissions; exactly once throughout.
  */
@@ -32,6 +32,12 @@ function ledgerWith(enrollments: number): FakeLedgerForTests {
 
 function input(enrollment: number, periodIndex = 0, variant = 0): SubmitPeriodInput {
   return periodInput(METER, `enr-${enrollment}`, periodIndex, hashOf(`enr-${enrollment}`, periodIndex, variant));
+}
+
+/** The `enr/period` ids a SubmitPeriod or SubmitPeriods argument carries. */
+function submittedPeriods(argument: unknown): string[] {
+  const items = ((argument as { items?: SubmitPeriodInput[] }).items ?? [argument]) as SubmitPeriodInput[];
+  return items.map((i) => `${i.payload.enrollmentId}/${i.payload.periodIndex}`);
 }
 
 function service(ledger: FakeLedgerForTests, options: Partial<PeriodBatchingOptions>, metrics = new GatewayMetrics()) {
@@ -277,9 +283,10 @@ describe('period coalescing (fake ledger)', () => {
       const ledger = ledgerWith(3);
       ledger.addEnrollment({ enrollmentId: 'enr-99', meterId: METER.meterId });
       const real = ledger.submit.bind(ledger);
+      let batches = 0;
       ledger.submit = async (tx, arg) => {
         const outcome = await real(tx, arg);
-        if (tx === SUBMIT_PERIODS) throw new LedgerUnavailable('commit status timed out', outcome.txId);
+        if (tx === SUBMIT_PERIODS && batches++ === 0) throw new LedgerUnavailable('commit status timed out', outcome.txId);
         return outcome;
       };
       const { periods } = service(ledger, { maxItems: 3, windowMs: 10_000, maxInFlight: 1 });
@@ -291,7 +298,19 @@ describe('period coalescing (fake ledger)', () => {
       assert.ok(batchTx);
       assert.ok(first.every((a) => a.status === 'rejected' && a.reason.txId === batchTx), 'the 503 names the batch transaction');
       assert.ok(retries.every((r) => r.replayed && r.txId === batchTx));
-      assert.equal(ledger.submitted.length, before, 'the retries read the record');
+      // No read first: the retries were submitted, refused CONFLICT, and answered from the record.
+      assert.deepEqual(ledger.submitted.slice(before).flatMap((s) => submittedPeriods(s.argument)).sort(), ['enr-0/0', 'enr-1/0', 'enr-2/0']);
+      for (const i of [0, 1, 2]) assert.equal(ledger.enrollments.get(`enr-${i}`)?.results[0]?.txId, batchTx, `enr-${i} settled once`);
+      assert.equal(ledger.evaluated.filter((e) => e.transaction === 'org.flexproof.programs:GetEnrollment').length, 3, 'one read per refused retry');
+    });
+
+    it('submits without reading first: a first submission costs no evaluate', async () => {
+      const ledger = ledgerWith(3);
+      ledger.addEnrollment({ enrollmentId: 'enr-99', meterId: METER.meterId });
+      const { periods } = service(ledger, { maxItems: 3, windowMs: 10_000, maxInFlight: 1 });
+      const answers = await inOneBatch(ledger, periods, [input(0), input(1), input(2)]);
+      assert.ok(answers.every((a) => a.status === 'fulfilled' && a.value.outcome === 'verified' && !a.value.replayed));
+      assert.deepEqual(ledger.evaluated, [], 'no GetEnrollment before (or after) a submission that settles');
     });
 
     it('resends the items one by one when the batch is refused as a whole, each getting its own answer', async () => {
@@ -402,9 +421,10 @@ describe('period coalescing (fake ledger)', () => {
 
     it('answers every request of a batch that timed out with 503 and Retry-After; the retries replay the committed outcome', async () => {
       const real = gw.ledger.submit.bind(gw.ledger);
+      let batches = 0;
       gw.ledger.submit = async (tx, arg) => {
         const outcome = await real(tx, arg);
-        if (tx === SUBMIT_PERIODS) throw new LedgerUnavailable('commit status timed out', outcome.txId);
+        if (tx === SUBMIT_PERIODS && batches++ === 0) throw new LedgerUnavailable('commit status timed out', outcome.txId);
         return outcome;
       };
       const hold = new LedgerHold(gw.ledger, (_tx, _arg, n) => n < 2);
