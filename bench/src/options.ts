@@ -50,7 +50,7 @@ published 0.78/s. Uses the network already running, or starts one and stops it a
                        batched = gateways coalescing into SubmitPeriods of up to --batch items
   --batch N            batched path: most periods per SubmitPeriods (default 32)
   --batch-window MS    batched path: FLEXPROOF_BATCH_WINDOW_MS (default 150)
-  --batch-in-flight N  batched path: FLEXPROOF_BATCH_MAX_IN_FLIGHT (default: the gateway's, 4)
+  --batch-in-flight N  batched path: FLEXPROOF_BATCH_MAX_IN_FLIGHT (default: the gateway's, 1)
   --full-day M         full-day mode instead: M prosumers from offer to the order's
                        settlement, all 24 periods on the batched path, every stage timed
   --mode closed|open   closed loop (--concurrency in flight) or open loop (--rate) (default closed)
