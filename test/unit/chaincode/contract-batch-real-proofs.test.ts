@@ -10,7 +10,8 @@ import {
   submissionHash,
   type DeviationProof,
 } from '@flexproof/circuits';
-import { ACTION_SUBMIT_PERIOD, CircuitsProofVerifier, signPayload, type SubmitPeriodPayload } from './support/chaincode';
+import { ACTION_SUBMIT_PERIOD, signPayload, type SubmitPeriodPayload } from '@flexproof/protocol';
+import { CircuitsProofVerifier } from './support/chaincode';
 import {
   activeEnrollment,
   AGGREGATOR,

@@ -43,9 +43,6 @@ const MOVED = [
   'CHAINCODE_ERROR_CODES',
 ] as const;
 
-/** Names that contract-batch-real-proofs.test.ts still takes through the harness (support/chaincode.ts says so). */
-const HARNESS_STOPGAP = new Set(['ACTION_SUBMIT_PERIOD', 'signPayload']);
-
 describe('protocol: the chaincode client entry, moved here and gone', () => {
   it('the client entry is gone: its specifier does not resolve, in code or from the package', () => {
     assert.throws(() => require.resolve('@flexproof/chaincode/client'), (e: NodeJS.ErrnoException) => e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED');
@@ -59,7 +56,7 @@ describe('protocol: the chaincode client entry, moved here and gone', () => {
     for (const name of MOVED) {
       assert.ok((protocol as unknown as Record<string, unknown>)[name] !== undefined, `${name} is exported by the protocol`);
       assert.equal(built[name], undefined, `@flexproof/chaincode still exports ${name}`);
-      if (!HARNESS_STOPGAP.has(name)) assert.equal(sources[name], undefined, `chaincode/src/index.ts still exports ${name}`);
+      assert.equal(sources[name], undefined, `chaincode/src/index.ts still exports ${name}`);
     }
     // Its own error class and parser stay; the schemas it checks with are the protocol's objects.
     assert.equal(typeof built.ChaincodeError, 'function');

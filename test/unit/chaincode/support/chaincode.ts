@@ -12,6 +12,3 @@ export * from '../../../../chaincode/src/index';
 export * as rules from '../../../../chaincode/src/rules/index';
 export * as ledger from '../../../../chaincode/src/ledger';
 export { orgRolesFrom } from '../../../../chaincode/src/identity';
-// TODO(issue 15): only for contract-batch-real-proofs.test.ts, which still takes these three
-// protocol names from here; delete once it imports them from @flexproof/protocol.
-export { ACTION_SUBMIT_PERIOD, signPayload, type SubmitPeriodPayload } from '@flexproof/protocol';
