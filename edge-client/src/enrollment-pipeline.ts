@@ -580,6 +580,16 @@ export class EnrollmentPipeline {
       switch (decision.kind) {
         case 'none':
           return;
+        case 'wait':
+          // Not a failure: the submission's own retry slot is moved to the time it may go.
+          this.#backoff.set(`submit/${decision.periodIndex}`, { attempts: this.#backoff.get(`submit/${decision.periodIndex}`)?.attempts ?? 0, notBefore: decision.untilMs });
+          this.#ctx.logger.info('period.waiting', {
+            enrollmentId: this.enrollmentId,
+            periodIndex: decision.periodIndex,
+            reason: 'an earlier period left unsettled is inside its deadline; the ledger settles that one first',
+            untilMs: decision.untilMs,
+          });
+          return;
         case 'expire':
           await this.#expired(this.#recordOf(decision.periodIndex), decision.reason);
           continue;

@@ -463,8 +463,35 @@ export function holdToClear(current: Pick<EnrollmentHold, 'code'> | undefined, c
 
 // ---- 3. submitting in order ----
 
+/**
+ * How long after an earlier unsettled period's deadline a later period is sent: the
+ * ledger judges by the proposal's timestamp (the gateway's clock), which may lag the edge's.
+ */
+export const AFTER_EARLIER_DEADLINE_MS = 2_000;
+
+/**
+ * The ledger settles the lowest unsettled period still inside its deadline first
+ * (the chaincode's nextSubmittablePeriod): while an earlier period the edge did not
+ * settle (left for the claim, refused, or unprovable) is inside its deadline, a later one
+ * is refused RULE_VIOLATION, for good. The time from which period p may be sent: just
+ * after the latest such deadline; undefined when no earlier period holds it back.
+ */
+export function sendableFromMs(enrollment: Readonly<EnrollmentState>, timing: PeriodTiming, p: number): number | undefined {
+  let from: number | undefined;
+  for (let q = 0; q < p; q++) {
+    const r = periodOf(enrollment, q);
+    if (r?.status !== 'rejected' && r?.status !== 'failed') continue;
+    // Refused because its deadline passed: the ledger said so itself.
+    if (r.status === 'rejected' && r.lastError?.code === 'DEADLINE_PASSED') continue;
+    from = Math.max(from ?? 0, periodDeadlineMs(timing, q) + AFTER_EARLIER_DEADLINE_MS);
+  }
+  return from;
+}
+
 export type SubmitDecision =
   | { kind: 'none'; reason: 'nothing-pending' | 'key-held' | 'excluded' | 'terms-mismatch' | 'not-active' | 'backing-off' }
+  /** An earlier period the edge left unsettled is inside its deadline: the ledger would refuse this one until `untilMs`. */
+  | { kind: 'wait'; periodIndex: number; untilMs: number }
   /**
    * Proven, never sent, and it could no longer land before its deadline ('send': less
    * than the submission allowance left; 'reprove': it must be proven again and the proof
@@ -498,6 +525,8 @@ export function decideSubmit(s: PipelineSnapshot, clockNow: number): SubmitDecis
     if (reproveOrLeave(s, p, clockNow) === 'leave') return { kind: 'expire', periodIndex: p, reason: 'reprove' };
     return { kind: 'reprove', periodIndex: p, prevFingerprint: head };
   }
+  const from = sendableFromMs(s.enrollment, s.timing, p);
+  if (from !== undefined && Math.max(s.now, clockNow) < from) return { kind: 'wait', periodIndex: p, untilMs: from };
   return { kind: 'send', periodIndex: p };
 }
 

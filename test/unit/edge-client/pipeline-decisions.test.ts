@@ -17,6 +17,7 @@ import {
 } from '@flexproof/edge-client';
 
 const {
+  AFTER_EARLIER_DEADLINE_MS,
   DEFAULT_PROOF_ESTIMATE_MS,
   GENESIS_FINGERPRINT,
   KEY_HOLDS,
@@ -57,6 +58,7 @@ const {
   sendKeyCheck,
   settlementExcludes,
   stepSkipped,
+  sendableFromMs,
   submitFailure,
   tooLateToProve,
   tooLateToSend,
@@ -424,6 +426,28 @@ describe('edge-client: pipeline decisions (pure core)', () => {
       assert.deepEqual(decideSubmit(snapshot({ now, enrollment: e }), now), { kind: 'send', periodIndex: 2 });
     });
 
+    it('a period the edge left unsettled holds later ones until just after its deadline, as the ledger would', () => {
+      // A grace longer than a period: period 1's deadline falls after period 2 ends.
+      const long: PeriodTiming = { ...timing, graceSeconds: 2 * 3600 };
+      const left = record(1, 'rejected', { lastError: { code: LEFT_FOR_CLAIM, message: 'left for the claim', at: 'x' } });
+      const e = enrollment([record(0, 'settled', { outcome: 'verified' }), left, record(2, 'proven', { prevFingerprint: 'fp0' })]);
+      const from = periodDeadlineMs(long, 1) + AFTER_EARLIER_DEADLINE_MS;
+      const end2 = periodEndMs(long, 2);
+      assert.equal(sendableFromMs(e, long, 2), from);
+      assert.deepEqual(decideSubmit(snapshot({ timing: long, now: end2, enrollment: e }), end2), { kind: 'wait', periodIndex: 2, untilMs: from });
+      assert.deepEqual(decideSubmit(snapshot({ timing: long, now: from - 1, enrollment: e }), from - 1), { kind: 'wait', periodIndex: 2, untilMs: from });
+      assert.deepEqual(decideSubmit(snapshot({ timing: long, now: from, enrollment: e }), from), { kind: 'send', periodIndex: 2 });
+      // An unprovable period holds it the same way; a claimed (settled) one does not.
+      const failed = enrollment([record(0, 'settled', { outcome: 'verified' }), record(1, 'failed'), record(2, 'proven', { prevFingerprint: 'fp0' })]);
+      assert.equal(decideSubmit(snapshot({ timing: long, now: end2, enrollment: failed }), end2).kind, 'wait');
+      const claimed = enrollment([record(0, 'settled', { outcome: 'verified' }), record(1, 'settled', { outcome: 'missed' }), record(2, 'proven', { prevFingerprint: 'fp0' })]);
+      assert.equal(sendableFromMs(claimed, long, 2), undefined);
+      assert.deepEqual(decideSubmit(snapshot({ timing: long, now: end2, enrollment: claimed }), end2), { kind: 'send', periodIndex: 2 });
+      // Too late for itself by then: left for the claim too, rather than waited for.
+      const late = periodDeadlineMs(long, 2) - SUBMIT_ALLOWANCE_MS + 1;
+      assert.deepEqual(decideSubmit(snapshot({ timing: long, now: late, enrollment: e }), late), { kind: 'expire', periodIndex: 2, reason: 'send' });
+    });
+
     it('before the ledger is active a period waits, up to its deadline; after it, it is sent for the ledger to answer', () => {
       const e = enrollment([record(0, 'submitted', { firstSentAt: 'x' })]);
       assert.deepEqual(decideSubmit(snapshot({ ledgerStatus: 'accepted', now: deadline0, enrollment: e }), deadline0), { kind: 'none', reason: 'not-active' });
@@ -442,9 +466,14 @@ describe('edge-client: pipeline decisions (pure core)', () => {
       assert.deepEqual(decideSubmit(snapshot({ now: deadline0 - 10, enrollment: e }), deadline0 + 1), { kind: 'expire', periodIndex: 0, reason: 'send' });
       const sentOnce = enrollment([record(0, 'submitted', { firstSentAt: 'x' })]);
       assert.deepEqual(decideSubmit(snapshot({ now: deadline0 + 1, enrollment: sentOnce }), deadline0 + 1), { kind: 'send', periodIndex: 0 }, 'a period sent before its deadline is resent, its answer is owed');
-      // Expiring period 0 resolves it: the next decision moves to period 1.
+      // Expiring period 0 resolves it: the next decision moves to period 1, sent once the
+      // ledger's clock, too, is past period 0's deadline.
       const afterExpiry = enrollment([record(0, 'rejected'), record(1, 'proven', { prevFingerprint: GENESIS_FINGERPRINT })]);
-      assert.deepEqual(decideSubmit(snapshot({ now: deadline0 + 1, enrollment: afterExpiry }), deadline0 + 1), { kind: 'send', periodIndex: 1 });
+      const from = deadline0 + AFTER_EARLIER_DEADLINE_MS;
+      assert.deepEqual(decideSubmit(snapshot({ now: deadline0 + 1, enrollment: afterExpiry }), deadline0 + 1), { kind: 'wait', periodIndex: 1, untilMs: from });
+      assert.deepEqual(decideSubmit(snapshot({ now: from, enrollment: afterExpiry }), from), { kind: 'send', periodIndex: 1 });
+      const refusedLate = enrollment([record(0, 'rejected', { lastError: { code: 'DEADLINE_PASSED', message: 'm', at: 'x' } }), record(1, 'proven', { prevFingerprint: GENESIS_FINGERPRINT })]);
+      assert.deepEqual(decideSubmit(snapshot({ now: deadline0 - 10, enrollment: refusedLate }), deadline0 - 10), { kind: 'send', periodIndex: 1 }, 'the ledger said period 0 is past its deadline');
     });
 
     it('a period never sent, proven on a head that moved, is proven again on the real head; one sent already is resent as it is', () => {
