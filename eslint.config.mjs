@@ -110,6 +110,7 @@ export default tseslint.config(
             'bench/dist/report',
             'bench/dist/stats',
             'bench/dist/workload',
+            'demo/src/soak-metrics',
             'demo/src/report/html-report',
             'demo/src/report/report-model',
             'demo/src/report/verify-report',
