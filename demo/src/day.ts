@@ -36,11 +36,11 @@ import type { AuditPeriod, DemoReportModel, LedgerTransaction, PeriodOutcome, Pr
 import { verifyReportInBrowser } from './report/verify-report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const HOURS = 24;
+export const HOURS = 24;
 // The third persona tampers with its proof at TAMPER_HOUR; the second one's stored
 // sealed document of ALTERED_HOUR (or the first hour after it that has one) is swapped after submission.
 // Ada has rooftop solar (peak 4.5 kW): a bidirectional meter, the v2 net energy circuit.
-const PERSONAS: { name: string; compliance: number; solar?: { peakW: number } }[] = [
+export const PERSONAS: { name: string; compliance: number; solar?: { peakW: number } }[] = [
   { name: 'Ada', compliance: 1.0, solar: { peakW: 4500 } },
   { name: 'Bruno', compliance: 0.9 },
   { name: 'Dara', compliance: 1.0 },
@@ -52,9 +52,9 @@ const PERSONAS: { name: string; compliance: number; solar?: { peakW: number } }[
 ];
 const TAMPER_HOUR = 10;
 const ALTERED_HOUR = 8;
-const REWARD = 24_000n; // token base units per prosumer-day; penalties are 1 per Wh beyond the tolerance
-const RATE_PER_WH = 1n;
-const TOLERANCE_WH = 100n;
+export const REWARD = 24_000n; // token base units per prosumer-day; penalties are 1 per Wh beyond the tolerance
+export const RATE_PER_WH = 1n;
+export const TOLERANCE_WH = 100n;
 /**
  * FLEXPROOF_DEMO_PORT_OFFSET shifts every port of the demo's own processes, so a demo on
  * another network (the fault suite's, on network.env's ports + 10000) can run beside one
@@ -64,13 +64,13 @@ const PORT_OFFSET = Number(process.env.FLEXPROOF_DEMO_PORT_OFFSET ?? 0);
 if (!Number.isInteger(PORT_OFFSET) || PORT_OFFSET < 0 || PORT_OFFSET > 50_000) {
   throw new Error('FLEXPROOF_DEMO_PORT_OFFSET: an integer from 0 to 50000 (added to every port of the demo\'s own processes)');
 }
-const PORTS = {
+export const PORTS = {
   aggregatorGateway: 7080 + PORT_OFFSET, dsoGateway: 9080 + PORT_OFFSET, aggregatorStore: 7984 + PORT_OFFSET, dsoStore: 9984 + PORT_OFFSET,
   mqtt: Number(process.env.FLEXPROOF_DEMO_MQTT_PORT ?? 1883 + PORT_OFFSET),
 };
 /** Where each organisation's store keeps its data (and the gateway its nonce log, beside it). */
 const GATEWAY_STATE_DIR = path.resolve(process.env.FLEXPROOF_DEMO_GATEWAY_DIR ?? path.join(ROOT, '.flexproof', 'gateway'));
-const storeDirOf = (org: 'dso' | 'aggregator') => path.join(GATEWAY_STATE_DIR, org, 'store');
+export const storeDirOf = (org: 'dso' | 'aggregator') => path.join(GATEWAY_STATE_DIR, org, 'store');
 /**
  * How long one call of the demo's driver keeps retrying (503 after its Retry-After, lost
  * connections): long enough to ride through a peer, chaincode server, gateway or store
@@ -78,18 +78,18 @@ const storeDirOf = (org: 'dso' | 'aggregator') => path.join(GATEWAY_STATE_DIR, o
  */
 const RIDE_THROUGH_MS = 120_000;
 
-function gatewayClient(baseUrl: string, token: string, retry: GatewayClientOptions['retry'] = { deadlineMs: RIDE_THROUGH_MS }): GatewayClient {
+export function gatewayClient(baseUrl: string, token: string, retry: GatewayClientOptions['retry'] = { deadlineMs: RIDE_THROUGH_MS }): GatewayClient {
   // Each retry is one line on stderr: the printed figures on stdout stay those of the day.
   return new GatewayClient({ baseUrl, token, retry, onRetry: (line) => console.error(`[retry] ${line}`) });
 }
 
 /** A write the ledger refused because its outcome is already there: a lost race, or a retry that reached a restarted gateway after the first attempt committed. */
-function alreadyDone(err: unknown): err is GatewayError {
+export function alreadyDone(err: unknown): err is GatewayError {
   return err instanceof GatewayError && err.kind === 'refused' && (err.code === 'CONFLICT' || err.code === 'RULE_VIOLATION');
 }
 
 /** What `network:up` wrote about the running network (channel, chaincode, clock skew). */
-function readNetworkFacts(): { channel: string; chaincode: string; maxClockSkewSeconds: number } {
+export function readNetworkFacts(): { channel: string; chaincode: string; maxClockSkewSeconds: number } {
   const file = path.join(process.env.FLEXPROOF_NETWORK_DIR ?? path.join(ROOT, '.flexproof', 'network'), 'network.json');
   const json = JSON.parse(readFileSync(file, 'utf8')) as { channel: string; chaincode: string; maxClockSkewSeconds?: number };
   if (typeof json.maxClockSkewSeconds !== 'number') throw new Error(`${file} has no maxClockSkewSeconds: restart the network (npm run network:down)`);
@@ -188,7 +188,7 @@ const fmtDuration = (s: number) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Ma
  * the midday export absorbed (10h-15h, a negative request, less so than its natural
  * export) and the evening consumption shed by 40%; its flexibility is the size of both.
  */
-function requestProfileFor(seed: number, solar?: { peakW: number }): { requestWh: number[]; flexWh: number[] } {
+export function requestProfileFor(seed: number, solar?: { peakW: number }): { requestWh: number[]; flexWh: number[] } {
   const natural = Array.from({ length: HOURS }, (_, h) => new LoadModel({ seed, ...(solar ? { solar } : {}) }).naturalHourWh(h));
   if (solar) {
     const request = natural.map((wh, h) => Math.round(h >= 10 && h <= 15 && wh < 0 ? wh * 0.5 : h >= 17 && h <= 21 && wh > 0 ? wh * 0.6 : wh));
@@ -591,7 +591,11 @@ Stop with Ctrl-C (gateways, edge clients, broker), then: npm run network:down`);
 async function alterStoredHour(storeUrl: string, site: Site, aggregator: GatewayClient): Promise<number | undefined> {
   const { periods } = await aggregator.storedPeriods(site.enrollmentId);
   const stored = new Set(periods.map((p) => p.periodIndex));
-  const hour = Array.from({ length: HOURS }, (_, h) => h).find((h) => h >= ALTERED_HOUR && stored.has(h) && stored.has(h - 1));
+  // The store holds missed hours' readings too; the audit checks verified hours against
+  // the ledger, so the insider alters one of those (a missed hour would only read notVerified).
+  const view = await aggregator.enrollment(site.enrollmentId);
+  const verified = new Set((view.periods ?? []).filter((p) => p.result?.outcome === 'verified').map((p) => p.periodIndex));
+  const hour = Array.from({ length: HOURS }, (_, h) => h).find((h) => h >= ALTERED_HOUR && stored.has(h) && stored.has(h - 1) && verified.has(h));
   if (hour === undefined) return undefined;
   const credentials = readEmbeddedStoreCredentials(storeDirOf('aggregator'));
   await tamperWithSealedDocument({ url: storeUrl, credentials }, { meterId: site.meterId, enrollmentId: site.enrollmentId, periodIndex: hour }, { replaceWithPeriod: hour - 1 });
@@ -604,7 +608,7 @@ async function alterStoredHour(storeUrl: string, site: Site, aggregator: Gateway
  * commit that block a moment later, and until then the ledger answers 404 (nothing is
  * written), so it is sent again, for up to 10 s.
  */
-async function onceVisible<T>(send: () => Promise<T>): Promise<T> {
+export async function onceVisible<T>(send: () => Promise<T>): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return await send();
@@ -616,7 +620,7 @@ async function onceVisible<T>(send: () => Promise<T>): Promise<T> {
 }
 
 /** Waits until the auditor key is visible at this organisation's gateway: its peer may commit another organisation's block a moment later. */
-async function auditorKeyVisibleTo(api: GatewayClient, auditorId: string): Promise<void> {
+export async function auditorKeyVisibleTo(api: GatewayClient, auditorId: string): Promise<void> {
   for (let i = 0; ; i++) {
     const { keys } = await api.auditorKeys();
     if (keys.some((k) => k.auditorId === auditorId)) return;
@@ -626,7 +630,7 @@ async function auditorKeyVisibleTo(api: GatewayClient, auditorId: string): Promi
 }
 
 /** Waits until the broker process says it listens (an MQTT port answers no HTTP). */
-async function waitForBroker(port: number, logFile: string, alive: () => boolean): Promise<void> {
+export async function waitForBroker(port: number, logFile: string, alive: () => boolean): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     let log = '';
@@ -644,14 +648,14 @@ async function waitForBroker(port: number, logFile: string, alive: () => boolean
 }
 
 /** What the demo reads of flexproof-audit --json. */
-interface AuditResult {
+export interface AuditResult {
   circuitId?: string;
   deviationsChecked?: boolean;
   periods: { periodIndex: number; verdict: string; reason?: string }[];
 }
 
 /** The auditor's own audit, where its private key is: flexproof-audit, as an auditor runs it. */
-function runAudit(input: { gatewayUrl: string; token: string; keyFile: string; enrollmentId: string; dir: string; requestFile?: string }): AuditResult {
+export function runAudit(input: { gatewayUrl: string; token: string; keyFile: string; enrollmentId: string; dir: string; requestFile?: string }): AuditResult {
   const tokenFile = path.join(input.dir, 'auditor-token');
   writeFileSync(tokenFile, input.token, { mode: 0o600 });
   const cli = path.join(ROOT, 'auditor', 'dist', 'cli.js');
