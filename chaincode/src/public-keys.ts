@@ -6,8 +6,8 @@
  * re-keyed meter, another prosumer) is never answered with another's key; a PEM that does
  * not parse is not cached.
  */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { canonicalEncoding } from '@flexproof/protocol';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { verifyPayloadSignature } from '@flexproof/protocol';
 
 /** More meters than one chaincode process settles for in a day; beyond it the least recently used key goes. */
 export const PUBLIC_KEY_CACHE_LIMIT = 20_000;
@@ -42,18 +42,13 @@ export function clearPublicKeyCache(): void {
   keys.clear();
 }
 
-/**
- * The prosumer's signature over the payload's canonical encoding, as @flexproof/protocol's
- * verifyPayloadSignature checks it (canonical base64, SHA-256 for ECDSA, none for
- * Ed25519; anything unparsable is false), with the key from the cache.
- */
+/** @flexproof/protocol's verifyPayloadSignature with the key from the cache (a PEM that does not parse: false). */
 export function verifyPayloadSignatureCached(payload: unknown, signature: string, publicKeyPem: string): boolean {
+  let key: KeyObject;
   try {
-    const sig = Buffer.from(signature, 'base64');
-    if (sig.length === 0 || sig.toString('base64') !== signature) return false;
-    const key = publicKeyOf(publicKeyPem);
-    return verify(key.asymmetricKeyType === 'ed25519' ? null : 'sha256', canonicalEncoding(payload), key, sig);
+    key = publicKeyOf(publicKeyPem);
   } catch {
     return false;
   }
+  return verifyPayloadSignature(payload, signature, key);
 }

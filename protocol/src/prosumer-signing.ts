@@ -110,9 +110,10 @@ export function signPayload(payload: ProsumerPayload, privateKey: KeyObject | st
 }
 
 /** True if `signature` (base64) is the key's signature over the payload's canonical encoding. */
-export function verifyPayloadSignature(payload: unknown, signature: string, publicKeyPem: string): boolean {
+export function verifyPayloadSignature(payload: unknown, signature: string, publicKey: string | KeyObject): boolean {
   try {
-    const key = createPublicKey(publicKeyPem);
+    // A parsed key is taken as it is: the chaincode keeps meters' keys parsed (parsing a PEM costs as much as the check).
+    const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
     const sig = Buffer.from(signature, 'base64');
     if (sig.length === 0 || sig.toString('base64') !== signature) return false;
     return verify(keyAlgorithm(key), canonicalEncoding(payload), key, sig);
