@@ -201,6 +201,74 @@ export function requestProfileFor(seed: number, solar?: { peakW: number }): { re
   return { requestWh: rounded, flexWh: natural.map((wh, h) => Math.max(0, Math.round(wh - rounded[h]!))) };
 }
 
+/** The bearer tokens of the demo's organisations and of its auditor. */
+export interface DemoTokens {
+  dso: string;
+  aggregator: string;
+  auditor: string;
+}
+
+/**
+ * Both organisations' stores and gateways as the demo (and the soak) run them, under
+ * `processes` (its supervisor restarts them), each store's password in a file of `dir`;
+ * returns their URLs, a client per organisation, and a reader of enrollments that asks the
+ * DSO's gateway when the aggregator's does not answer within a few seconds (the ledger is
+ * the same).
+ */
+export async function startOrgServices(processes: ProcessGroup, dir: string, tokens: DemoTokens) {
+  // Each organisation's store is a process of its own (it can die and restart apart from
+  // the gateway), reached by the gateway as a CouchDB with the admin credentials the
+  // store keeps in its data directory.
+  const stores = {
+    aggregator: processes.start('store-aggregator', process.execPath, [path.join(__dirname, 'store-process.js'), storeDirOf('aggregator'), String(PORTS.aggregatorStore)]),
+    dso: processes.start('store-dso', process.execPath, [path.join(__dirname, 'store-process.js'), storeDirOf('dso'), String(PORTS.dsoStore)]),
+  };
+  await Promise.all([
+    waitForListener(`http://127.0.0.1:${PORTS.aggregatorStore}/`, 30_000, 'aggregator store', () => stores.aggregator.alive()),
+    waitForListener(`http://127.0.0.1:${PORTS.dsoStore}/`, 30_000, 'DSO store', () => stores.dso.alive()),
+  ]);
+  const gatewayEnv = (org: 'dso' | 'aggregator') => {
+    const credentials = readEmbeddedStoreCredentials(storeDirOf(org));
+    const passwordFile = path.join(dir, `store-password-${org}`);
+    writeFileSync(passwordFile, credentials.password, { mode: 0o600 });
+    return {
+      FLEXPROOF_GATEWAY_ORG: org,
+      FLEXPROOF_GATEWAY_PORT: String(org === 'dso' ? PORTS.dsoGateway : PORTS.aggregatorGateway),
+      FLEXPROOF_STORE_DIR: storeDirOf(org),
+      COUCHDB_URL: `http://127.0.0.1:${org === 'dso' ? PORTS.dsoStore : PORTS.aggregatorStore}`,
+      COUCHDB_USER: credentials.username,
+      COUCHDB_PASSWORD_FILE: passwordFile,
+      FLEXPROOF_GATEWAY_TOKENS: JSON.stringify([
+        { name: `${org}-ops`, role: org, sha256: hashToken(tokens[org]) },
+        { name: 'auditor', role: 'auditor', sha256: hashToken(tokens.auditor) },
+      ]),
+      FLEXPROOF_LOG_LEVEL: 'warn',
+    };
+  };
+  const gateways = {
+    aggregator: processes.start('gateway-aggregator', process.execPath, [path.join(ROOT, 'gateway-api', 'dist', 'server.js')], gatewayEnv('aggregator')),
+    dso: processes.start('gateway-dso', process.execPath, [path.join(ROOT, 'gateway-api', 'dist', 'server.js')], gatewayEnv('dso')),
+  };
+  const aggUrl = `http://127.0.0.1:${PORTS.aggregatorGateway}`;
+  const dsoUrl = `http://127.0.0.1:${PORTS.dsoGateway}`;
+  await Promise.all([
+    waitForHttp(`${aggUrl}/readyz`, 60_000, 'aggregator gateway', () => gateways.aggregator.alive()),
+    waitForHttp(`${dsoUrl}/readyz`, 60_000, 'DSO gateway', () => gateways.dso.alive()),
+  ]);
+  const dso = gatewayClient(dsoUrl, tokens.dso);
+  const aggregator = gatewayClient(aggUrl, tokens.aggregator);
+  const aggregatorQuick = gatewayClient(aggUrl, tokens.aggregator, { deadlineMs: 4_000, attemptTimeoutMs: 3_000 });
+  const readEnrollment = async (enrollmentId: string) => {
+    try {
+      return await aggregatorQuick.enrollment(enrollmentId);
+    } catch (err) {
+      if (!(err instanceof GatewayError && err.kind === 'unavailable')) throw err;
+      return dso.enrollment(enrollmentId);
+    }
+  };
+  return { aggUrl, dsoUrl, dso, aggregator, readEnrollment };
+}
+
 export async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
   if (!options) return 0;
@@ -242,58 +310,7 @@ export async function main(argv: string[]): Promise<number> {
 
     stages.begin('gateways, off-chain store and MQTT broker');
     const tokens = { dso: randomBytes(24).toString('hex'), aggregator: randomBytes(24).toString('hex'), auditor: randomBytes(24).toString('hex') };
-    // Each organisation's store is a process of its own (it can die and restart apart from
-    // the gateway), reached by the gateway as a CouchDB with the admin credentials the
-    // store keeps in its data directory.
-    const stores = {
-      aggregator: processes.start('store-aggregator', process.execPath, [path.join(__dirname, 'store-process.js'), storeDirOf('aggregator'), String(PORTS.aggregatorStore)]),
-      dso: processes.start('store-dso', process.execPath, [path.join(__dirname, 'store-process.js'), storeDirOf('dso'), String(PORTS.dsoStore)]),
-    };
-    await Promise.all([
-      waitForListener(`http://127.0.0.1:${PORTS.aggregatorStore}/`, 30_000, 'aggregator store', () => stores.aggregator.alive()),
-      waitForListener(`http://127.0.0.1:${PORTS.dsoStore}/`, 30_000, 'DSO store', () => stores.dso.alive()),
-    ]);
-    const storePasswordFile = (org: 'dso' | 'aggregator') => {
-      const file = path.join(demoDir, `store-password-${org}`);
-      writeFileSync(file, readEmbeddedStoreCredentials(storeDirOf(org)).password, { mode: 0o600 });
-      return file;
-    };
-    const gatewayEnv = (org: 'dso' | 'aggregator') => ({
-      FLEXPROOF_GATEWAY_ORG: org,
-      FLEXPROOF_GATEWAY_PORT: String(org === 'dso' ? PORTS.dsoGateway : PORTS.aggregatorGateway),
-      FLEXPROOF_STORE_DIR: storeDirOf(org),
-      COUCHDB_URL: `http://127.0.0.1:${org === 'dso' ? PORTS.dsoStore : PORTS.aggregatorStore}`,
-      COUCHDB_USER: readEmbeddedStoreCredentials(storeDirOf(org)).username,
-      COUCHDB_PASSWORD_FILE: storePasswordFile(org),
-      FLEXPROOF_GATEWAY_TOKENS: JSON.stringify([
-        { name: `${org}-ops`, role: org, sha256: hashToken(tokens[org]) },
-        { name: 'auditor', role: 'auditor', sha256: hashToken(tokens.auditor) },
-      ]),
-      FLEXPROOF_LOG_LEVEL: 'warn',
-    });
-    const gateways = {
-      aggregator: processes.start('gateway-aggregator', process.execPath, [path.join(ROOT, 'gateway-api', 'dist', 'server.js')], gatewayEnv('aggregator')),
-      dso: processes.start('gateway-dso', process.execPath, [path.join(ROOT, 'gateway-api', 'dist', 'server.js')], gatewayEnv('dso')),
-    };
-    const aggUrl = `http://127.0.0.1:${PORTS.aggregatorGateway}`;
-    const dsoUrl = `http://127.0.0.1:${PORTS.dsoGateway}`;
-    await Promise.all([
-      waitForHttp(`${aggUrl}/readyz`, 60_000, 'aggregator gateway', () => gateways.aggregator.alive()),
-      waitForHttp(`${dsoUrl}/readyz`, 60_000, 'DSO gateway', () => gateways.dso.alive()),
-    ]);
-    const dso = gatewayClient(dsoUrl, tokens.dso);
-    const aggregator = gatewayClient(aggUrl, tokens.aggregator);
-    // The day's progress is read at the aggregator's gateway, or at the DSO's when the
-    // aggregator's does not answer within a few seconds: the ledger is the same.
-    const aggregatorQuick = gatewayClient(aggUrl, tokens.aggregator, { deadlineMs: 4_000, attemptTimeoutMs: 3_000 });
-    const readEnrollment = async (enrollmentId: string) => {
-      try {
-        return await aggregatorQuick.enrollment(enrollmentId);
-      } catch (err) {
-        if (!(err instanceof GatewayError && err.kind === 'unavailable')) throw err;
-        return dso.enrollment(enrollmentId);
-      }
-    };
+    const { aggUrl, dsoUrl, dso, aggregator, readEnrollment } = await startOrgServices(processes, demoDir, tokens);
     console.log(`gateways ${aggUrl} (aggregator) and ${dsoUrl} (DSO) ready; raw-data store on 127.0.0.1:${PORTS.aggregatorStore}`);
 
     stages.begin('sites: key pairs at the edge, meters registered by the DSO');

@@ -28,13 +28,12 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SMALL_CIRCUIT_ID, SMALL_NET_CIRCUIT_ID, ensureArtifacts, randomSalt, readVerificationKey, requestCommitmentFor, type CircuitId } from '@flexproof/circuits';
 import type { BrokerAccount } from '@flexproof/edge-client';
-import { hashToken, readEmbeddedStoreCredentials } from '@flexproof/gateway-api';
-import { GatewayError, generateSealingKeyPair, sealingKeyHash, verificationKeyHash, type schemas } from '@flexproof/protocol';
+import { generateSealingKeyPair, sealingKeyHash, verificationKeyHash, type schemas } from '@flexproof/protocol';
 import {
-  HOURS, PERSONAS, PORTS, RATE_PER_WH, REWARD, TOLERANCE_WH, alreadyDone, auditorKeyVisibleTo, gatewayClient, onceVisible, readNetworkFacts, requestProfileFor,
-  runAudit, storeDirOf, waitForBroker,
+  HOURS, PERSONAS, PORTS, RATE_PER_WH, REWARD, TOLERANCE_WH, alreadyDone, auditorKeyVisibleTo, onceVisible, readNetworkFacts, requestProfileFor,
+  runAudit, startOrgServices, waitForBroker,
 } from './day';
-import { ProcessGroup, waitForHttp, waitForListener } from './processes';
+import { ProcessGroup } from './processes';
 import { DEFAULT_BOUNDS, judge, processParents, readProcessTree, renderSoakChart, type ComponentVerdict, type DayWindow, type Sample } from './soak-metrics';
 
 type Enrollment = schemas.Enrollment;
@@ -211,53 +210,7 @@ export async function main(argv: string[]): Promise<number> {
     const network = readNetworkFacts();
     console.log('\n==> gateways, off-chain stores and MQTT broker');
     const tokens = { dso: randomBytes(24).toString('hex'), aggregator: randomBytes(24).toString('hex'), auditor: randomBytes(24).toString('hex') };
-    const stores = {
-      aggregator: processes.start('store-aggregator', process.execPath, [path.join(__dirname, 'store-process.js'), storeDirOf('aggregator'), String(PORTS.aggregatorStore)]),
-      dso: processes.start('store-dso', process.execPath, [path.join(__dirname, 'store-process.js'), storeDirOf('dso'), String(PORTS.dsoStore)]),
-    };
-    await Promise.all([
-      waitForListener(`http://127.0.0.1:${PORTS.aggregatorStore}/`, 30_000, 'aggregator store', () => stores.aggregator.alive()),
-      waitForListener(`http://127.0.0.1:${PORTS.dsoStore}/`, 30_000, 'DSO store', () => stores.dso.alive()),
-    ]);
-    const gatewayEnv = (org: 'dso' | 'aggregator') => {
-      const credentials = readEmbeddedStoreCredentials(storeDirOf(org));
-      const passwordFile = path.join(soakDir, `store-password-${org}`);
-      writeFileSync(passwordFile, credentials.password, { mode: 0o600 });
-      return {
-        FLEXPROOF_GATEWAY_ORG: org,
-        FLEXPROOF_GATEWAY_PORT: String(org === 'dso' ? PORTS.dsoGateway : PORTS.aggregatorGateway),
-        FLEXPROOF_STORE_DIR: storeDirOf(org),
-        COUCHDB_URL: `http://127.0.0.1:${org === 'dso' ? PORTS.dsoStore : PORTS.aggregatorStore}`,
-        COUCHDB_USER: credentials.username,
-        COUCHDB_PASSWORD_FILE: passwordFile,
-        FLEXPROOF_GATEWAY_TOKENS: JSON.stringify([
-          { name: `${org}-ops`, role: org, sha256: hashToken(tokens[org]) },
-          { name: 'auditor', role: 'auditor', sha256: hashToken(tokens.auditor) },
-        ]),
-        FLEXPROOF_LOG_LEVEL: 'warn',
-      };
-    };
-    const gateways = {
-      aggregator: processes.start('gateway-aggregator', process.execPath, [path.join(ROOT, 'gateway-api', 'dist', 'server.js')], gatewayEnv('aggregator')),
-      dso: processes.start('gateway-dso', process.execPath, [path.join(ROOT, 'gateway-api', 'dist', 'server.js')], gatewayEnv('dso')),
-    };
-    const aggUrl = `http://127.0.0.1:${PORTS.aggregatorGateway}`;
-    const dsoUrl = `http://127.0.0.1:${PORTS.dsoGateway}`;
-    await Promise.all([
-      waitForHttp(`${aggUrl}/readyz`, 60_000, 'aggregator gateway', () => gateways.aggregator.alive()),
-      waitForHttp(`${dsoUrl}/readyz`, 60_000, 'DSO gateway', () => gateways.dso.alive()),
-    ]);
-    const dso = gatewayClient(dsoUrl, tokens.dso);
-    const aggregator = gatewayClient(aggUrl, tokens.aggregator);
-    const aggregatorQuick = gatewayClient(aggUrl, tokens.aggregator, { deadlineMs: 4_000, attemptTimeoutMs: 3_000 });
-    const readEnrollment = async (enrollmentId: string) => {
-      try {
-        return await aggregatorQuick.enrollment(enrollmentId);
-      } catch (err) {
-        if (!(err instanceof GatewayError && err.kind === 'unavailable')) throw err;
-        return dso.enrollment(enrollmentId);
-      }
-    };
+    const { aggUrl, dsoUrl, dso, aggregator, readEnrollment } = await startOrgServices(processes, soakDir, tokens);
     console.log(`gateways ${aggUrl} (aggregator) and ${dsoUrl} (DSO) ready`);
 
     console.log('\n==> sites: key pairs at the edge, meters registered once for every day');
